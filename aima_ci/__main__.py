@@ -1,0 +1,3 @@
+from aima_ci._cli import main
+
+main()

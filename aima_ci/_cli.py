@@ -1,0 +1,648 @@
+"""The ``aima-ci`` command line: a thin layer over the library.
+
+Exit codes: 0 gate passed (or command succeeded), 1 gate failed (or ``verify`` found a
+difference), 2 usage, configuration or input error, 3 internal error (a bug: please report it).
+Imports are kept inside commands so ``aima-ci gate`` loads little more than click and yaml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    def __init__(self, quiet: bool, verbose: bool, no_color: bool) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self.color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"aima-ci: error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn user errors into exit 2 with a one-line message; a bug into exit 3 asking for a report."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .collect import EvidenceLocked
+        from .config import ConfigError
+        from .models import EvidenceError
+        from .plugin import CollectorConfigError
+
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            _fail(str(exc))
+        except CollectorConfigError as exc:
+            _fail(f"config: {exc.key}: {exc.reason}")
+        except (EvidenceError, EvidenceLocked, FileExistsError) as exc:
+            _fail(str(exc))
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("AIMA_CI_DEBUG"):
+                raise
+            click.echo(
+                f"aima-ci: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in aima-ci; please report it with the command you ran"
+                " (set AIMA_CI_DEBUG=1 for the traceback).",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="aima.yaml or pyproject.toml ([tool.aima-ci]); default: discovered in the current folder.",
+)
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Evidence directory (default: output_dir from config, else .aima/).",
+)
+evidence_option = click.option(
+    "--evidence",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Evidence directory to read (default: output_dir from config, else .aima/).",
+)
+
+
+def _load(config_path: Path | None) -> Any:
+    from .config import load_config
+
+    return load_config(config_path)
+
+
+def _evidence_dir(config: Any, out_dir: Path | None) -> Path:
+    return (out_dir.resolve() if out_dir else config.output_dir).resolve()
+
+
+def _today() -> dt.date:
+    override = os.environ.get("AIMA_CI_TODAY")  # for reproducible runs and tests
+    return dt.date.fromisoformat(override) if override else dt.datetime.now(dt.UTC).date()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="aima-ci")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the verdict.")
+@click.option("-v", "--verbose", is_flag=True, help="More detail.")
+@click.option("--no-color", is_flag=True, help="No colours (NO_COLOR is respected too).")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool, no_color: bool) -> None:
+    """aima-ci: OWASP AI Maturity Assessment (AIMA v1.0) as a CI build gate."""
+    ctx.obj = State(quiet, verbose, no_color)
+
+
+# --------------------------------------------------------------------------- collect / score
+def _progress(state: State, names: list[str]) -> Any:
+    from .progress import LiveProgress, PlainProgress
+
+    if not state.quiet and sys.stderr.isatty() and names:
+        return LiveProgress(names, color=state.color)
+    return PlainProgress(quiet=state.quiet)
+
+
+def _do_collect(
+    state: State, config: Any, out_dir: Path, jobs: int | None, only: tuple[str, ...]
+) -> Any:
+    from .collect import collect, select_collectors
+
+    names = [n for n, c in select_collectors(config, only).items() if c.get("enabled", True)]
+    progress = _progress(state, names)
+    try:
+        return collect(config, out_dir, jobs=jobs, listener=progress, only=only)
+    finally:
+        progress.close()
+
+
+@cli.command("collect")
+@config_option
+@out_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Collectors run at once.")
+@click.option("--only", multiple=True, help="Run only this collector (repeatable).")
+@click.pass_obj
+@handle_errors
+def collect_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    jobs: int | None,
+    only: tuple[str, ...],
+) -> None:
+    """Run the configured collectors and write the evidence directory."""
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    runs = _do_collect(state, config, out, jobs, only)
+    if not state.quiet:
+        click.echo(f"evidence written to {out} ({sum(len(r.findings) for r in runs)} findings)")
+
+
+def _score(
+    config: Any, out: Path, level: int | None, fail_on_error: bool, baseline: Path | None
+) -> Any:
+    from .assessment import assess
+    from .evidence import read_findings, read_json, subjects_of, write_manifest
+
+    base = read_json(baseline) if baseline else None
+    assessment = assess(
+        config,
+        out,
+        today=_today(),
+        level_override=level,
+        fail_on_error=fail_on_error,
+        baseline=base,
+    )
+    write_manifest(out, subjects_of(read_findings(out)))
+    return assessment
+
+
+@cli.command("score")
+@config_option
+@evidence_option
+@click.option("--target-level", type=click.IntRange(0, 3), help="Override target.level.")
+@click.option("--fail-on-error", is_flag=True, help="Any check in error fails the gate.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous assessment.json for no_regression.",
+)
+@click.pass_obj
+@handle_errors
+def score_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    target_level: int | None,
+    fail_on_error: bool,
+    baseline: Path | None,
+) -> None:
+    """Score the evidence against the AIMA catalogue and write assessment.json."""
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    assessment = _score(config, out, target_level, fail_on_error, baseline)
+    if not state.quiet:
+        o = assessment["overall"]
+        click.echo(
+            f"assessment written to {out / 'assessment.json'}: overall level"
+            f" {o['level']}{'+' if o['plus'] else ''}, score {o['score']:.2f}"
+        )
+
+
+# --------------------------------------------------------------------------- gate
+@cli.command("gate")
+@config_option
+@evidence_option
+@click.option("--target-level", type=click.IntRange(0, 3), help="Override target.level.")
+@click.option("--fail-on-error", is_flag=True, help="Any check in error fails the gate.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous assessment.json for no_regression.",
+)
+@click.pass_obj
+@handle_errors
+def gate_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    target_level: int | None,
+    fail_on_error: bool,
+    baseline: Path | None,
+) -> None:
+    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
+    from .assessment import collector_runs
+    from .evidence import ASSESSMENT, RUN, read_json
+    from .gate import effective_target, evaluate
+
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    if not (out / ASSESSMENT).exists():
+        _score(config, out, target_level, fail_on_error, baseline)
+    assessment = read_json(out / ASSESSMENT)
+    try:
+        run = read_json(out / RUN)
+    except Exception:
+        run = {}
+    result = evaluate(
+        assessment,
+        effective_target(config.target, _today(), target_level),
+        required_collectors=config.required_collectors,
+        collector_runs=collector_runs(run) if isinstance(run, dict) else {},
+        baseline=read_json(baseline) if baseline else None,
+        fail_on_error=fail_on_error,
+    )
+    _echo_verdict(state, assessment, result.to_dict())
+    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]) -> None:
+    o = assessment["overall"]
+    verdict = "PASSED" if gate["passed"] else "FAILED"
+    if state.color:
+        verdict = click.style(verdict, fg="green" if gate["passed"] else "red", bold=True)
+    click.echo(
+        f"AIMA gate {verdict}: overall level {o['level']}{'+' if o['plus'] else ''}"
+        f" (score {o['score']:.2f}), target level {gate['target']['level']}"
+    )
+    if not state.quiet:
+        for f in gate["failures"]:
+            click.echo(f"  - {f['message']}")
+
+
+# --------------------------------------------------------------------------- report
+def _report_context(state: State, config: Any, out: Path) -> Any:
+    from .reports import ReportContext
+
+    return ReportContext(
+        evidence_dir=out,
+        config_path=config.path,
+        config_lines=config.lines,
+        color=state.color,
+        verbose=state.verbose,
+    )
+
+
+def _render(fmt: str, assessment: dict[str, Any], ctx: Any) -> str:
+    from .reports import renderer
+
+    return renderer(fmt)(assessment, ctx)
+
+
+def _format_choice() -> click.Choice:
+    from .reports import FORMATS
+
+    return click.Choice(sorted(FORMATS))
+
+
+@cli.command("report")
+@config_option
+@evidence_option
+@click.option("--format", "-f", "fmt", type=_format_choice(), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@click.pass_obj
+@handle_errors
+def report_cmd(
+    state: State, config_path: Path | None, out_dir: Path | None, fmt: str, output: Path | None
+) -> None:
+    """Render the last assessment in a report format."""
+    from .evidence import ASSESSMENT, atomic_write, read_json
+
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    assessment = read_json(out / ASSESSMENT)
+    ctx = _report_context(state, config, out)
+    if output is not None:
+        ctx.color = False
+    text = _render(fmt, assessment, ctx)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write(output, text)
+        if not state.quiet:
+            click.echo(f"{fmt} report written to {output}", err=True)
+
+
+# --------------------------------------------------------------------------- run
+@cli.command("run")
+@config_option
+@out_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Collectors run at once.")
+@click.option("--only", multiple=True, help="Run only this collector (repeatable).")
+@click.option("--target-level", type=click.IntRange(0, 3), help="Override target.level.")
+@click.option("--fail-on-error", is_flag=True, help="Any check in error fails the gate.")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous assessment.json for no_regression.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    multiple=True,
+    type=_format_choice(),
+    help="Also write <out>/report.<ext> in this format (repeatable).",
+)
+@click.pass_obj
+@handle_errors
+def run_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    jobs: int | None,
+    only: tuple[str, ...],
+    target_level: int | None,
+    fail_on_error: bool,
+    baseline: Path | None,
+    formats: tuple[str, ...],
+) -> None:
+    """Collect, score, gate and report in one step (exit 0 passed, 1 failed, 2 error)."""
+    from .evidence import atomic_write, read_findings, subjects_of, write_manifest
+    from .reports import EXTENSIONS
+
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    _do_collect(state, config, out, jobs, only)
+    assessment = _score(config, out, target_level, fail_on_error, baseline)
+    ctx = _report_context(state, config, out)
+    for fmt in formats:
+        file_ctx = _report_context(state, config, out)
+        file_ctx.color = False
+        atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", _render(fmt, assessment, file_ctx))
+    if formats:
+        write_manifest(out, subjects_of(read_findings(out)))
+    if state.quiet:
+        _echo_verdict(state, assessment, assessment["gate"])
+    else:
+        click.echo(_render("text", assessment, ctx), nl=False)
+        click.echo(f"\nevidence: {out}")
+    sys.exit(EXIT_PASS if assessment["gate"]["passed"] else EXIT_FAIL)
+
+
+# --------------------------------------------------------------------------- catalogue
+@cli.command("controls")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--domain", help="Only this domain (e.g. VER) or practice (e.g. VER-ST).")
+@click.pass_obj
+@handle_errors
+def controls_cmd(state: State, fmt: str, domain: str | None) -> None:
+    """Browse the AIMA catalogue: domains, practices, streams and the 144 questions."""
+    from .catalogue import load_catalogue
+
+    cat = load_catalogue()
+    questions = [
+        q for q in cat.questions.values() if not domain or q.id.startswith(domain.upper() + "-")
+    ]
+    if domain and not questions:
+        _fail(f"--domain: unknown domain or practice {domain!r}")
+    if fmt == "json":
+        rows = []
+        for q in questions:
+            p = cat.practices[q.practice]
+            s = cat.streams[f"{q.practice}-{q.stream}"]
+            rows.append(
+                {
+                    "id": q.id,
+                    "text": q.text,
+                    "domain": p.domain,
+                    "practice": p.id,
+                    "practice_name": p.name,
+                    "stream": q.stream,
+                    "stream_title": s.title,
+                    "level": q.level,
+                    "descriptor": q.descriptor,
+                    "inverted_phrasing": q.inverted_phrasing,
+                }
+            )
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    current = None
+    for q in questions:
+        if q.practice != current:
+            current = q.practice
+            p = cat.practices[q.practice]
+            titles = " / ".join(f"{s.letter}: {s.title}" for s in p.streams)
+            click.echo(f"\n{p.id} {p.name}  ({titles})")
+        flag = " (*)" if q.inverted_phrasing else ""
+        click.echo(f"  {q.id}  L{q.level} {q.stream}  {q.text}{flag}")
+    if any(q.inverted_phrasing for q in questions):
+        click.echo(
+            "\n(*) 'yes' describes the initial stage: answer yes if you are at or beyond it."
+        )
+
+
+@cli.command("explain")
+@click.argument("ident")
+@config_option
+@evidence_option
+@click.pass_obj
+@handle_errors
+def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Path | None) -> None:
+    """What a question, practice or check means, what satisfies it, and what the next level needs."""
+    from .catalogue import load_catalogue
+    from .evidence import ASSESSMENT, read_json
+    from .explain import practice_gaps, question_next_step, question_reason
+    from .plugin import discover
+
+    cat = load_catalogue()
+    ident = ident.strip()
+    all_checks = {
+        c.id: (name, c) for name, cls in _safe_discover(discover).items() for c in cls.checks
+    }
+    by_question: dict[str, list[str]] = {}
+    for cid, (_, c) in all_checks.items():
+        for q in c.questions:
+            by_question.setdefault(q, []).append(cid)
+    assessment = None
+    try:
+        config = _load(config_path)
+        path = _evidence_dir(config, out_dir) / ASSESSMENT
+        if path.exists():
+            assessment = read_json(path)
+    except Exception:
+        assessment = None
+    kind = cat.kind_of(ident.upper())
+    if kind == "question":
+        q = cat.questions[ident.upper()]
+        p = cat.practices[q.practice]
+        click.echo(
+            f"{q.id}  {p.id} {p.name}, stream {q.stream} ({cat.streams[p.id + '-' + q.stream].title}), level {q.level}"
+        )
+        click.echo(f"  {q.text}")
+        if q.descriptor:
+            click.echo(f"  AIMA describes this stage as: {q.descriptor}")
+        if q.inverted_phrasing:
+            click.echo(f"  Note: {q.note or 'yes describes the initial stage'}")
+        checks = by_question.get(q.id, [])
+        click.echo(
+            "  Satisfied by: "
+            + (f"automated checks {', '.join(checks)}, or " if checks else "")
+            + "an attestation (yes, or 3 on the toolkit scale)"
+        )
+        if assessment:
+            qa = _find_question(assessment, q.id)
+            if qa:
+                click.echo(
+                    f"  Last assessment: value {qa['value']:.2f} ({'satisfied' if qa['satisfied'] else 'not satisfied'})"
+                )
+                click.echo(f"    evidence: {question_reason(qa)}")
+                step = question_next_step(qa, by_question)
+                if step:
+                    click.echo(f"    next: {step}")
+        return
+    if kind == "practice":
+        p = cat.practices[ident.upper()]
+        click.echo(f"{p.id} {p.name} ({cat.domain_map[p.domain].name})")
+        if p.objective:
+            click.echo(f"  {p.objective}")
+        for s in p.streams:
+            click.echo(f"  Stream {s.letter}: {s.title}")
+            for q in s.questions:
+                click.echo(f"    {q.id} L{q.level}: {q.text}")
+        if assessment:
+            pa = next(x for d in assessment["domains"] for x in d["practices"] if x["id"] == p.id)
+            click.echo(
+                f"  Last assessment: level {pa['level']}{'+' if pa['plus'] else ''}, score {pa['score']:.2f}"
+            )
+            if pa["level"] < 3:
+                click.echo(f"  To reach level {pa['level'] + 1}:")
+                for g in practice_gaps(pa, cat, None, by_question):
+                    click.echo(
+                        f"    {g.question}: {g.text}\n      evidence: {g.reason}\n      next: {g.next_step}"
+                    )
+        return
+    if kind == "domain":
+        d = cat.domain_map[ident.upper()]
+        click.echo(f"{d.id} {d.name}")
+        for p in d.practices:
+            click.echo(f"  {p.id} {p.name}")
+        return
+    if ident in all_checks:
+        name, c = all_checks[ident]
+        click.echo(f"{c.id}  ({name} collector, severity {c.severity})")
+        click.echo(f"  {c.title}")
+        if c.description:
+            click.echo(f"  {c.description}")
+        if c.threshold is not None:
+            click.echo(f"  Default threshold: {c.comparison or ''} {c.threshold}")
+        click.echo(f"  Evidence for: {', '.join(c.questions)}")
+        if c.next_step:
+            click.echo(f"  When it fails: {c.next_step}")
+        return
+    _fail(f"unknown id {ident!r}: not a domain, practice, stream, question or known check")
+
+
+def _find_question(assessment: dict[str, Any], qid: str) -> dict[str, Any] | None:
+    from .gate import iter_questions
+
+    return next((q for q in iter_questions(assessment) if q["id"] == qid), None)
+
+
+def _safe_discover(discover: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    from .plugin import _load, discover_names
+
+    out = {}
+    for name, ep in discover_names().items():
+        try:
+            out[name] = _load(ep)
+        except Exception:  # a broken plugin must not break explain/collectors listings
+            continue
+    return out
+
+
+@cli.command("collectors")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@handle_errors
+def collectors_cmd(state: State, fmt: str) -> None:
+    """List the discovered collectors and whether their tools are installed."""
+    from .plugin import _load, discover_names
+
+    rows = []
+    for name, ep in sorted(discover_names().items()):
+        try:
+            cls = _load(ep)
+        except Exception as exc:
+            rows.append(
+                {
+                    "name": name,
+                    "installed": False,
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "entry_point": ep.value,
+                }
+            )
+            continue
+        inst = cls()
+        missing = inst.missing_requirements()
+        rows.append(
+            {
+                "name": name,
+                "version": cls.version,
+                "description": cls.description,
+                "installed": not missing,
+                "missing": missing,
+                "install": inst.install_hint() if missing else None,
+                "tool": cls.tool or None,
+                "tool_version": inst.tool_version() if not missing else None,
+                "light": cls.light,
+                "checks": [c.id for c in cls.checks],
+                "entry_point": ep.value,
+            }
+        )
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no collectors installed")
+    for r in rows:
+        if "error" in r:
+            click.echo(f"{r['name']:<16} BROKEN   {r['error']}")
+            continue
+        status = (
+            "ready" if r["installed"] else f"missing {', '.join(r['missing'])} ({r['install']})"
+        )
+        tv = f" {r['tool']} {r['tool_version']}" if r.get("tool_version") else ""
+        click.echo(f"{r['name']:<16} {status}{tv}")
+        if state.verbose:
+            click.echo(f"  {r['description']}\n  checks: {', '.join(r['checks'])}")
+
+
+@cli.command("init")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+)
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.pass_obj
+@handle_errors
+def init_cmd(state: State, directory: Path, force: bool) -> None:
+    """Write a commented starter aima.yaml and an attestation file to fill in."""
+    from .catalogue import load_catalogue
+    from .init import write_starters
+
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        paths = write_starters(directory, load_catalogue(), _today(), force)
+    except FileExistsError as exc:
+        _fail(f"{exc} already exist(s); use --force to overwrite")
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+def main() -> None:
+    cli(prog_name="aima-ci")

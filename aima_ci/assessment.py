@@ -1,0 +1,144 @@
+"""Build ``assessment.json`` from an evidence directory: load inputs, score, gate, serialise.
+
+The only I/O here is reading the evidence and the attestation files; the deciding work is done by
+the pure functions in scoring.py and gate.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .attestations import load_attestations
+from .catalogue import Catalogue, load_catalogue
+from .config import Config
+from .evidence import ASSESSMENT, RUN, read_findings, read_json, write_json
+from .gate import GateResult, effective_target, evaluate
+from .models import Finding, Problem, Waiver
+from .scoring import Scored, score
+from .waivers import parse_waivers
+
+SCHEMA_ID = "https://aima-ci.dev/schemas/assessment-1.json"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    findings: list[Finding]
+    run: Mapping[str, Any]
+    active_waivers: list[Waiver]
+    expired_waivers: list[Waiver]
+    problems: list[Problem]
+    attestations: list[Any]
+
+
+def known_check_ids(findings: Iterable[Finding]) -> set[str]:
+    return {f.check for f in findings}
+
+
+def load_inputs(config: Config, evidence_dir: Path, today: dt.date, catalogue: Catalogue) -> Inputs:
+    findings = read_findings(evidence_dir)
+    try:
+        run = read_json(evidence_dir / RUN)
+    except Exception:
+        run = {}
+    attestations, att_problems = load_attestations(
+        config.attestation_files, config.root, catalogue.questions, today
+    )
+    known = set(catalogue.questions) | known_check_ids(findings) | _declared_checks(run)
+    active, expired, waiver_problems = parse_waivers(
+        config.waivers_raw, known, today, config.waiver_max_days, config.display
+    )
+    return Inputs(
+        findings=findings,
+        run=run if isinstance(run, Mapping) else {},
+        active_waivers=active,
+        expired_waivers=expired,
+        problems=att_problems + waiver_problems,
+        attestations=attestations,
+    )
+
+
+def _declared_checks(run: Any) -> set[str]:
+    if not isinstance(run, Mapping):
+        return set()
+    return {
+        c for r in run.get("collectors", []) if isinstance(r, Mapping) for c in r.get("checks", [])
+    }
+
+
+def collector_runs(run: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {
+        r["name"]: r
+        for r in run.get("collectors", [])
+        if isinstance(r, Mapping) and isinstance(r.get("name"), str)
+    }
+
+
+def build_assessment(
+    scored: Scored,
+    gate: GateResult,
+    *,
+    findings: Sequence[Finding],
+    inputs: Inputs,
+    config: Config,
+    today: dt.date,
+) -> dict[str, Any]:
+    counts = Counter(str(f.status) for f in findings)
+    return {
+        "$schema": SCHEMA_ID,
+        "schema_version": 1,
+        "aima_version": load_catalogue().version,
+        "aima_ci_version": __version__,
+        "date": today.isoformat(),
+        "config": config.display,
+        "overall": {"score": round(scored.score, 4), "level": scored.level, "plus": scored.plus},
+        "domains": [d.to_dict() for d in scored.domains],
+        "gate": gate.to_dict(),
+        "findings": {"total": len(findings), "by_status": dict(sorted(counts.items()))},
+        "collectors": list(collector_runs(inputs.run).values()),
+        "waivers": {
+            "active": [w.to_dict() for w in inputs.active_waivers],
+            "applied": [w.to_dict() for w in scored.waivers_applied],
+            "expired": [w.to_dict() for w in inputs.expired_waivers],
+        },
+        "attestations": [a.to_dict() for a in inputs.attestations],
+        "problems": [p.to_dict() for p in (*inputs.problems, *scored.problems)],
+    }
+
+
+def assess(
+    config: Config,
+    evidence_dir: Path,
+    *,
+    today: dt.date | None = None,
+    level_override: int | None = None,
+    fail_on_error: bool = False,
+    baseline: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score the evidence directory and write assessment.json; returns the assessment dict."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    catalogue = load_catalogue()
+    inputs = load_inputs(config, evidence_dir, today, catalogue)
+    scored = score(catalogue, inputs.findings, inputs.attestations, inputs.active_waivers)
+    provisional = {
+        "overall": {"score": scored.score, "level": scored.level, "plus": scored.plus},
+        "domains": [d.to_dict() for d in scored.domains],
+    }
+    gate = evaluate(
+        provisional,
+        effective_target(config.target, today, level_override),
+        required_collectors=config.required_collectors,
+        collector_runs=collector_runs(inputs.run),
+        baseline=baseline,
+        fail_on_error=fail_on_error,
+    )
+    assessment = build_assessment(
+        scored, gate, findings=inputs.findings, inputs=inputs, config=config, today=today
+    )
+    write_json(evidence_dir / ASSESSMENT, assessment)
+    return assessment

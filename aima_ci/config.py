@@ -1,0 +1,444 @@
+"""Load and validate aima-ci configuration (``aima.yaml`` or ``[tool.aima-ci]`` in pyproject.toml).
+
+Validation is hand-written rather than schema-driven so that each error names the file, the key
+(and its line where YAML gives one) and the reason, and so that the gate path stays light.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .paths import PathError, find_repo_root, resolve_inside
+
+CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
+DEFAULT_OUTPUT_DIR = ".aima"
+MAX_CONFIG_BYTES = 1 << 20
+MAX_YAML_NODES = 50_000
+DOMAIN_IDS = ("RAI", "GOV", "DAT", "PRV", "DES", "IMP", "VER", "OPS")
+TOP_LEVEL_KEYS = {
+    "version",
+    "project",
+    "target",
+    "attestations",
+    "waivers",
+    "waiver_max_days",
+    "collectors",
+    "required_collectors",
+    "output_dir",
+    "jobs",
+    "checks",
+    "history",
+    "subjects",
+}
+
+
+class ConfigError(Exception):
+    """User error in configuration: exit 2 with file, key and reason, never a traceback."""
+
+    def __init__(self, file: str, key: str, reason: str, line: int | None = None) -> None:
+        self.file = file
+        self.key = key
+        self.reason = reason
+        self.line = line
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {key}: {reason}" if key else f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Target:
+    level: int = 1
+    score: float | None = None
+    domains: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    practices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    schedule: tuple[Mapping[str, Any], ...] = ()
+    no_regression: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None  # None when built from defaults
+    root: Path
+    raw: Mapping[str, Any]
+    target: Target
+    attestation_files: tuple[Path, ...]
+    waivers_raw: tuple[Mapping[str, Any], ...]
+    waiver_max_days: int
+    collectors: Mapping[str, Mapping[str, Any]]
+    required_collectors: tuple[str, ...]
+    output_dir: Path
+    jobs: int
+    checks: Mapping[str, Mapping[str, Any]]
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def dir(self) -> Path:
+        return self.path.parent if self.path else self.root
+
+    @property
+    def display(self) -> str:
+        if self.path is None:
+            return "<defaults>"
+        try:
+            return self.path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(self.path)
+
+    def enabled_collectors(self) -> list[str]:
+        return [name for name, c in self.collectors.items() if c.get("enabled", True)]
+
+    def line_of(self, key: str) -> int | None:
+        """The 1-based line in the config file that sets ``key`` (dotted), or of its nearest parent."""
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key.rpartition(".")[0]
+        return None
+
+    def error(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(self.display, key, reason, self.line_of(key))
+
+
+def find_config(start: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = start / name
+        if candidate.is_file():
+            return candidate
+    pyproject = start / "pyproject.toml"
+    if pyproject.is_file() and "[tool.aima-ci" in pyproject.read_text(
+        encoding="utf-8", errors="replace"
+    ):
+        return pyproject
+    return None
+
+
+def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
+    """Load the config at ``path``, or discover it from ``cwd``; defaults when none exists."""
+    cwd = (cwd or Path.cwd()).resolve()
+    if path is None:
+        path = find_config(cwd)
+        if path is None:
+            return build_config({}, None, find_repo_root(cwd), {})
+    path = Path(path)
+    if not path.is_absolute():
+        path = cwd / path
+    display = str(path)
+    if not path.is_file():
+        raise ConfigError(display, "", "config file not found")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(display, "", f"larger than {MAX_CONFIG_BYTES} bytes")
+    raw_bytes = path.read_bytes()
+    try:
+        text = raw_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(display, "", f"not valid UTF-8 (byte {exc.start})") from None
+    root = find_repo_root(path.parent)
+    if path.name == "pyproject.toml":
+        data, lines = _load_pyproject(text, display)
+    else:
+        data, lines = _load_yaml(text, display)
+    return build_config(data, path.resolve(), root, lines)
+
+
+def _load_pyproject(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]:
+    import tomllib
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(display, "", f"invalid TOML: {exc}") from None
+    section = doc.get("tool", {}).get("aima-ci")
+    if section is None:
+        raise ConfigError(display, "tool.aima-ci", "section missing")
+    if not isinstance(section, dict):
+        raise ConfigError(display, "tool.aima-ci", "must be a table")
+    return section, {}
+
+
+def _load_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(display, "", f"invalid YAML: {problem}", line) from None
+    if node is None:
+        return {}, {}
+    lines: dict[str, int] = {}
+    _count_nodes(node, display)
+    _index_lines(node, "", lines)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ConfigError(display, "", f"invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(display, "", "the top level must be a mapping of keys")
+    return data, lines
+
+
+def _count_nodes(root: yaml.Node, display: str) -> None:
+    """Refuse alias bombs: count nodes as if every alias were expanded, with a hard cap."""
+    seen = 0
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            raise ConfigError(display, "", f"YAML expands to more than {MAX_YAML_NODES} nodes")
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _index_lines(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
+    stack: list[tuple[yaml.Node, str, int]] = [(node, prefix, 0)]
+    while stack:
+        current, pre, depth = stack.pop()
+        if depth > 50:
+            continue
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = f"{pre}.{key_node.value}" if pre else str(key_node.value)
+                lines.setdefault(key, key_node.start_mark.line + 1)
+                stack.append((value_node, key, depth + 1))
+        elif isinstance(current, yaml.SequenceNode):
+            for i, item in enumerate(current.value):
+                key = f"{pre}[{i}]"
+                lines.setdefault(key, item.start_mark.line + 1)
+                stack.append((item, key, depth + 1))
+
+
+def build_config(
+    data: Mapping[str, Any], path: Path | None, root: Path, lines: Mapping[str, int]
+) -> Config:
+    display = "<defaults>"
+    if path is not None:
+        try:
+            display = path.relative_to(root).as_posix()
+        except ValueError:
+            display = str(path)
+    base = path.parent if path else root
+
+    def err(key: str, reason: str) -> ConfigError:
+        k = key
+        line = None
+        while k and line is None:
+            line = lines.get(k)
+            k = k.rpartition(".")[0]
+        return ConfigError(display, key, reason, line)
+
+    unknown = sorted(str(k) for k in data if k not in TOP_LEVEL_KEYS)
+    if unknown:
+        raise err(unknown[0], f"unknown key (known keys: {', '.join(sorted(TOP_LEVEL_KEYS))})")
+    version = data.get("version", 1)
+    if version != 1:
+        raise err("version", "only version 1 is supported")
+
+    target = _parse_target(data.get("target"), err)
+
+    attestation_files: list[Path] = []
+    att = data.get("attestations")
+    att_list = [att] if isinstance(att, str) else att
+    if att_list is not None:
+        if not isinstance(att_list, list) or not all(isinstance(a, str) for a in att_list):
+            raise err("attestations", "must be a path or a list of paths")
+        for i, item in enumerate(att_list):
+            key = "attestations" if isinstance(att, str) else f"attestations[{i}]"
+            attestation_files.append(_path(item, base, root, key, err))
+
+    waivers = data.get("waivers", []) or []
+    if not isinstance(waivers, list) or not all(isinstance(w, dict) for w in waivers):
+        raise err("waivers", "must be a list of mappings (id, reason, owner, expires)")
+    max_days = data.get("waiver_max_days", 90)
+    if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
+        raise err("waiver_max_days", "must be a positive whole number of days")
+
+    collectors_raw = data.get("collectors", {}) or {}
+    if not isinstance(collectors_raw, dict):
+        raise err("collectors", "must be a mapping of collector name to its settings")
+    collectors: dict[str, dict[str, Any]] = {}
+    for name, settings in collectors_raw.items():
+        key = f"collectors.{name}"
+        if settings is None:
+            settings = {}
+        if isinstance(settings, bool):
+            settings = {"enabled": settings}
+        if not isinstance(settings, dict):
+            raise err(key, "must be a mapping of settings (or true/false)")
+        if "enabled" in settings and not isinstance(settings["enabled"], bool):
+            raise err(f"{key}.enabled", "must be true or false")
+        if "timeout" in settings:
+            t = settings["timeout"]
+            if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
+                raise err(f"{key}.timeout", "must be a positive number of seconds")
+        if "mode" in settings and settings["mode"] not in ("run", "report"):
+            raise err(f"{key}.mode", "must be 'run' or 'report'")
+        collectors[str(name)] = dict(settings)
+
+    required = data.get("required_collectors", []) or []
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise err("required_collectors", "must be a list of collector names")
+    for i, name in enumerate(required):
+        if name not in collectors:
+            raise err(f"required_collectors[{i}]", f"'{name}' is not configured under collectors")
+
+    out = data.get("output_dir", DEFAULT_OUTPUT_DIR)
+    if not isinstance(out, str) or not out:
+        raise err("output_dir", "must be a path")
+    try:
+        output_dir = resolve_inside(base, out, root, must_exist=False)
+    except PathError as exc:
+        raise err("output_dir", str(exc)) from None
+
+    jobs = data.get("jobs", 2)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise err("jobs", "must be a positive whole number")
+
+    checks = data.get("checks", {}) or {}
+    if not isinstance(checks, dict) or not all(isinstance(v, dict) for v in checks.values()):
+        raise err("checks", "must map check ids to settings (ttl_days, severity)")
+    for cid, settings in checks.items():
+        ttl = settings.get("ttl_days")
+        if ttl is not None and (
+            isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl <= 0
+        ):
+            raise err(f"checks.{cid}.ttl_days", "must be a positive number of days")
+
+    return Config(
+        path=path,
+        root=root,
+        raw=data,
+        target=target,
+        attestation_files=tuple(attestation_files),
+        waivers_raw=tuple(waivers),
+        waiver_max_days=max_days,
+        collectors=collectors,
+        required_collectors=tuple(required),
+        output_dir=output_dir,
+        jobs=jobs,
+        checks=checks,
+        lines=dict(lines),
+    )
+
+
+def _path(value: str, base: Path, root: Path, key: str, err: Any) -> Path:
+    try:
+        return resolve_inside(base, value, root, must_exist=True)
+    except PathError as exc:
+        raise err(key, str(exc)) from None
+
+
+_PRACTICE = re.compile(r"^[A-Z]{3}-[A-Z]{2}$")
+
+
+def _level(value: Any, key: str, err: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3:
+        raise err(key, "must be a whole number from 0 to 3")
+    return value
+
+
+def _score(value: Any, key: str, err: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 3:
+        raise err(key, "must be a number from 0 to 3")
+    return float(value)
+
+
+def _parse_goal(value: Any, key: str, err: Any) -> dict[str, float]:
+    """A domain/practice goal: a bare level, or ``{level: N, score: X}``."""
+    if isinstance(value, dict):
+        unknown = set(value) - {"level", "score"}
+        if unknown:
+            raise err(f"{key}.{sorted(unknown)[0]}", "unknown key (use level or score)")
+        goal: dict[str, float] = {}
+        if "level" in value:
+            goal["level"] = _level(value["level"], f"{key}.level", err)
+        if "score" in value:
+            goal["score"] = _score(value["score"], f"{key}.score", err)
+        return goal
+    return {"level": _level(value, key, err)}
+
+
+def _parse_target(value: Any, err: Any) -> Target:
+    if value is None:
+        return Target()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Target(level=_level(value, "target", err))
+    if not isinstance(value, dict):
+        raise err("target", "must be a level (0-3) or a mapping")
+    unknown = set(value) - {"level", "score", "domains", "practices", "schedule", "no_regression"}
+    if unknown:
+        raise err(f"target.{sorted(unknown)[0]}", "unknown key")
+    level = _level(value.get("level", 1), "target.level", err)
+    score = _score(value["score"], "target.score", err) if "score" in value else None
+    domains: dict[str, dict[str, float]] = {}
+    raw_domains = value.get("domains") or {}
+    if not isinstance(raw_domains, dict):
+        raise err("target.domains", "must map domain IDs to levels")
+    for did, goal in raw_domains.items():
+        if did not in DOMAIN_IDS:
+            raise err(f"target.domains.{did}", f"unknown domain (one of {', '.join(DOMAIN_IDS)})")
+        domains[did] = _parse_goal(goal, f"target.domains.{did}", err)
+    practices: dict[str, dict[str, float]] = {}
+    raw_practices = value.get("practices") or {}
+    if not isinstance(raw_practices, dict):
+        raise err("target.practices", "must map practice IDs to levels")
+    for pid, goal in raw_practices.items():
+        if not isinstance(pid, str) or not _PRACTICE.match(pid):
+            raise err(f"target.practices.{pid}", "not a practice ID such as VER-ST")
+        practices[pid] = _parse_goal(goal, f"target.practices.{pid}", err)
+    schedule_raw = value.get("schedule") or []
+    if not isinstance(schedule_raw, list):
+        raise err("target.schedule", "must be a list of {date, level}")
+    schedule = []
+    for i, item in enumerate(schedule_raw):
+        key = f"target.schedule[{i}]"
+        if not isinstance(item, dict) or "date" not in item:
+            raise err(key, "each entry needs a date and a level")
+        when = parse_date(item["date"])
+        if when is None:
+            raise err(f"{key}.date", "must be an ISO date (YYYY-MM-DD)")
+        entry: dict[str, Any] = {"date": when.isoformat()}
+        if "level" in item:
+            entry["level"] = _level(item["level"], f"{key}.level", err)
+        for extra in ("domains", "practices"):
+            if extra in item:
+                nested = _parse_target({extra: item[extra]}, err)
+                entry[extra] = getattr(nested, extra)
+        schedule.append(entry)
+    no_reg = value.get("no_regression", False)
+    if not isinstance(no_reg, bool):
+        raise err("target.no_regression", "must be true or false")
+    return Target(
+        level=level,
+        score=score,
+        domains=domains,
+        practices=practices,
+        schedule=tuple(sorted(schedule, key=lambda e: e["date"])),
+        no_regression=no_reg,
+    )
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """YAML may give a date object or a string; both are accepted, anything else is None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,153 @@
+"""The evidence directory: findings.jsonl, artefacts/, run.json, assessment.json, manifest.json.
+
+It is the hand-off between CI jobs (collect in one, score and gate in another) and what an
+auditor keeps, so every file is written atomically and hashed into the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .models import EvidenceError, Finding
+from .paths import PathError, safe_relpath
+from .plugin import sha256_file
+
+FINDINGS = "findings.jsonl"
+RUN = "run.json"
+ASSESSMENT = "assessment.json"
+MANIFEST = "manifest.json"
+ARTEFACTS = "artefacts"
+LOCK = ".lock"
+MAX_FINDING_LINE = 1 << 20
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            return json.loads(fh.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise EvidenceError(f"{path.name} not found in {path.parent}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvidenceError(f"{path}: not valid JSON ({exc})") from None
+
+
+def write_findings(directory: Path, findings: Iterable[Finding]) -> Path:
+    lines = [json.dumps(f.to_dict(), ensure_ascii=False, sort_keys=True) for f in findings]
+    path = directory / FINDINGS
+    atomic_write(path, "".join(line + "\n" for line in lines))
+    return path
+
+
+def iter_findings(path: Path) -> Iterator[Finding]:
+    """Stream findings; a malformed line raises EvidenceError naming the line (fail closed)."""
+    if not path.is_file():
+        raise EvidenceError(f"{path} not found")
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            if len(raw) > MAX_FINDING_LINE:
+                raise EvidenceError(
+                    f"{path.name}:{number}: line longer than {MAX_FINDING_LINE} bytes"
+                )
+            try:
+                data = json.loads(raw.decode("utf-8"))
+                yield Finding.from_dict(data)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise EvidenceError(f"{path.name}:{number}: not valid JSON ({exc})") from None
+            except (EvidenceError, ValueError, TypeError, KeyError) as exc:
+                raise EvidenceError(f"{path.name}:{number}: {exc}") from None
+
+
+def read_findings(directory: Path) -> list[Finding]:
+    return list(iter_findings(directory / FINDINGS))
+
+
+def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """SHA-256 and size of every file in the evidence directory, except the manifest and lock."""
+    files = []
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory).as_posix()
+        if rel in (MANIFEST, LOCK) or (path.name.startswith(".") and path.name.endswith(".tmp")):
+            continue
+        if path.is_symlink():
+            raise EvidenceError(f"evidence directory holds a symlink: {rel}")
+        if path.is_file():
+            files.append({"path": rel, "sha256": sha256_file(path), "size": path.stat().st_size})
+    unique_subjects = {json.dumps(s, sort_keys=True): s for s in subjects}
+    return {
+        "version": 1,
+        "algorithm": "sha256",
+        "files": files,
+        "subjects": [unique_subjects[k] for k in sorted(unique_subjects)],
+    }
+
+
+def write_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    manifest = build_manifest(directory, subjects)
+    write_json(directory / MANIFEST, manifest)
+    return manifest
+
+
+def verify_manifest(directory: Path) -> list[str]:
+    """Differences between the directory and its manifest: changed, missing and unlisted files."""
+    manifest = read_json(directory / MANIFEST)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        return ["manifest.json is malformed"]
+    problems: list[str] = []
+    listed: set[str] = set()
+    for entry in manifest["files"]:
+        if not isinstance(entry, dict):
+            problems.append("manifest entry is not an object")
+            continue
+        try:
+            rel = safe_relpath(entry.get("path"))
+        except PathError as exc:
+            problems.append(str(exc))
+            continue
+        listed.add(rel)
+        path = directory / rel
+        if path.is_symlink():
+            problems.append(f"{rel}: is a symlink")
+        elif not path.is_file():
+            problems.append(f"{rel}: missing")
+        elif sha256_file(path) != entry.get("sha256"):
+            problems.append(f"{rel}: changed (SHA-256 differs)")
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory).as_posix()
+        if rel in (MANIFEST, LOCK) or not (path.is_file() or path.is_symlink()):
+            continue
+        if rel not in listed:
+            problems.append(f"{rel}: not in the manifest (added)")
+    return problems
+
+
+def subjects_of(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    return [s.to_dict() for f in findings for s in f.subjects if s.digest]

@@ -1,0 +1,292 @@
+"""The evidence data model shared by collectors, scoring, gate and reports.
+
+Everything here is plain data (frozen dataclasses plus dict round-trips) so that an evidence
+directory written by one CI job can be read back, merged and re-scored by another without the
+collectors that produced it being installed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    ERROR = "error"
+    NOT_APPLICABLE = "not_applicable"
+    NOT_RUN = "not_run"
+    WAIVED = "waived"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+SEVERITY_ORDER = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+
+class EvidenceError(ValueError):
+    """Raised when stored evidence (a finding line, a manifest) is malformed."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A machine-verifiable control defined by a collector.
+
+    ``questions`` ties the check to AIMA question IDs (e.g. ``VER-ST-A2``); that link is what lets a
+    tool result count as maturity evidence.
+    """
+
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    severity: Severity = Severity.MEDIUM
+    description: str = ""
+    threshold: float | None = None
+    # How ``value`` is compared with ``threshold``: ">=" means higher is better.
+    comparison: str | None = None
+    next_step: str = ""
+    # Evidence older than this many days is stale (``not_run``) at scoring time; None = no limit.
+    ttl_days: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "questions": list(self.questions),
+            "severity": str(self.severity),
+            "description": self.description,
+            "threshold": self.threshold,
+            "comparison": self.comparison,
+            "next_step": self.next_step,
+            "ttl_days": self.ttl_days,
+        }
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a finding is about: a model file, a dataset, an endpoint, with its digest where one exists."""
+
+    kind: str
+    name: str
+    digest: str | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "digest": self.digest, "path": self.path}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Subject:
+        return cls(
+            kind=_str(data, "kind"),
+            name=_str(data, "name"),
+            digest=_opt_str(data, "digest"),
+            path=_opt_str(data, "path"),
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of one check from one collector run."""
+
+    check: str
+    collector: str
+    status: Status
+    message: str = ""
+    questions: tuple[str, ...] = ()
+    value: float | int | str | bool | None = None
+    threshold: float | None = None
+    severity: Severity = Severity.MEDIUM
+    subjects: tuple[Subject, ...] = ()
+    artefacts: tuple[str, ...] = ()
+    collector_version: str = ""
+    tool: str | None = None
+    tool_version: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    next_step: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> Subject | None:
+        return self.subjects[0] if self.subjects else None
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, float) and not math.isfinite(value):
+            value = str(value)
+        return {
+            "check": self.check,
+            "collector": self.collector,
+            "collector_version": self.collector_version,
+            "status": str(self.status),
+            "value": value,
+            "threshold": self.threshold,
+            "message": self.message,
+            "questions": list(self.questions),
+            "severity": str(self.severity),
+            "subject": self.subject.to_dict() if self.subject else None,
+            "subjects": [s.to_dict() for s in self.subjects],
+            "artefacts": list(self.artefacts),
+            "tool": self.tool,
+            "tool_version": self.tool_version,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "next_step": self.next_step,
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Finding:
+        """Parse one stored finding; anything malformed raises EvidenceError (never a silent pass)."""
+        if not isinstance(data, Mapping):
+            raise EvidenceError("a finding must be a JSON object")
+        try:
+            status = Status(_str(data, "status"))
+        except ValueError as exc:
+            raise EvidenceError(f"unknown status {data.get('status')!r}") from exc
+        try:
+            severity = Severity(data.get("severity") or "medium")
+        except ValueError as exc:
+            raise EvidenceError(f"unknown severity {data.get('severity')!r}") from exc
+        value = data.get("value")
+        if value is not None and not isinstance(value, (int, float, str, bool)):
+            raise EvidenceError("'value' must be a number, string, boolean or null")
+        threshold = data.get("threshold")
+        if threshold is not None and (
+            isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+        ):
+            raise EvidenceError("'threshold' must be a number or null")
+        subjects_raw = data.get("subjects")
+        if subjects_raw is None:
+            subjects_raw = [data["subject"]] if data.get("subject") else []
+        if not isinstance(subjects_raw, list):
+            raise EvidenceError("'subjects' must be a list")
+        details = data.get("details") or {}
+        if not isinstance(details, Mapping):
+            raise EvidenceError("'details' must be an object")
+        return cls(
+            check=_str(data, "check"),
+            collector=_str(data, "collector"),
+            status=status,
+            message=_opt_str(data, "message") or "",
+            questions=_str_tuple(data, "questions"),
+            value=value,
+            threshold=float(threshold) if threshold is not None else None,
+            severity=severity,
+            subjects=tuple(
+                Subject.from_dict(s) if isinstance(s, Mapping) else _bad("subject")
+                for s in subjects_raw
+            ),
+            artefacts=_str_tuple(data, "artefacts"),
+            collector_version=_opt_str(data, "collector_version") or "",
+            tool=_opt_str(data, "tool"),
+            tool_version=_opt_str(data, "tool_version"),
+            started_at=_opt_str(data, "started_at"),
+            finished_at=_opt_str(data, "finished_at"),
+            next_step=_opt_str(data, "next_step") or "",
+            details=dict(details),
+        )
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """A person's answer to a question no tool can answer (training, policies, roles)."""
+
+    question: str
+    value: float  # in [0, 1]: yes = 1, no = 0, toolkit 0-3 divided by 3
+    answer: str  # as written: "yes", "no", "0".."3"
+    owner: str
+    date: str
+    expires: str
+    evidence: str | None = None
+    evidence_sha256: str | None = None
+    note: str = ""
+    source: str = ""  # file:line it came from
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "value": self.value,
+            "owner": self.owner,
+            "date": self.date,
+            "expires": self.expires,
+            "evidence": self.evidence,
+            "evidence_sha256": self.evidence_sha256,
+            "note": self.note,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted, time-boxed exception for a check or a question."""
+
+    target: str  # a check id or a question id
+    reason: str
+    owner: str
+    expires: str  # ISO date (UTC)
+    created: str | None = None
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.target,
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires,
+            "created": self.created,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An input that was rejected (expired attestation, malformed waiver...) and why; reported."""
+
+    kind: str
+    source: str
+    message: str
+    id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "source": self.source, "id": self.id, "message": self.message}
+
+
+def _bad(what: str) -> Any:
+    raise EvidenceError(f"malformed {what}")
+
+
+def _str(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise EvidenceError(f"'{key}' must be a non-empty string")
+    return value
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise EvidenceError(f"'{key}' must be a string")
+    return value
+
+
+def _str_tuple(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key) or []
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise EvidenceError(f"'{key}' must be a list of strings")
+    if not all(isinstance(v, str) for v in value):
+        raise EvidenceError(f"'{key}' must be a list of strings")
+    return tuple(value)

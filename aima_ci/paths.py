@@ -1,0 +1,49 @@
+"""Path safety: nothing outside the repository root is read through a config, manifest or bundle path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class PathError(ValueError):
+    """A path that is empty, absolute outside root, escapes root (``..`` or a symlink), or is missing."""
+
+
+def resolve_inside(base: Path, value: str, root: Path, *, must_exist: bool = True) -> Path:
+    """Resolve ``value`` (relative to ``base``) and refuse it unless it stays inside ``root``.
+
+    Symlinks are resolved before the check, so a link pointing outside the root is refused too.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise PathError("must be a non-empty path")
+    if "\x00" in value:
+        raise PathError("contains a NUL byte")
+    candidate = Path(value)
+    if not candidate.is_absolute():
+        candidate = base / candidate
+    resolved = Path(os.path.realpath(candidate))
+    real_root = Path(os.path.realpath(root))
+    if resolved != real_root and not resolved.is_relative_to(real_root):
+        raise PathError(f"{value!r} resolves outside the repository root ({real_root})")
+    if must_exist and not resolved.exists():
+        raise PathError(f"{value!r} does not exist")
+    return resolved
+
+
+def safe_relpath(value: str) -> str:
+    """Validate a relative POSIX path stored in evidence (manifest, bundle): no ``..``, not absolute."""
+    if not isinstance(value, str) or not value or "\x00" in value or "\\" in value:
+        raise PathError(f"invalid stored path {value!r}")
+    if value.startswith("/") or any(part in ("..", "") for part in value.split("/")):
+        raise PathError(f"stored path {value!r} is absolute or escapes its folder")
+    return value
+
+
+def find_repo_root(start: Path) -> Path:
+    """The nearest folder above ``start`` holding ``.git``; ``start`` itself if there is none."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start

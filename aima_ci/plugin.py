@@ -1,0 +1,261 @@
+"""The collector plugin API: what a first- or third-party collector implements.
+
+A collector is a class registered under the ``aima_ci.collectors`` entry-point group. The core
+never imports a collector module directly; it asks the entry points. The collector's module must
+import its tool (numpy, pandas, garak ...) lazily, inside ``collect``, so that discovering and
+listing collectors stays cheap.
+
+Minimal plugin::
+
+    class MyCollector(Collector):
+        name = "mytool"
+        version = "1.0"
+        description = "Runs mytool"
+        requires = ("mytool",)          # importable modules the tool needs
+        extra = "mytool"                # pip install 'aima-ci[mytool]'
+        checks = (Check("mytool.score", "Score is high enough", ("VER-ST-A2",), threshold=0.9,
+                        comparison=">="),)
+
+        def collect(self, ctx):
+            yield ctx.finding("mytool.score", Status.PASS, value=0.95, message="0.95 >= 0.9")
+
+    # pyproject.toml
+    [project.entry-points."aima_ci.collectors"]
+    mytool = "mypkg.collector:MyCollector"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .models import Check, Finding, Severity, Status, Subject
+from .paths import PathError, resolve_inside
+
+ENTRY_POINT_GROUP = "aima_ci.collectors"
+
+
+class CollectorConfigError(ValueError):
+    """A collector's own config keys are wrong; reported as exit 2 naming the key."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+class InputError(ValueError):
+    """Bad input data for a collector (missing column, empty file...).
+
+    Raising it from ``collect`` turns every check the collector did not report into an ``error``
+    finding carrying this message, with no traceback.
+    """
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class CollectorContext:
+    """Everything a collector may use: its config, safe paths, an artefact folder, progress."""
+
+    collector: Collector
+    config: Mapping[str, Any]
+    root: Path  # repository root: no config path may resolve outside it
+    config_dir: Path  # config-relative paths resolve from here
+    artefact_dir: Path  # <evidence>/artefacts/<collector>/
+    evidence_dir: Path
+    timeout: float | None = None
+    progress_callback: Callable[[str, float | None], None] | None = None
+    started_at: str = field(default_factory=now_iso)
+    _digests: dict[Path, str] = field(default_factory=dict)
+
+    # -- paths ---------------------------------------------------------------------------
+    def path(self, value: str, key: str = "path", *, must_exist: bool = True) -> Path:
+        """Resolve a config path relative to the config file, refusing anything outside root."""
+        try:
+            return resolve_inside(self.config_dir, value, self.root, must_exist=must_exist)
+        except PathError as exc:
+            raise InputError(f"collectors.{self.collector.name}.{key}: {exc}") from exc
+
+    def artefact(self, name: str) -> Path:
+        """A path inside this collector's artefact folder (created on demand)."""
+        self.artefact_dir.mkdir(parents=True, exist_ok=True)
+        target = (self.artefact_dir / name).resolve()
+        if not target.is_relative_to(self.artefact_dir.resolve()):
+            raise InputError(f"artefact name {name!r} escapes the artefact folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def rel_artefact(self, path: Path) -> str:
+        """The artefact path as findings store it: relative to the evidence directory."""
+        return path.resolve().relative_to(self.evidence_dir.resolve()).as_posix()
+
+    def digest(self, path: Path) -> str:
+        path = path.resolve()
+        if path not in self._digests:
+            self._digests[path] = "sha256:" + sha256_file(path)
+        return self._digests[path]
+
+    def subject(self, kind: str, path: Path, name: str | None = None) -> Subject:
+        """A subject for a file, with its SHA-256, path relative to the repository root."""
+        path = path.resolve()
+        try:
+            rel = path.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            rel = path.name
+        return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=rel)
+
+    # -- results -------------------------------------------------------------------------
+    def progress(self, message: str, fraction: float | None = None) -> None:
+        if self.progress_callback is not None:
+            self.progress_callback(message, fraction)
+
+    def threshold(self, check_id: str, key: str | None = None) -> float | None:
+        """The effective threshold: ``thresholds.<key>`` in config, else the check's default."""
+        check = self.collector.check(check_id)
+        thresholds = self.config.get("thresholds") or {}
+        short = key or check_id.split(".", 1)[-1]
+        if isinstance(thresholds, Mapping) and short in thresholds:
+            value = thresholds[short]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise CollectorConfigError(
+                    f"collectors.{self.collector.name}.thresholds.{short}", "must be a number"
+                )
+            return float(value)
+        return check.threshold
+
+    def finding(
+        self,
+        check_id: str,
+        status: Status | str,
+        *,
+        value: float | int | str | bool | None = None,
+        threshold: float | None = None,
+        message: str = "",
+        subjects: Iterable[Subject] = (),
+        artefacts: Iterable[Path | str] = (),
+        details: Mapping[str, Any] | None = None,
+        questions: Iterable[str] | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """Build a finding for one of this collector's declared checks, filling the boilerplate."""
+        check = self.collector.check(check_id)
+        arts = tuple(self.rel_artefact(a) if isinstance(a, Path) else a for a in artefacts)
+        return Finding(
+            check=check.id,
+            collector=self.collector.name,
+            collector_version=self.collector.version,
+            status=Status(status),
+            value=value,
+            threshold=threshold if threshold is not None else check.threshold,
+            message=message,
+            questions=tuple(questions) if questions is not None else check.questions,
+            severity=severity or check.severity,
+            subjects=tuple(subjects),
+            artefacts=arts,
+            tool=self.collector.tool or None,
+            tool_version=self.collector.tool_version(),
+            started_at=self.started_at,
+            finished_at=now_iso(),
+            next_step=check.next_step,
+            details=dict(details or {}),
+        )
+
+
+class Collector:
+    """Base class for collectors. Subclasses set the class attributes and implement collect()."""
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "0"
+    description: ClassVar[str] = ""
+    tool: ClassVar[str] = ""  # distribution name of the tool, for version reporting
+    requires: ClassVar[tuple[str, ...]] = ()  # importable top-level modules it needs
+    extra: ClassVar[str | None] = None  # the aima-ci extra that installs them
+    checks: ClassVar[tuple[Check, ...]] = ()
+    default_timeout: ClassVar[float] = 600.0
+    # True for collectors that only read repository files: fast enough for a pre-commit hook.
+    light: ClassVar[bool] = False
+
+    def check(self, check_id: str) -> Check:
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        raise KeyError(f"collector {self.name!r} declares no check {check_id!r}")
+
+    def missing_requirements(self) -> list[str]:
+        return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
+
+    def install_hint(self) -> str:
+        if self.extra:
+            return f"pip install 'aima-ci[{self.extra}]'"
+        return "pip install " + " ".join(self.missing_requirements() or self.requires)
+
+    def tool_version(self) -> str | None:
+        if not self.tool:
+            return None
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(self.tool)
+        except PackageNotFoundError:
+            return None
+
+    def validate_config(self, config: Mapping[str, Any]) -> None:
+        """Raise CollectorConfigError for bad keys. Called before any collector runs."""
+
+    def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
+        """The checks this run will report on; the runner reports ``error`` for any left silent."""
+        return self.checks
+
+    def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
+        raise NotImplementedError
+
+
+def discover() -> dict[str, type[Collector]]:
+    """Load every collector registered under the entry-point group, keyed by its name."""
+    return {name: _load(ep) for name, ep in discover_names().items()}
+
+
+def discover_names() -> dict[str, Any]:
+    """The registered collector names and their entry points, without importing them."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _load(ep: Any) -> type[Collector]:
+    obj = ep.load()
+    if not (isinstance(obj, type) and issubclass(obj, Collector)):
+        raise TypeError(f"entry point {ep.name!r} is not a Collector subclass")
+    if obj.name != ep.name:
+        raise TypeError(
+            f"entry point {ep.name!r} loads a collector named {obj.name!r}; the names must match"
+        )
+    return obj
+
+
+def load_collector(name: str) -> type[Collector]:
+    eps = discover_names()
+    if name not in eps:
+        raise KeyError(name)
+    return _load(eps[name])
+
+
+def elapsed(start: float) -> float:
+    return round(time.monotonic() - start, 3)

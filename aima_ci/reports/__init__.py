@@ -1,0 +1,44 @@
+"""Report formats: one module per format, each exposing ``render(assessment, ctx) -> str``.
+
+Modules are imported only when their format is asked for, to keep the gate path light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..catalogue import Catalogue, load_catalogue
+
+FORMATS: dict[str, str] = {
+    "text": "aima_ci.reports.text",
+    "json": "aima_ci.reports.json",
+    "markdown": "aima_ci.reports.markdown",
+}
+EXTENSIONS: dict[str, str] = {"text": "txt", "json": "json", "markdown": "md"}
+
+
+@dataclass
+class ReportContext:
+    evidence_dir: Path | None = None
+    config_path: Path | None = None
+    config_lines: Mapping[str, int] = field(default_factory=dict)
+    color: bool = False
+    verbose: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+    _catalogue: Catalogue | None = None
+
+    @property
+    def catalogue(self) -> Catalogue:
+        if self._catalogue is None:
+            self._catalogue = load_catalogue()
+        return self._catalogue
+
+
+def renderer(fmt: str) -> Callable[[Mapping[str, Any], ReportContext], str]:
+    if fmt not in FORMATS:
+        raise KeyError(fmt)
+    return importlib.import_module(FORMATS[fmt]).render  # type: ignore[no-any-return]

@@ -1,0 +1,100 @@
+"""Markdown for a CI job summary or a merge-request comment: verdict first, then domains, the
+failing criteria with their next step, and the waivers. Kept under GitHub's 1 MiB summary limit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..explain import failing_gaps
+from . import ReportContext
+
+MAX_BYTES = 1_000_000
+MAX_GAP_ROWS = 200
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _lvl(level: int, plus: bool) -> str:
+    return f"{level}{'+' if plus else ''}"
+
+
+def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
+    gate = assessment["gate"]
+    target = gate["target"]
+    overall = assessment["overall"]
+    icon = "✅" if gate["passed"] else "❌"
+    verdict = "passed" if gate["passed"] else "failed"
+    lines = [
+        f"## {icon} AIMA gate {verdict}",
+        "",
+        f"Overall maturity **level {_lvl(overall['level'], overall['plus'])}**"
+        f" (score {overall['score']:.2f} / 3) against target level **{target['level']}**.",
+        "",
+        "| Domain | Level | Target | Score |",
+        "| --- | --- | --- | --- |",
+    ]
+    for d in assessment["domains"]:
+        want = int(target["domains"].get(d["id"], {"level": target["level"]}).get("level", 0))
+        mark = "✅" if d["level"] >= want else "❌"
+        lines.append(
+            f"| {mark} {d['id']} {_cell(d['name'])} | {_lvl(d['level'], d['plus'])} | {want}"
+            f" | {d['score']:.2f} |"
+        )
+    if gate["failures"]:
+        lines += ["", "### Gate failures", ""]
+        lines += [f"- {_cell(f['message'])}" for f in gate["failures"]]
+    gaps = failing_gaps(assessment, ctx.catalogue)
+    if gaps:
+        lines += [
+            "",
+            "### Failing criteria and next steps",
+            "",
+            "| Criterion | Question | Evidence | Next step |",
+            "| --- | --- | --- | --- |",
+        ]
+        rows = 0
+        total = sum(len(g) for _, g in gaps)
+        for _practice, gap_list in gaps:
+            for g in gap_list:
+                if rows >= MAX_GAP_ROWS:
+                    break
+                lines.append(
+                    f"| `{g.question}` | {_cell(g.text)} | {_cell(g.reason)[:300]}"
+                    f" | {_cell(g.next_step)[:300]} |"
+                )
+                rows += 1
+        if total > rows:
+            lines.append(f"\n_{total - rows} more criteria omitted; see the full report._")
+    waivers = assessment.get("waivers", {})
+    all_waivers = [("active", w) for w in waivers.get("active", [])] + [
+        ("expired", w) for w in waivers.get("expired", [])
+    ]
+    lines += ["", "### Waivers", ""]
+    if all_waivers:
+        lines += ["| Id | State | Owner | Expires | Reason |", "| --- | --- | --- | --- | --- |"]
+        for state, w in all_waivers:
+            lines.append(
+                f"| `{w['id']}` | {state} | {_cell(w['owner'])} | {w['expires']} | {_cell(w['reason'])} |"
+            )
+    else:
+        lines.append("No waivers.")
+    problems = assessment.get("problems", [])
+    if problems:
+        lines += ["", "<details><summary>Input problems</summary>", ""]
+        lines += [
+            f"- **{p['kind']}** {_cell(p['source'])}: {_cell(p['message'])}" for p in problems
+        ]
+        lines += ["", "</details>"]
+    lines += [
+        "",
+        f"<sub>aima-ci {assessment.get('aima_ci_version', '')} · OWASP AIMA v{assessment.get('aima_version', '1.0')}</sub>",
+        "",
+    ]
+    text = "\n".join(lines)
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        text = text.encode("utf-8")[: MAX_BYTES - 200].decode("utf-8", "ignore")
+        text += "\n\n_Report truncated to stay under 1 MiB; see the full report artefact._\n"
+    return text

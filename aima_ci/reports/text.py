@@ -1,0 +1,96 @@
+"""The terminal report: verdict, per domain and practice level vs target, then every failure with
+its question, the evidence that decided it and the next step."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..explain import failing_gaps, practice_targets
+from . import ReportContext
+
+
+def level_str(level: int, plus: bool) -> str:
+    return f"{level}{'+' if plus else ''}"
+
+
+def _style(ctx: ReportContext, text: str, **kw: Any) -> str:
+    if not ctx.color:
+        return text
+    import click
+
+    return click.style(text, **kw)
+
+
+def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
+    gate = assessment["gate"]
+    targets = practice_targets(assessment)
+    target = gate["target"]
+    out: list[str] = []
+    verdict = "PASSED" if gate["passed"] else "FAILED"
+    colour = "green" if gate["passed"] else "red"
+    overall = assessment["overall"]
+    out.append(
+        _style(ctx, f"AIMA gate {verdict}", fg=colour, bold=True)
+        + f"  overall level {level_str(overall['level'], overall['plus'])}"
+        f" (score {overall['score']:.2f}/3), target level {target['level']}"
+    )
+    by_status = assessment.get("findings", {}).get("by_status", {})
+    if by_status:
+        out.append("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+    out.append("")
+    out.append(f"{'domain / practice':<52} {'level':>5} {'target':>6} {'score':>6}")
+    for d in assessment["domains"]:
+        dgoal = target["domains"].get(d["id"], {"level": target["level"]})
+        dwant = int(dgoal.get("level", 0))
+        mark = _mark(ctx, d["level"] >= dwant)
+        out.append(
+            f"{mark} {d['id'] + ' ' + d['name']:<50} {level_str(d['level'], d['plus']):>5}"
+            f" {dwant:>6} {d['score']:>6.2f}"
+        )
+        for p in d["practices"]:
+            want = targets[p["id"]]
+            pmark = _mark(ctx, p["level"] >= want)
+            out.append(
+                f"  {pmark} {p['id'] + ' ' + p['name']:<48} {level_str(p['level'], p['plus']):>5}"
+                f" {want:>6} {p['score']:>6.2f}"
+            )
+    failures = gate["failures"]
+    if failures:
+        out.append("")
+        out.append(_style(ctx, "Gate failures", bold=True))
+        for f in failures:
+            out.append(f"  - {f['message']}")
+    gaps = failing_gaps(assessment, ctx.catalogue)
+    if gaps:
+        out.append("")
+        out.append(_style(ctx, "What is missing, and the next step", bold=True))
+        for practice, practice_gap_list in gaps:
+            out.append(
+                f"  {practice['id']} {practice['name']}: level"
+                f" {level_str(practice['level'], practice['plus'])}, needs {targets[practice['id']]}"
+            )
+            for g in practice_gap_list:
+                out.append(f"    {g.question} (L{g.level}, stream {g.stream}) {g.text}")
+                out.append(f"      evidence: {g.reason}")
+                out.append(f"      next: {g.next_step}")
+    waivers = assessment.get("waivers", {})
+    if any(waivers.get(k) for k in ("active", "expired")):
+        out.append("")
+        out.append(_style(ctx, "Waivers", bold=True))
+        for w in waivers.get("active", []):
+            out.append(f"  active  {w['id']} until {w['expires']} ({w['owner']}): {w['reason']}")
+        for w in waivers.get("expired", []):
+            out.append(f"  EXPIRED {w['id']} on {w['expires']} ({w['owner']}): no longer applies")
+    problems = assessment.get("problems", [])
+    if problems:
+        out.append("")
+        out.append(_style(ctx, "Input problems (these earn no credit)", bold=True))
+        for p in problems:
+            ident = f" {p['id']}" if p.get("id") else ""
+            out.append(f"  - [{p['kind']}]{ident} {p['source']}: {p['message']}")
+    return "\n".join(out) + "\n"
+
+
+def _mark(ctx: ReportContext, ok: bool) -> str:
+    return _style(ctx, "✓", fg="green") if ok else _style(ctx, "✗", fg="red")
