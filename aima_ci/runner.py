@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,22 @@ class CollectorRun:
     finished_at: str | None = None
     duration: float = 0.0
     findings: list[Finding] = field(default_factory=list)
+    # This shard's slice of a splittable list (shard.py), where a reused result came from, and
+    # the hash of everything the result depends on (cache.py); only written to run.json when set.
+    part: Mapping[str, Any] | None = None
+    reused_from: Mapping[str, Any] | None = None
+    input_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {
+            key: dict(value) if isinstance(value, Mapping) else value
+            for key, value in (
+                ("part", self.part),
+                ("reused_from", self.reused_from),
+                ("input_key", self.input_key),
+            )
+            if value is not None
+        }
         return {
             "name": self.name,
             "status": self.status,
@@ -52,6 +66,7 @@ class CollectorRun:
             "finished_at": self.finished_at,
             "duration": round(self.duration, 3),
             "findings": len(self.findings),
+            **extra,
         }
 
 
@@ -73,6 +88,17 @@ class Job:
     collector: type[Collector]
     config: Mapping[str, Any]
     timeout: float
+    part: Mapping[str, Any] | None = None  # set by shard.py when a list is split across shards
+
+
+def artefact_subdir(name: str, part: Mapping[str, Any] | None = None) -> str:
+    """A collector's artefact folder, relative to the evidence directory.
+
+    Each part of a split collector gets its own folder, so merging shards never has two files
+    claiming one path.
+    """
+    base = f"artefacts/{name}"
+    return f"{base}/part-{part['index']}-of-{part['count']}" if part else base
 
 
 def plan_jobs(
@@ -95,7 +121,8 @@ def plan_jobs(
             )
             continue
         timeout = float(settings.get("timeout") or cls.default_timeout)
-        jobs.append(Job(cls, settings, timeout))
+        # ttl_days is read at scoring time (freshness.py); the collector never sees it.
+        jobs.append(Job(cls, {k: v for k, v in settings.items() if k != "ttl_days"}, timeout))
     return jobs, missing
 
 
@@ -161,7 +188,9 @@ class Runner:
 
     def run_one(self, job: Job) -> CollectorRun:
         collector = job.collector()
-        run = CollectorRun(name=collector.name, version=collector.version, started_at=now_iso())
+        run = CollectorRun(
+            name=collector.name, version=collector.version, started_at=now_iso(), part=job.part
+        )
         start = time.monotonic()
         self._notify(Event(collector.name, "started"))
         missing = collector.missing_requirements()
@@ -173,7 +202,7 @@ class Runner:
             self._execute(collector, job, run, start)
         run.duration = time.monotonic() - start
         run.finished_at = now_iso()
-        run.findings = [self._redact(f) for f in run.findings]
+        run.findings = [self._redact(_stamp_ttl(collector, f)) for f in run.findings]
         run.message = self.redactor.text(run.message)
         self._notify(
             Event(collector.name, "finished", run.message, status=run.status, elapsed=run.duration)
@@ -184,7 +213,7 @@ class Runner:
         return Finding.from_dict(self.redactor.data(finding.to_dict()))
 
     def _execute(self, collector: Collector, job: Job, run: CollectorRun, start: float) -> None:
-        artefact_dir = self.evidence_dir / "artefacts" / collector.name
+        artefact_dir = self.evidence_dir / artefact_subdir(collector.name, job.part)
         artefact_dir.mkdir(parents=True, exist_ok=True)
         request = {
             "collector": collector.name,
@@ -303,11 +332,26 @@ class Runner:
             run.message = f"collector crashed: {terminal.get('message')}"
             status = Status.ERROR
         if run.status == "ok" and junk:
+            # A corrupt event stream means nothing from this run can be trusted as a pass.
             run.status = "error"
             status = Status.ERROR
+            run.findings = [
+                replace(f, status=Status.ERROR, message=f"{run.message} (reported: {f.status})")
+                if f.status is Status.PASS
+                else f
+                for f in run.findings
+            ]
         run.findings.extend(_synthetic(collector, job.config, status, run.message, have))
         if run.status == "ok":
             run.message = f"{len(run.findings)} finding(s)"
+
+
+def _stamp_ttl(collector: Collector, finding: Finding) -> Finding:
+    """Carry the check's declared time-to-live in the finding, for the gate to read later."""
+    ttl = next((c.ttl_days for c in collector.checks if c.id == finding.check), None)
+    if ttl is None or "ttl_days" in finding.details:
+        return finding
+    return replace(finding, details={**finding.details, "ttl_days": ttl})
 
 
 def _parse_event(raw: bytes) -> dict[str, Any] | None:

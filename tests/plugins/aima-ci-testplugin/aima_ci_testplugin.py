@@ -54,7 +54,10 @@ class TestPluginCollector(Collector):
         if behaviour == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
         if behaviour == "input_error":
-            raise InputError("collectors.testplugin.data: file data.csv has no column 'label'")
+            note = ctx.config.get("note", "")
+            raise InputError(
+                f"collectors.testplugin.data: file data.csv has no column 'label' {note}"
+            )
         if behaviour == "junk":
             # Write garbage straight into the event stream the runner reads.
             fd = int(os.environ["AIMA_CI_EVENT_FD"])

@@ -1,0 +1,61 @@
+"""Packaging promises: collectors install namespaced, every collector folder is packaged and
+registered, and the gate path stays light (no numpy, pandas or torch)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from aima_ci.plugin import ENTRY_POINT_GROUP, discover_names
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_collectors_install_namespaced_never_bare():
+    assert PYPROJECT["tool"]["setuptools"]["package-dir"]["aima_ci_collectors"] == "collectors"
+    spec = importlib.util.find_spec("aima_ci_collectors")
+    assert spec is not None and Path(spec.origin).parent == ROOT / "collectors"
+    assert "collectors" not in PYPROJECT["tool"]["setuptools"]["packages"]
+
+
+def test_every_collector_folder_is_packaged_and_registered():
+    packages = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    eps = PYPROJECT["project"].get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+    folders = sorted(p.parent.name for p in (ROOT / "collectors").glob("*/__init__.py"))
+    for name in folders:
+        assert f"aima_ci_collectors.{name}" in packages, name
+        assert any(v.startswith(f"aima_ci_collectors.{name}:") for v in eps.values()), name
+    installed = discover_names()
+    for name, target in eps.items():
+        assert name in installed and installed[name].value == target
+
+
+def test_core_never_imports_collectors():
+    for path in (ROOT / "aima_ci").rglob("*.py"):
+        text = path.read_text()
+        assert "aima_ci_collectors" not in text, path
+        assert "import collectors" not in text and "from collectors" not in text, path
+
+
+def test_gate_path_imports_no_heavy_library(repo, write_config, cli):
+    write_config({"collectors": {"testplugin": {}}})
+    assert cli("run", cwd=repo).returncode in (0, 1)
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['aima-ci', 'gate']\n"
+        "try:\n    runpy.run_module('aima_ci', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "import json\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'numpy', 'pandas', 'torch', 'sklearn', 'requests', 'jsonschema'})\n"
+        "print(json.dumps(heavy))\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert json.loads(res.stdout.strip().splitlines()[-1]) == []

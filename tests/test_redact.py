@@ -1,0 +1,44 @@
+"""Secrets are replaced by a marker naming what kind of thing was removed, never the value."""
+
+from __future__ import annotations
+
+from aima_ci.redact import Redactor
+
+
+def test_env_values_with_credential_names_are_redacted():
+    r = Redactor({"MY_API_KEY": "abcdef123456", "HOME": "/root", "DB_PASSWORD": "hunter2hunter2"})
+    out = r.text("key=abcdef123456 home=/root pw=hunter2hunter2")
+    assert out == "key=[REDACTED:env:MY_API_KEY] home=/root pw=[REDACTED:env:DB_PASSWORD]"
+    assert r.note() == {"env:DB_PASSWORD": 1, "env:MY_API_KEY": 1}
+
+
+def test_short_values_are_not_treated_as_secrets():
+    r = Redactor({"TOKEN": "1"})
+    assert r.text("version 1.2.1") == "version 1.2.1"
+
+
+def test_common_key_formats_are_redacted_without_env():
+    r = Redactor({})
+    text = (
+        "sk-proj-abcdefghijklmnopqrstuvwx ghp_abcdefghijklmnopqrstuvwxyz0123 AKIAABCDEFGHIJKLMNOP "
+        "Authorization: Bearer abcdefghijklmnopqrstuvwxyz hf_abcdefghijklmnopqrstuvwxyz"
+    )
+    out = r.text(text)
+    for kind in (
+        "openai-key",
+        "github-token",
+        "aws-access-key",
+        "bearer-token",
+        "huggingface-token",
+    ):
+        assert f"[REDACTED:{kind}]" in out
+    assert "abcdefghijklmnop" not in out
+
+
+def test_nested_data():
+    r = Redactor({"X_SECRET": "s3cr3t-value"})
+    data = {"a": ["s3cr3t-value", {"b": "x s3cr3t-value"}], "n": 1}
+    assert r.data(data) == {
+        "a": ["[REDACTED:env:X_SECRET]", {"b": "x [REDACTED:env:X_SECRET]"}],
+        "n": 1,
+    }

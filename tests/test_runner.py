@@ -1,0 +1,143 @@
+"""The runner fails closed: crashes, timeouts, SIGKILL, junk output and missing tools never pass.
+
+Uses the third-party test plugin (tests/plugins/aima-ci-testplugin), discovered through the same
+entry-point group as every collector.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aima_ci.collect import EvidenceLocked, collect, locked
+from aima_ci.config import load_config
+from aima_ci.evidence import read_findings, read_json, verify_manifest
+from aima_ci.models import Status
+from aima_ci.plugin import CollectorConfigError
+
+
+def run(repo: Path, write_config, **settings) -> tuple[list, dict]:
+    timeout = settings.pop("timeout", None)
+    coll = {"testplugin": {**settings, **({"timeout": timeout} if timeout else {})}}
+    cfg = load_config(write_config({"collectors": coll}), cwd=repo)
+    out = repo / ".aima"
+    collect(cfg, out)
+    findings = read_findings(out)
+    runinfo = read_json(out / "run.json")
+    return findings, {r["name"]: r for r in runinfo["collectors"]}
+
+
+def statuses(findings) -> dict[str, Status]:
+    return {f.check: f.status for f in findings}
+
+
+def test_passing_collector_writes_findings_artefacts_and_manifest(repo, write_config):
+    findings, runs = run(repo, write_config, behaviour="pass")
+    assert statuses(findings) == {"testplugin.alpha": Status.PASS, "testplugin.beta": Status.PASS}
+    assert runs["testplugin"]["status"] == "ok"
+    alpha = next(f for f in findings if f.check == "testplugin.alpha")
+    assert alpha.artefacts == ("artefacts/testplugin/result.txt",)
+    assert alpha.questions == ("VER-ST-A1",) and alpha.value == 0.9
+    assert (repo / ".aima" / alpha.artefacts[0]).read_text() == "behaviour=pass\n"
+    assert verify_manifest(repo / ".aima") == []
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "run_status", "message"),
+    [
+        ("crash", "error", "collector crashed: RuntimeError: simulated tool crash"),
+        ("kill", "error", "killed by SIGKILL"),
+        ("input_error", "input_error", "has no column 'label'"),
+        ("junk", "error", "not valid events"),
+    ],
+)
+def test_faults_become_errors_never_pass(repo, write_config, behaviour, run_status, message):
+    findings, runs = run(repo, write_config, behaviour=behaviour)
+    assert runs["testplugin"]["status"] == run_status
+    assert message in runs["testplugin"]["message"]
+    assert set(statuses(findings)) == {"testplugin.alpha", "testplugin.beta"}
+    # Even the passes a junk-emitting collector reported are distrusted.
+    assert all(f.status is Status.ERROR for f in findings)
+    assert all(message in f.message for f in findings)
+
+
+def test_timeout_kills_the_collector(repo, write_config):
+    findings, runs = run(repo, write_config, behaviour="hang", timeout=1.5)
+    assert runs["testplugin"]["status"] == "timeout"
+    assert runs["testplugin"]["duration"] < 20
+    assert {f.status for f in findings} == {Status.ERROR}
+    assert "timed out after 1.5s" in findings[0].message
+
+
+def test_partial_crash_keeps_reported_checks_and_errors_the_rest(repo, write_config):
+    findings, runs = run(repo, write_config, behaviour="partial")
+    assert runs["testplugin"]["status"] == "error"
+    assert statuses(findings) == {"testplugin.alpha": Status.PASS, "testplugin.beta": Status.ERROR}
+
+
+def test_stdout_noise_from_a_tool_does_not_corrupt_events(repo, write_config):
+    findings, runs = run(repo, write_config, behaviour="stdout_noise")
+    assert runs["testplugin"]["status"] == "ok"
+    assert statuses(findings)["testplugin.beta"] is Status.PASS
+    log = (repo / ".aima" / "artefacts" / "testplugin" / "collector.log").read_text()
+    assert "a tool chatting on stdout" in log and "raw bytes on fd 1" in log
+
+
+def test_missing_tool_is_not_run_with_install_hint(repo, write_config):
+    cfg = load_config(write_config({"collectors": {"testplugin_missing": {}}}), cwd=repo)
+    (run_,) = collect(cfg, repo / ".aima")
+    assert run_.status == "not_installed"
+    (f,) = run_.findings
+    assert f.status is Status.NOT_RUN
+    assert "pip install 'aima-ci[no-such-tool]'" in f.message
+
+
+def test_unknown_collector_name_is_not_installed(repo, write_config):
+    cfg = load_config(write_config({"collectors": {"nosuch": {}}}), cwd=repo)
+    (run_,) = collect(cfg, repo / ".aima")
+    assert run_.status == "not_installed" and "aima-ci collectors" in run_.message
+
+
+def test_collector_config_is_validated_before_running(repo, write_config):
+    cfg = load_config(
+        write_config({"collectors": {"testplugin": {"behaviour": "dance"}}}), cwd=repo
+    )
+    with pytest.raises(CollectorConfigError) as info:
+        collect(cfg, repo / ".aima")
+    assert info.value.key == "collectors.testplugin.behaviour"
+
+
+def test_disabled_collector_does_not_run(repo, write_config):
+    cfg = load_config(write_config({"collectors": {"testplugin": {"enabled": False}}}), cwd=repo)
+    assert collect(cfg, repo / ".aima") == []
+    assert read_findings(repo / ".aima") == []
+
+
+def test_second_run_on_same_directory_is_refused(repo):
+    out = repo / ".aima"
+    with (
+        locked(out),
+        pytest.raises(EvidenceLocked, match="in use by another aima-ci run"),
+        locked(out),
+    ):
+        pass
+
+
+def test_secret_in_environment_never_reaches_outputs(repo, write_config, monkeypatch):
+    secret = "sk-test-PLANTED0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    # The collector's message includes its config, which carries the secret by mistake.
+    cfg = load_config(
+        write_config({"collectors": {"testplugin": {"behaviour": "input_error", "note": secret}}}),
+        cwd=repo,
+    )
+    collect(cfg, repo / ".aima")
+    for path in (repo / ".aima").rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path
+    findings = read_findings(repo / ".aima")
+    assert "[REDACTED:env:OPENAI_API_KEY]" in findings[0].message
+    run_json = json.loads((repo / ".aima" / "run.json").read_text())
+    assert run_json["redactions"]["env:OPENAI_API_KEY"] >= 1
