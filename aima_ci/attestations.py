@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 from .config import ConfigError, parse_date
+from .hashing import sha256_file
 from .models import Attestation, Problem
 from .paths import PathError, resolve_inside
-from .plugin import sha256_file
 
 ANSWER_VALUES = {"yes": 1.0, "no": 0.0, "0": 0.0, "1": 1 / 3, "2": 2 / 3, "3": 1.0}
 MAX_BYTES = 4 << 20

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from .errors import UserError
 from .paths import PathError, find_repo_root, resolve_inside
 
 CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
@@ -39,7 +40,7 @@ TOP_LEVEL_KEYS = {
 }
 
 
-class ConfigError(Exception):
+class ConfigError(UserError):
     """User error in configuration: exit 2 with file, key and reason, never a traceback."""
 
     def __init__(self, file: str, key: str, reason: str, line: int | None = None) -> None:

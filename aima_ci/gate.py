@@ -204,15 +204,40 @@ def evaluate(
     return GateResult(passed=not failures, target=target, failures=tuple(failures))
 
 
-def _error_failures(assessment: Mapping[str, Any]) -> Iterable[GateFailure]:
-    seen: set[str] = set()
+def erroring_checks(assessment: Mapping[str, Any]) -> dict[str, str]:
+    """Check id -> message for every check in error (read from a summary when given one)."""
+    if "errors" in assessment:
+        return dict(assessment["errors"])
+    out: dict[str, str] = {}
     for q in iter_questions(assessment):
         for c in q["checks"]:
-            if c["status"] == "error" and c["check"] not in seen:
-                seen.add(c["check"])
-                yield GateFailure(
-                    "error", c["check"], "no errors", "error", f"{c['check']}: {c['message']}"
-                )
+            if c["status"] == "error":
+                out.setdefault(c["check"], c["message"])
+    return out
+
+
+def _error_failures(assessment: Mapping[str, Any]) -> Iterable[GateFailure]:
+    for check, message in erroring_checks(assessment).items():
+        yield GateFailure("error", check, "no errors", "error", f"{check}: {message}")
+
+
+def summarise(assessment: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an assessment the gate needs: levels and scores, and the checks in error."""
+    keep = ("id", "name", "score", "level", "plus")
+    return {
+        "schema_version": 1,
+        "date": assessment.get("date"),
+        "overall": assessment["overall"],
+        "domains": [
+            {
+                **{k: d[k] for k in keep},
+                "practices": [{k: p[k] for k in keep} for p in d["practices"]],
+            }
+            for d in assessment["domains"]
+        ],
+        "errors": erroring_checks(assessment),
+        "gate": assessment.get("gate"),
+    }
 
 
 def regressions(assessment: Mapping[str, Any], baseline: Mapping[str, Any]) -> list[GateFailure]:
@@ -240,3 +265,11 @@ def iter_questions(assessment: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]
         for p in d["practices"]:
             for s in p["streams"]:
                 yield from s["questions"]
+
+
+def collector_runs(run: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {
+        r["name"]: r
+        for r in run.get("collectors", [])
+        if isinstance(r, Mapping) and isinstance(r.get("name"), str)
+    }

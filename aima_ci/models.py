@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from .errors import EvidenceError
+
+__all__ = ["EvidenceError"]
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -32,10 +36,6 @@ class Severity(StrEnum):
 
 
 SEVERITY_ORDER = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
-
-
-class EvidenceError(ValueError):
-    """Raised when stored evidence (a finding line, a manifest) is malformed."""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..catalogue import Catalogue, load_catalogue
+if TYPE_CHECKING:
+    from ..catalogue import Catalogue
+
 
 FORMATS: dict[str, str] = {
     "text": "aima_ci.reports.text",
@@ -34,6 +36,8 @@ class ReportContext:
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
+            from ..catalogue import load_catalogue
+
             self._catalogue = load_catalogue()
         return self._catalogue
 

@@ -1,0 +1,92 @@
+"""Time ``aima-ci gate`` on a 10,000-finding evidence directory against ``python -c "import click,
+yaml"`` in the same run. Target: ratio <= 1.5 (the gate costs little more than starting Python
+with its two core dependencies).
+
+Usage: python benchmarks/gate.py [--findings 10000] [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aima_ci.catalogue import load_catalogue
+
+
+def build_evidence(root: Path, n: int) -> None:
+    rng = random.Random(42)
+    questions = sorted(load_catalogue().questions)
+    statuses = ["pass"] * 8 + ["fail", "warn", "error", "not_run"]
+    (root / ".git").mkdir()
+    (root / "aima.yaml").write_text("version: 1\ntarget: {level: 1}\n")
+    out = root / ".aima"
+    out.mkdir()
+    with open(out / "findings.jsonl", "w") as fh:
+        for i in range(n):
+            check = f"bench{i % 50}.check{i % 400}"
+            finding = {
+                "check": check,
+                "collector": f"bench{i % 50}",
+                "status": rng.choice(statuses),
+                "value": rng.random(),
+                "threshold": 0.8,
+                "message": f"measured {rng.random():.3f} against 0.8 for subject {i}",
+                "questions": rng.sample(questions, 2),
+                "subject": {"kind": "dataset", "name": f"d{i}.csv", "digest": "sha256:" + "0" * 64},
+                "artefacts": [f"artefacts/bench{i % 50}/report-{i}.json"],
+            }
+            fh.write(json.dumps(finding) + "\n")
+    (out / "run.json").write_text(json.dumps({"collectors": []}))
+    subprocess.run([sys.executable, "-m", "aima_ci", "score"], cwd=root, check=True,
+                   capture_output=True)
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--findings", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        build_evidence(root, args.findings)
+        gate = [sys.executable, "-m", "aima_ci", "gate"]
+        base = [sys.executable, "-c", "import click, yaml"]
+        exe = Path(sys.executable).with_name("aima-ci")
+        script = [str(exe), "gate"] if exe.exists() else gate
+        for cmd in (gate, base, script):  # warm the OS caches
+            timed(cmd, root)
+        runs: dict[str, list[float]] = {"gate": [], "script": [], "baseline": []}
+        for _ in range(args.repeat):  # interleaved, so load changes hit both alike
+            runs["gate"].append(timed(gate, root))
+            runs["script"].append(timed(script, root))
+            runs["baseline"].append(timed(base, root))
+    size = args.findings
+    print(f"evidence: {size} findings")
+    print(f"{'command':<38} {'min s':>8} {'median s':>9}")
+    labels = {
+        "gate": "python -m aima_ci gate",
+        "script": "aima-ci gate (console script)",
+        "baseline": 'python -c "import click, yaml"',
+    }
+    for key, label in labels.items():
+        print(f"{label:<38} {min(runs[key]):>8.3f} {statistics.median(runs[key]):>9.3f}")
+    ratio = min(runs["gate"]) / min(runs["baseline"])
+    ratio_med = statistics.median(runs["gate"]) / statistics.median(runs["baseline"])
+    print(f"ratio gate/baseline: {ratio:.2f} (min), {ratio_med:.2f} (median); target <= 1.5")
+
+
+if __name__ == "__main__":
+    main()
