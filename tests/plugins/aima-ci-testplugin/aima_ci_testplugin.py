@@ -98,3 +98,80 @@ class MissingToolCollector(Collector):
         import aima_ci_no_such_tool_xyz  # noqa: F401
 
         yield ctx.finding("testplugin_missing.check", Status.PASS)
+
+
+class WorkCollector(Collector):
+    """Does real, fixed work (hashing) so the cache and --jobs benchmarks measure something.
+
+    Config: ``rounds`` (SHA-256 over 1 MiB, default 0), ``sleep`` (seconds, default 0),
+    ``model`` (a repository file bound as the finding's subject), ``verdict`` (pass/fail).
+    Its check declares a time-to-live, for the freshness tests.
+    """
+
+    name = "testwork"
+    version = "0.1.0"
+    description = "Fixed CPU work for aima-ci's cache and scale-out tests"
+    checks = (Check("testwork.result", "Work result holds", ("VER-RT-A1",), ttl_days=7),)
+    default_timeout = 300
+
+    def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
+        import hashlib
+
+        block = b"\x5a" * (1 << 20)
+        digest = hashlib.sha256()
+        for _ in range(int(ctx.config.get("rounds", 0))):
+            digest.update(block)
+        if ctx.config.get("sleep"):
+            time.sleep(float(ctx.config["sleep"]))
+        subjects = []
+        if ctx.config.get("model"):
+            subjects.append(ctx.subject("model", ctx.path(ctx.config["model"], "model")))
+        artefact = ctx.artefact("work.txt")
+        artefact.write_text(digest.hexdigest() + "\n")
+        status = Status.FAIL if ctx.config.get("verdict") == "fail" else Status.PASS
+        yield ctx.finding(
+            self.checks[0].id,
+            status,
+            message=f"work done: {digest.hexdigest()[:12]}",
+            subjects=subjects,
+            artefacts=[artefact],
+        )
+
+
+class WorkCollector2(WorkCollector):
+    name = "testwork2"
+    checks = (Check("testwork2.result", "Work result holds", ("VER-RT-B1",), ttl_days=7),)
+
+
+class WorkCollector3(WorkCollector):
+    name = "testwork3"
+    checks = (Check("testwork3.result", "Work result holds", ("VER-AA-A1",), ttl_days=7),)
+
+
+class WorkCollector4(WorkCollector):
+    name = "testwork4"
+    checks = (Check("testwork4.result", "Work result holds", ("VER-AA-B1",), ttl_days=7),)
+
+
+class SplitCollector(Collector):
+    """A collector whose ``items`` list shards split, as garak's probes are split."""
+
+    name = "testsplit"
+    version = "0.1.0"
+    description = "One finding per configured item; 'bad-*' items fail"
+    shard_key = "items"
+    checks = (Check("testsplit.items", "Every item holds", ("VER-ST-B2",)),)
+    default_timeout = 60
+
+    def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
+        for item in ctx.config.get("items") or []:
+            artefact = ctx.artefact(f"{item}.txt")
+            artefact.write_text(f"{item}\n")
+            bad = str(item).startswith("bad")
+            yield ctx.finding(
+                "testsplit.items",
+                Status.FAIL if bad else Status.PASS,
+                message=f"{item} {'fails' if bad else 'holds'}",
+                artefacts=[artefact],
+                details={"item": item},
+            )
