@@ -17,8 +17,8 @@ from . import __version__
 from .attestations import load_attestations
 from .catalogue import Catalogue, load_catalogue
 from .config import Config
-from .evidence import ASSESSMENT, RUN, read_findings, read_json, write_json
-from .gate import GateResult, effective_target, evaluate
+from .evidence import ASSESSMENT, RUN, SUMMARY, read_findings, read_json, write_json
+from .gate import GateResult, collector_runs, effective_target, evaluate, summarise
 from .models import Finding, Problem, Waiver
 from .scoring import Scored, score
 from .waivers import parse_waivers
@@ -71,14 +71,6 @@ def _declared_checks(run: Any) -> set[str]:
     }
 
 
-def collector_runs(run: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    return {
-        r["name"]: r
-        for r in run.get("collectors", [])
-        if isinstance(r, Mapping) and isinstance(r.get("name"), str)
-    }
-
-
 def build_assessment(
     scored: Scored,
     gate: GateResult,
@@ -111,6 +103,30 @@ def build_assessment(
     }
 
 
+def gate_inputs(
+    required_collectors: Sequence[str],
+    fail_on_error: bool,
+    level_override: int | None,
+    baseline: Mapping[str, Any] | None,
+    baseline_source: str | None,
+) -> dict[str, Any]:
+    """The gate's inputs that are not in the evidence, recorded for verify's re-scoring."""
+    levels = None
+    if baseline is not None:
+        levels = {
+            p["id"]: p.get("level", 0)
+            for d in baseline.get("domains", [])
+            for p in d.get("practices", [])
+            if isinstance(p, Mapping) and "id" in p
+        }
+    return {
+        "required_collectors": list(required_collectors),
+        "fail_on_error": fail_on_error,
+        "level_override": level_override,
+        "baseline": None if levels is None else {"source": baseline_source, "practices": levels},
+    }
+
+
 def assess(
     config: Config,
     evidence_dir: Path,
@@ -119,12 +135,27 @@ def assess(
     level_override: int | None = None,
     fail_on_error: bool = False,
     baseline: Mapping[str, Any] | None = None,
+    baseline_source: str | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Score the evidence directory and write assessment.json; returns the assessment dict."""
+    """Score the evidence directory and write assessment.json; returns the assessment dict.
+
+    Stale or unbound evidence counts as not_run (freshness.py). Everything the verdict depends
+    on beyond findings.jsonl is recorded (``freshness``, ``gate_inputs``), so ``aima-ci verify``
+    can re-score the directory without the repository.
+    """
+    from .freshness import RepoDigests, clock_for, evaluate_freshness, ttl_overrides
+
     today = today or dt.datetime.now(dt.UTC).date()
     catalogue = load_catalogue()
     inputs = load_inputs(config, evidence_dir, today, catalogue)
-    scored = score(catalogue, inputs.findings, inputs.attestations, inputs.active_waivers)
+    findings, freshness = evaluate_freshness(
+        inputs.findings,
+        now or clock_for(today),
+        ttl_overrides(config.checks, config.collectors),
+        RepoDigests(config.root),
+    )
+    scored = score(catalogue, findings, inputs.attestations, inputs.active_waivers)
     provisional = {
         "overall": {"score": scored.score, "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
@@ -138,7 +169,12 @@ def assess(
         fail_on_error=fail_on_error,
     )
     assessment = build_assessment(
-        scored, gate, findings=inputs.findings, inputs=inputs, config=config, today=today
+        scored, gate, findings=findings, inputs=inputs, config=config, today=today
+    )
+    assessment["freshness"] = freshness
+    assessment["gate_inputs"] = gate_inputs(
+        config.required_collectors, fail_on_error, level_override, baseline, baseline_source
     )
     write_json(evidence_dir / ASSESSMENT, assessment)
+    write_json(evidence_dir / SUMMARY, summarise(assessment))
     return assessment

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
+import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
-from .evidence import LOCK, RUN, subjects_of, write_findings, write_json, write_manifest
-from .plugin import Collector, CollectorConfigError, discover, now_iso
+from .errors import EvidenceLocked
+from .evidence import LOCK, RUN, manifest_subjects, write_findings, write_json, write_manifest
+from .models import EvidenceError
+from .plugin import Collector, CollectorConfigError, discover, now_iso, sha256_file
 from .redact import Redactor
 from .runinfo import base_info
 from .runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
 
-
-class EvidenceLocked(RuntimeError):
-    """Another aima-ci run holds the evidence directory."""
+if TYPE_CHECKING:  # keep shard/cache imports out of the module's import time
+    from .cache import CacheStore
+    from .shard import ShardSpec
 
 
 @contextlib.contextmanager
@@ -58,13 +63,36 @@ def collect(
     listener: Listener | None = None,
     only: Sequence[str] = (),
     available: dict[str, type[Collector]] | None = None,
+    shard: ShardSpec | None = None,
+    reuse: Sequence[Path] = (),
+    cache: CacheStore | None = None,
+    now: dt.datetime | None = None,
 ) -> list[CollectorRun]:
-    """Run collectors into ``out_dir`` and write findings.jsonl, run.json and manifest.json."""
+    """Run collectors into ``out_dir`` and write findings.jsonl, run.json and manifest.json.
+
+    ``shard`` runs only this shard's share (shard.py); ``reuse`` and ``cache`` serve collectors
+    whose inputs are unchanged from earlier results (cache.py) instead of running them.
+    """
+    from .cache import PreviousEvidence, Reuser
+    from .freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
+
     configured = select_collectors(config, only)
     available = discover() if available is None and configured else (available or {})
+    parts: dict[str, dict[str, Any]] = {}
+    if shard is not None:
+        from .shard import plan_shard
+
+        keys = {n: getattr(cls, "shard_key", None) for n, cls in available.items()}
+        configured, parts = plan_shard(configured, keys, shard)
     planned, missing = plan_jobs(configured, available)
+    planned = [replace(job, part=parts.get(job.collector.name)) for job in planned]
     validate_jobs(planned)  # bad collector keys: exit 2 before anything runs
+    for previous in reuse:
+        if previous.resolve() == out_dir.resolve():
+            raise EvidenceError(f"--reuse {previous}: must differ from the output directory")
+    sources = [PreviousEvidence(previous.resolve()) for previous in reuse]
     started = now_iso()
+    run_id = uuid.uuid4().hex
     with locked(out_dir):
         _clear_previous(out_dir)
         runner = Runner(
@@ -75,11 +103,36 @@ def collect(
             listener=listener,
             redactor=Redactor(),
         )
-        runs = missing + runner.run(planned)
+        reuser = Reuser(
+            sources=[*sources, *([cache] if cache is not None else [])],
+            cache=cache,
+            now=now or now_utc(),
+            ttl_for=ttl_lookup(ttl_overrides(config.checks, config.collectors)),
+            current_digest=RepoDigests(config.root),
+            root=config.root,
+            config_dir=config.dir,
+            evidence_dir=out_dir,
+            notify=listener or (lambda event: None),
+        )
+        served = [reuser.attempt(job) for job in planned]
+        fresh = iter(
+            runner.run([job for job, run in zip(planned, served, strict=True) if run is None])
+        )
+        ordered: list[CollectorRun] = []
+        for job, run in zip(planned, served, strict=True):
+            if run is None:
+                run = next(fresh)
+                reuser.remember(job, run, {"run_id": run_id, "started_at": started})
+            ordered.append(run)
+        runs = missing + ordered
         findings = [f for r in runs for f in r.findings]
         write_findings(out_dir, findings)
         info = base_info(config.root)
         info.update(
+            run_id=run_id,
+            config_sha256=sha256_file(config.path) if config.path else None,
+            shard=shard.to_dict() if shard is not None else None,
+            reuse_notes=reuser.notes,
             started_at=started,
             finished_at=now_iso(),
             config=config.display,
@@ -89,7 +142,7 @@ def collect(
             redactions=runner.redactor.note(),
         )
         write_json(out_dir / RUN, info)
-        write_manifest(out_dir, subjects_of(findings))
+        write_manifest(out_dir, manifest_subjects(config, findings))
     return runs
 
 
@@ -97,7 +150,7 @@ def _clear_previous(out_dir: Path) -> None:
     """A fresh collect replaces the previous evidence, so stale artefacts never look current."""
     import shutil
 
-    for name in ("findings.jsonl", "run.json", "assessment.json", "manifest.json"):
+    for name in ("findings.jsonl", "run.json", "assessment.json", "summary.json", "manifest.json"):
         with contextlib.suppress(FileNotFoundError):
             (out_dir / name).unlink()
     shutil.rmtree(out_dir / "artefacts", ignore_errors=True)

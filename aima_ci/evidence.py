@@ -9,26 +9,34 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .models import EvidenceError, Finding
+from .errors import EvidenceError
 from .paths import PathError, safe_relpath
-from .plugin import sha256_file
+
+if TYPE_CHECKING:
+    from .models import Finding
 
 FINDINGS = "findings.jsonl"
 RUN = "run.json"
 ASSESSMENT = "assessment.json"
+# What the gate reads: levels and scores without per-question detail (fast on huge evidence).
+SUMMARY = "summary.json"
 MANIFEST = "manifest.json"
 ARTEFACTS = "artefacts"
 LOCK = ".lock"
+# The signed statement over the manifest (attest.py) cannot itself be listed in the manifest.
+ENVELOPE = "attestation.intoto.jsonl"
+UNLISTED = frozenset({MANIFEST, LOCK, ENVELOPE})
 MAX_FINDING_LINE = 1 << 20
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -67,6 +75,8 @@ def write_findings(directory: Path, findings: Iterable[Finding]) -> Path:
 
 def iter_findings(path: Path) -> Iterator[Finding]:
     """Stream findings; a malformed line raises EvidenceError naming the line (fail closed)."""
+    from .models import Finding
+
     if not path.is_file():
         raise EvidenceError(f"{path} not found")
     with open(path, "rb") as fh:
@@ -92,10 +102,12 @@ def read_findings(directory: Path) -> list[Finding]:
 
 def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
     """SHA-256 and size of every file in the evidence directory, except the manifest and lock."""
+    from .hashing import sha256_file
+
     files = []
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
-        if rel in (MANIFEST, LOCK) or (path.name.startswith(".") and path.name.endswith(".tmp")):
+        if rel in UNLISTED or (path.name.startswith(".") and path.name.endswith(".tmp")):
             continue
         if path.is_symlink():
             raise EvidenceError(f"evidence directory holds a symlink: {rel}")
@@ -118,6 +130,8 @@ def write_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> 
 
 def verify_manifest(directory: Path) -> list[str]:
     """Differences between the directory and its manifest: changed, missing and unlisted files."""
+    from .hashing import sha256_file
+
     manifest = read_json(directory / MANIFEST)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
         return ["manifest.json is malformed"]
@@ -142,7 +156,7 @@ def verify_manifest(directory: Path) -> list[str]:
             problems.append(f"{rel}: changed (SHA-256 differs)")
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
-        if rel in (MANIFEST, LOCK) or not (path.is_file() or path.is_symlink()):
+        if rel in UNLISTED or not (path.is_file() or path.is_symlink()):
             continue
         if rel not in listed:
             problems.append(f"{rel}: not in the manifest (added)")
@@ -151,3 +165,31 @@ def verify_manifest(directory: Path) -> list[str]:
 
 def subjects_of(findings: Iterable[Finding]) -> list[dict[str, Any]]:
     return [s.to_dict() for f in findings for s in f.subjects if s.digest]
+
+
+def file_subjects(kind: str, paths: Iterable[Path], root: Path) -> list[dict[str, Any]]:
+    """Subjects for repository files (the config, attestation files) with their SHA-256."""
+    from .hashing import sha256_file
+
+    out = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            rel = path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            rel = path.name
+        out.append(
+            {"kind": kind, "name": path.name, "digest": "sha256:" + sha256_file(path), "path": rel}
+        )
+    return out
+
+
+def manifest_subjects(config: Any, findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """What the evidence is about: findings' models and datasets, plus the policy that judged them.
+
+    ``config`` is a config.Config (typed loosely to keep this module free of the config import).
+    """
+    policy = file_subjects("config", [config.path] if config.path else [], config.root)
+    answers = file_subjects("attestations", config.attestation_files, config.root)
+    return subjects_of(findings) + policy + answers

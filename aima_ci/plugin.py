@@ -26,7 +26,6 @@ Minimal plugin::
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,39 +34,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .errors import CollectorConfigError, InputError
+from .hashing import sha256_file
 from .models import Check, Finding, Severity, Status, Subject
 from .paths import PathError, resolve_inside
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
-
-
-class CollectorConfigError(ValueError):
-    """A collector's own config keys are wrong; reported as exit 2 naming the key."""
-
-    def __init__(self, key: str, reason: str) -> None:
-        super().__init__(f"{key}: {reason}")
-        self.key = key
-        self.reason = reason
-
-
-class InputError(ValueError):
-    """Bad input data for a collector (missing column, empty file...).
-
-    Raising it from ``collect`` turns every check the collector did not report into an ``error``
-    finding carrying this message, with no traceback.
-    """
+__all__ = ["CollectorConfigError", "InputError", "sha256_file"]
 
 
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -191,6 +168,14 @@ class Collector:
     default_timeout: ClassVar[float] = 600.0
     # True for collectors that only read repository files: fast enough for a pre-commit hook.
     light: ClassVar[bool] = False
+    # A config key holding a list whose items are independent units of work (garak's ``probes``):
+    # ``collect --shard i/n`` then splits that list across shards instead of giving the whole
+    # collector to one shard. The findings of the parts must combine, by the scoring's usual
+    # worst-status-wins rule, into what one unsplit run would report.
+    shard_key: ClassVar[str | None] = None
+    # False when results depend on something the cache key cannot see (a live endpoint, the
+    # network, the clock): such a collector always runs, and is never served from the cache.
+    cacheable: ClassVar[bool] = True
 
     def check(self, check_id: str) -> Check:
         for check in self.checks:
@@ -222,6 +207,18 @@ class Collector:
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         """The checks this run will report on; the runner reports ``error`` for any left silent."""
         return self.checks
+
+    def cache_inputs(self, config: Mapping[str, Any], ctx: CollectorContext) -> Iterable[Path]:
+        """The files and folders whose content this collector's result depends on.
+
+        The cache key hashes them, so a cached result is only reused while they are unchanged.
+        The default finds every config value (at any depth) that names an existing file or
+        folder inside the repository. Override it when the collector reads files its config
+        does not name (call ``super()`` and add them), or set ``cacheable = False``.
+        """
+        from .cache import config_paths
+
+        return config_paths(config, ctx.root, ctx.config_dir)
 
     def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
         raise NotImplementedError
