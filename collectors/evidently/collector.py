@@ -1,0 +1,95 @@
+"""The evidently collector: data drift and missing values of production data, as AIMA evidence.
+
+Mapping (the collector's own reading of AIMA v1.0, not an official crosswalk):
+- OPS-EM-A2 "Are events systematically monitored and consistently detected through defined
+  processes?": its level-2 characteristic is "Initial Anomaly Detection: basic drift and outlier
+  detection introduced", with threshold-based alerting; a drift policy checked on every build is
+  that, per dataset (drift_share) and per column (column_drift).
+- IMP-SD-B3 "Are advanced technical controls proactively managed and audited during deployment?":
+  its characteristics name "Drift Detection: monitor models for data or performance drift"; the
+  dataset-level drift gate is one such control (one piece of that question, not all of it).
+- DAT-QI-A2 "Are formalized data quality procedures defined and regularly executed?": "Early
+  Standards: initial completeness and consistency rules applied"; the missing-value rule is one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aima_ci.models import Check, Finding, Severity
+from aima_ci.plugin import Collector, CollectorContext
+
+from . import _settings
+
+DRIFT_NEXT = (
+    "Open drift-report.html: see which columns moved and how. If the change is real (new"
+    " customers, inflation), retrain or recalibrate on recent data and make it the new reference;"
+    " if it is a pipeline bug (units, joins, defaults), fix the data feed."
+)
+MISSING_NEXT = (
+    "Find where the missing values enter (a new source, a failed join, a changed schema) and fix"
+    " the feed, or impute them explicitly in the pipeline and document it."
+)
+
+
+class EvidentlyCollector(Collector):
+    name = "evidently"
+    version = "1.0.0"
+    description = "Data drift and missing values, reference vs current data (evidently)"
+    tool = "evidently"
+    # Report mode reads a stored result with the standard library, so nothing is required up
+    # front; run mode checks for evidently itself (see collect()).
+    requires = ()
+    extra = "evidently"
+    default_timeout = 600.0
+    checks = (
+        Check(
+            "evidently.drift_share",
+            "Share of drifted columns stays below the policy",
+            ("OPS-EM-A2", "IMP-SD-B3"),
+            severity=Severity.HIGH,
+            description="Drifted columns / compared columns, by evidently's per-column tests.",
+            threshold=_settings.DEFAULT_DRIFT_SHARE,
+            comparison="<",
+            next_step=DRIFT_NEXT,
+            ttl_days=30,
+        ),
+        Check(
+            "evidently.column_drift",
+            "Column distribution has not drifted from the reference",
+            ("OPS-EM-A2",),
+            severity=Severity.MEDIUM,
+            description="One finding per column: evidently's drift test for that column.",
+            next_step=DRIFT_NEXT,
+            ttl_days=30,
+        ),
+        Check(
+            "evidently.missing_values",
+            "Share of missing values per column stays within the policy",
+            ("DAT-QI-A2",),
+            severity=Severity.MEDIUM,
+            description="Largest share of missing values of any compared column (current data).",
+            threshold=_settings.DEFAULT_MISSING_SHARE,
+            comparison="<=",
+            next_step=MISSING_NEXT,
+            ttl_days=30,
+        ),
+    )
+
+    def validate_config(self, config: Mapping[str, Any]) -> None:
+        _settings.parse(config)
+
+    def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
+        settings = _settings.parse(ctx.config)
+        if settings.mode == "run":
+            missing = [m for m in ("evidently", "pandas") if importlib.util.find_spec(m) is None]
+            if missing:
+                # The worker reports this as not_run with the install hint.
+                raise ModuleNotFoundError(
+                    f"{', '.join(missing)} not installed (needed in run mode)"
+                )
+        from ._run import run
+
+        yield from run(self, ctx, settings)

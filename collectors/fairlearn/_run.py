@@ -1,0 +1,229 @@
+"""One fairlearn collector run: load, predict if asked, measure per feature, judge, keep evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError
+
+from . import _artefacts, _metrics, _model, _tabular
+from ._settings import FAMILY, Settings
+
+LABELS = {
+    "demographic_parity_ratio": "demographic parity ratio",
+    "demographic_parity_difference": "demographic parity difference",
+    "equalized_odds_difference": "equalized odds difference",
+    "equalized_odds_ratio": "equalized odds ratio",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    value: float | None
+    message: str
+
+
+def _display(ctx: CollectorContext, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ctx.root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _spread(result: _metrics.FeatureResult, metric: str, groups: Sequence[str]) -> str:
+    """Which groups the metric compares, e.g. 'female 0.31 vs male 0.50'."""
+    rates = ["selection_rate"]
+    if FAMILY[metric] == "equalized_odds":
+        rates = ["true_positive_rate", "false_positive_rate"]
+    best: tuple[float, str] | None = None
+    for rate in rates:
+        values = [(result.groups[g][rate], g) for g in groups]
+        known = [(v, g) for v, g in values if v is not None]
+        if len(known) < 2:
+            continue
+        lo, hi = min(known), max(known)
+        gap = hi[0] - lo[0]
+        name = rate.replace("_", " ")
+        text = f"{name} {lo[1]} {lo[0]:.2f} vs {hi[1]} {hi[0]:.2f}"
+        if best is None or gap > best[0]:
+            best = (gap, text)
+    if best is None:
+        return ""
+    return best[1] if FAMILY[metric] == "equalized_odds" else best[1].replace("selection rate ", "")
+
+
+def judge(
+    metric: str,
+    result: _metrics.FeatureResult,
+    threshold: float,
+    comparison: str,
+    absent: Sequence[str],
+) -> Verdict:
+    """Pass, fail, or warn when some group is too small (or absent) to judge."""
+    family = FAMILY[metric]
+    label = f"{LABELS[metric]} for {result.feature}"
+    judged = list(result.judged_groups[family])
+    excluded = result.excluded[family]
+    notes = [f"{g} ({why})" for g, why in excluded.items()]
+    notes += [f"{g} (expected, no rows)" for g in absent]
+    if len(judged) < 2:
+        return Verdict(
+            Status.WARN,
+            result.all_groups.get(metric),
+            f"{label} cannot be judged: fewer than two groups fit to compare"
+            + (f"; not judged: {', '.join(notes)}" if notes else ""),
+        )
+    value = result.judged.get(metric)
+    if value is None:
+        return Verdict(
+            Status.ERROR,
+            None,
+            f"{label} is undefined ({_spread(result, metric, judged) or 'rates are 0'}): the"
+            " model's decisions give no basis for the ratio",
+        )
+    ok = value >= threshold if comparison == ">=" else value <= threshold
+    op = (">=" if ok else "<") if comparison == ">=" else ("<=" if ok else ">")
+    spread = _spread(result, metric, judged)
+    message = f"{label} {value:.2f}" + (f" ({spread})" if spread else "") + f" {op} {threshold:g}"
+    if not ok:
+        return Verdict(Status.FAIL, value, message)
+    if notes:
+        return Verdict(Status.WARN, value, message + f"; too small to judge: {', '.join(notes)}")
+    return Verdict(Status.PASS, value, message)
+
+
+def _outcomes(
+    ctx: CollectorContext, settings: Settings, frame: Any, display: str, model_path: Path | None
+) -> tuple[Any, Any]:
+    label = _tabular.require_column(frame, settings.label, "label", display)
+    y = _tabular.binarize(label, settings.positive_label, "label", display)
+    if settings.prediction is not None:
+        column = _tabular.require_column(frame, settings.prediction, "prediction", display)
+        return y, _tabular.binarize(column, settings.positive_label, "prediction", display)
+    assert model_path is not None
+    import pandas as pd
+
+    model_display = _display(ctx, model_path)
+    ctx.progress("loading the model", 0.2)
+    model = _model.load_model(model_path, model_display, trust=settings.trust_model)
+    features = _model.feature_columns(model, settings.features, model_display)
+    for feature in features:
+        _tabular.require_column(frame, feature, "features", display)
+    ctx.progress("predicting", 0.3)
+    predicted = pd.Series(
+        _model.predict(model, frame, features, model_display), name=f"{model_display} predictions"
+    )
+    return y, _tabular.binarize(predicted, settings.positive_label, "model", model_display)
+
+
+def _groups(frame: Any, feature: Any, display: str) -> tuple[Any, list[str]]:
+    """The sensitive column as strings, checked against its expected groups if any."""
+    series = _tabular.require_column(frame, feature.name, "sensitive_features", display)
+    values = series.astype(str).rename(feature.name)
+    absent: list[str] = []
+    if feature.groups is not None:
+        counts = values.value_counts()
+        unknown = [v for v in counts.index if v not in feature.groups]
+        if unknown:
+            shown = ", ".join(f"'{v}' ({int(counts[v])} rows)" for v in unknown[:5])
+            raise InputError(
+                f"collectors.fairlearn.sensitive_features: {display}: column '{feature.name}' has"
+                f" values outside its expected groups ({', '.join(feature.groups)}): {shown}"
+            )
+        absent = [g for g in feature.groups if g not in counts.index]
+    return values, absent
+
+
+def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iterator[Finding]:
+    import fairlearn
+
+    data_path = ctx.path(settings.data, "data")
+    display = _display(ctx, data_path)
+    model_path = ctx.path(settings.model, "model") if settings.model else None
+    subjects: list[Subject] = [ctx.subject("dataset", data_path)]
+    if model_path is not None:
+        subjects.append(ctx.subject("model", model_path))
+    ctx.progress("reading data", 0.05)
+    frame = _tabular.read_table(data_path, "data", display)
+    y, y_pred = _outcomes(ctx, settings, frame, display, model_path)
+
+    checks = collector.enabled_checks(ctx.config)
+    report_path = ctx.artefact("fairness-report.json")
+    results: list[dict[str, Any]] = []
+    pending: list[tuple[str, Verdict, float, dict[str, Any], Path]] = []
+    for i, feature in enumerate(settings.sensitive):
+        ctx.progress(f"measuring {feature.name}", 0.4 + 0.5 * i / len(settings.sensitive))
+        groups, absent = _groups(frame, feature, display)
+        result = _metrics.compute(feature.name, y, y_pred, groups, settings.min_group_size)
+        plot = ctx.artefact(f"fairness-{_safe(feature.name)}.svg")
+        dp_threshold = ctx.threshold("fairlearn.demographic_parity_ratio")
+        _artefacts.write_plot(plot, result, dp_threshold)
+        data = _metrics.to_jsonable(result)
+        data["expected_groups_absent"] = absent
+        data["verdicts"] = {}
+        for check in checks:
+            metric = check.id.split(".", 1)[1]
+            threshold = ctx.threshold(check.id)
+            assert threshold is not None and check.comparison is not None
+            verdict = judge(metric, result, threshold, check.comparison, absent)
+            data["verdicts"][metric] = {
+                "status": str(verdict.status),
+                "value": verdict.value,
+                "threshold": threshold,
+                "message": verdict.message,
+            }
+            pending.append((check.id, verdict, threshold, data, plot))
+        results.append(data)
+
+    _artefacts.write_report(
+        report_path,
+        {
+            "tool": "fairlearn",
+            "tool_version": getattr(fairlearn, "__version__", None),
+            "data": display,
+            "rows": len(frame),
+            "label": settings.label,
+            "prediction": settings.prediction,
+            "model": _display(ctx, model_path) if model_path else None,
+            "positive_label": settings.positive_label,
+            "min_group_size": settings.min_group_size,
+            "thresholds": {c.id: ctx.threshold(c.id) for c in checks},
+            "subjects": [s.to_dict() for s in subjects],
+            "features": results,
+        },
+    )
+    for check_id, verdict, threshold, data, plot in pending:
+        yield ctx.finding(
+            check_id,
+            verdict.status,
+            value=None if verdict.value is None else round(verdict.value, 4),
+            threshold=threshold,
+            message=verdict.message,
+            subjects=subjects,
+            artefacts=[report_path, plot],
+            details={
+                "sensitive_feature": data["feature"],
+                "rows": len(frame),
+                "min_group_size": settings.min_group_size,
+                "groups": data["groups"],
+                "positive_labels": data["positive_labels"],
+                "metrics_all_groups": data["metrics_all_groups"],
+                "metrics_judged": data["metrics_judged"],
+                "excluded_groups": data["excluded_groups"],
+                "expected_groups_absent": data["expected_groups_absent"],
+            },
+        )
+    ctx.progress("done", 1.0)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "feature"

@@ -1,0 +1,191 @@
+"""The fairlearn collector's config keys, parsed once into a typed value.
+
+Validation runs in the gate process before any collector starts (``validate_config``), so a typo in
+``aima.yaml`` fails fast with exit 2 and the exact key, instead of after a slow tool import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aima_ci.plugin import CollectorConfigError
+
+PREFIX = "collectors.fairlearn"
+GENERIC_KEYS = {"enabled", "timeout"}
+KEYS = {
+    "data",
+    "label",
+    "prediction",
+    "model",
+    "features",
+    "sensitive_features",
+    "thresholds",
+    "min_group_size",
+    "positive_label",
+    "trust_model",
+}
+# metric -> ("ratio" | "difference"): ratios must be in (0, 1], differences in [0, 1).
+METRICS = {
+    "demographic_parity_ratio": "ratio",
+    "demographic_parity_difference": "difference",
+    "equalized_odds_difference": "difference",
+    "equalized_odds_ratio": "ratio",
+}
+DEFAULT_MIN_GROUP_SIZE = 30
+# metric -> the group of rates it compares (selection rates, or TPR and FPR)
+FAMILY = {
+    "demographic_parity_ratio": "demographic_parity",
+    "demographic_parity_difference": "demographic_parity",
+    "equalized_odds_difference": "equalized_odds",
+    "equalized_odds_ratio": "equalized_odds",
+}
+
+
+@dataclass(frozen=True)
+class SensitiveFeature:
+    name: str
+    groups: tuple[str, ...] | None = None  # expected values; anything else is bad input
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: str
+    label: str
+    prediction: str | None
+    model: str | None
+    features: tuple[str, ...] | None
+    sensitive: tuple[SensitiveFeature, ...]
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    positive_label: Any = 1
+    trust_model: bool = False
+
+
+def _err(key: str, reason: str) -> CollectorConfigError:
+    return CollectorConfigError(f"{PREFIX}.{key}" if key else PREFIX, reason)
+
+
+def _str(config: Mapping[str, Any], key: str, *, required: bool) -> str | None:
+    value = config.get(key)
+    if value is None:
+        if required:
+            raise _err(key, "is required")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _err(key, "must be a non-empty string")
+    return value
+
+
+def _str_list(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise _err(key, "must be a non-empty list of column names")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item:
+            raise _err(f"{key}[{i}]", "must be a column name")
+    if len(set(value)) != len(value):
+        raise _err(key, "lists a column twice")
+    return tuple(value)
+
+
+def _sensitive(value: Any) -> tuple[SensitiveFeature, ...]:
+    key = "sensitive_features"
+    if value is None:
+        raise _err(key, "is required (a list of columns such as [sex, age_band])")
+    if not isinstance(value, list) or not value:
+        raise _err(key, "must be a non-empty list of columns")
+    out: list[SensitiveFeature] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str) and item:
+            out.append(SensitiveFeature(item))
+            continue
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise _err(f"{key}[{i}]", "must be a column name or {name: COLUMN, groups: [...]}")
+        unknown = set(item) - {"name", "groups"}
+        if unknown:
+            raise _err(f"{key}[{i}].{sorted(unknown)[0]}", "unknown key (use name, groups)")
+        groups = item.get("groups")
+        if groups is not None and (
+            not isinstance(groups, list)
+            or len(groups) < 2
+            or not all(isinstance(g, (str, int)) and not isinstance(g, bool) for g in groups)
+        ):
+            raise _err(f"{key}[{i}].groups", "must list at least two expected values")
+        out.append(
+            SensitiveFeature(item["name"], tuple(str(g) for g in groups) if groups else None)
+        )
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise _err(key, "lists a column twice")
+    return tuple(out)
+
+
+def _thresholds(value: Any) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _err("thresholds", "must map metric names to numbers")
+    out: dict[str, float] = {}
+    for name, number in value.items():
+        key = f"thresholds.{name}"
+        if name not in METRICS:
+            raise _err(key, f"unknown metric (one of {', '.join(METRICS)})")
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise _err(key, "must be a number")
+        number = float(number)
+        if not math.isfinite(number):
+            raise _err(key, "must be a finite number")
+        if METRICS[name] == "ratio" and not 0 < number <= 1:
+            raise _err(key, "a ratio threshold must be in (0, 1]")
+        if METRICS[name] == "difference" and not 0 <= number < 1:
+            raise _err(key, "a difference threshold must be in [0, 1)")
+        out[name] = number
+    return out
+
+
+def parse(config: Mapping[str, Any]) -> Settings:
+    unknown = sorted(set(config) - KEYS - GENERIC_KEYS)
+    if unknown:
+        if unknown[0] == "mode":
+            raise _err("mode", "the fairlearn collector has no report mode; remove the key")
+        raise _err(unknown[0], f"unknown key (known: {', '.join(sorted(KEYS))})")
+    data = _str(config, "data", required=True)
+    label = _str(config, "label", required=True)
+    prediction = _str(config, "prediction", required=False)
+    model = _str(config, "model", required=False)
+    if (prediction is None) == (model is None):
+        raise _err("prediction", "set exactly one of 'prediction' (a column) or 'model' (a file)")
+    features = None
+    if config.get("features") is not None:
+        if model is None:
+            raise _err("features", "only applies with 'model'")
+        features = _str_list(config["features"], "features")
+    sensitive = _sensitive(config.get("sensitive_features"))
+    used = {label, prediction} - {None}
+    for s in sensitive:
+        if s.name in used:
+            raise _err("sensitive_features", f"'{s.name}' is also the label or prediction column")
+    min_size = config.get("min_group_size", DEFAULT_MIN_GROUP_SIZE)
+    if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
+        raise _err("min_group_size", "must be a positive whole number")
+    positive = config.get("positive_label", 1)
+    if isinstance(positive, bool) or not isinstance(positive, (int, float, str)):
+        raise _err("positive_label", "must be a number or a string")
+    trust = config.get("trust_model", False)
+    if not isinstance(trust, bool):
+        raise _err("trust_model", "must be true or false")
+    assert data is not None and label is not None
+    return Settings(
+        data=data,
+        label=label,
+        prediction=prediction,
+        model=model,
+        features=features,
+        sensitive=sensitive,
+        thresholds=_thresholds(config.get("thresholds")),
+        min_group_size=min_size,
+        positive_label=positive,
+        trust_model=trust,
+    )

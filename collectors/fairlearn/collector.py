@@ -1,0 +1,101 @@
+"""The fairlearn collector: group fairness of a model's decisions, as AIMA evidence.
+
+Mapping (the collector's own reading of AIMA v1.0, not an official crosswalk):
+- RAI-FB-A2 "Are systematic procedures established to regularly identify and assess biases in AI
+  models?": a fairness assessment run on every build by a standard tool is such a procedure, and
+  its passing means the assessed bias is within the documented policy.
+- DES-SR-A2: its level-2 characteristic in the model is "Standardized Bias & Fairness Tools:
+  implement standardized tools for bias detection and fairness measurement within training
+  pipelines and application outputs", with the thresholds as the documented requirement.
+Not mapped: RAI-FB-A3 (all lifecycle stages, audited: more than one check can show) and the
+B stream (mitigation: this collector measures, it does not mitigate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aima_ci.models import Check, Finding, Severity
+from aima_ci.plugin import Collector, CollectorContext
+
+from . import _settings
+from ._settings import FAMILY
+
+QUESTIONS = ("RAI-FB-A2", "DES-SR-A2")
+NEXT_STEP = (
+    "Open fairness-report.json and the per-group plot: find the disadvantaged group, check the"
+    " training labels and proxy features for it, then mitigate (reweighing,"
+    " fairlearn.reductions.ExponentiatedGradient or ThresholdOptimizer), retrain and re-run; or"
+    " record a time-boxed waiver with an owner while the fix is in progress."
+)
+DEFAULT_CHECKS = ("demographic_parity_ratio", "equalized_odds_difference")
+
+
+def _check(metric: str, title: str, threshold: float, comparison: str, description: str) -> Check:
+    return Check(
+        f"fairlearn.{metric}",
+        title,
+        QUESTIONS,
+        severity=Severity.HIGH,
+        description=description,
+        threshold=threshold,
+        comparison=comparison,
+        next_step=NEXT_STEP,
+        ttl_days=90,
+    )
+
+
+class FairlearnCollector(Collector):
+    name = "fairlearn"
+    version = "1.0.0"
+    description = "Group fairness of a model's decisions per sensitive feature (fairlearn)"
+    tool = "fairlearn"
+    requires = ("fairlearn", "pandas", "sklearn")
+    extra = "fairlearn"
+    default_timeout = 300.0
+    checks = (
+        _check(
+            "demographic_parity_ratio",
+            "Selection-rate ratio between groups meets the four-fifths rule",
+            0.8,
+            ">=",
+            "Lowest group selection rate divided by the highest, per sensitive feature.",
+        ),
+        _check(
+            "equalized_odds_difference",
+            "Error rates (TPR, FPR) differ little between groups",
+            0.1,
+            "<=",
+            "Largest between-group gap in true-positive or false-positive rate.",
+        ),
+        _check(
+            "demographic_parity_difference",
+            "Selection rates differ little between groups (enabled by its threshold)",
+            0.1,
+            "<=",
+            "Highest minus lowest group selection rate; on when thresholds sets it.",
+        ),
+        _check(
+            "equalized_odds_ratio",
+            "Error-rate ratio between groups is high enough (enabled by its threshold)",
+            0.8,
+            ">=",
+            "Smaller of the TPR and FPR between-group ratios; on when thresholds sets it.",
+        ),
+    )
+
+    def validate_config(self, config: Mapping[str, Any]) -> None:
+        _settings.parse(config)
+
+    def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
+        thresholds = config.get("thresholds")
+        chosen = set(DEFAULT_CHECKS)
+        if isinstance(thresholds, Mapping):
+            chosen |= {k for k in thresholds if k in FAMILY}
+        return tuple(c for c in self.checks if c.id.split(".", 1)[1] in chosen)
+
+    def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
+        from ._run import run
+
+        yield from run(self, ctx, _settings.parse(ctx.config))
