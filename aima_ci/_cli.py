@@ -644,5 +644,48 @@ def init_cmd(state: State, directory: Path, force: bool) -> None:
         click.echo(f"wrote {p}")
 
 
+@cli.group("provenance")
+def provenance_group() -> None:
+    """Data provenance manifests (verified by the provenance collector)."""
+
+
+@provenance_group.command("write")
+@config_option
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest to write (default: collectors.provenance.manifest, else data-manifest.yaml).",
+)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+@handle_errors
+def provenance_write_cmd(
+    state: State, config_path: Path | None, out_path: Path | None, paths: tuple[Path, ...]
+) -> None:
+    """Hash dataset files/folders into a manifest with sign-off fields to fill."""
+    from .paths import PathError, resolve_inside
+    from .provenance import DEFAULT_MANIFEST, DocumentError, build_manifest, parse_manifest
+
+    config = _load(config_path)
+    if out_path is None:
+        configured = (config.collectors.get("provenance") or {}).get("manifest")
+        out_path = config.dir / (configured if isinstance(configured, str) else DEFAULT_MANIFEST)
+    try:
+        out = resolve_inside(Path.cwd(), str(out_path), config.root, must_exist=False)
+        previous = parse_manifest(out, str(out_path)) if out.exists() else None
+        result = build_manifest(out, [Path(p).absolute() for p in paths], previous)
+    except (PathError, DocumentError) as exc:
+        _fail(f"provenance write: {exc}")
+    from .evidence import atomic_write
+
+    atomic_write(out, result.text)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if not state.quiet:
+        todo = "" if result.kept_signoff else "; fill signed_off_by, date, source and licence"
+        click.echo(f"wrote {out_path} ({result.files} files){todo}")
+
+
 def main() -> None:
     cli(prog_name="aima-ci")

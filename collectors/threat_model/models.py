@@ -1,0 +1,179 @@
+"""Read a threat model of any supported kind into one shape: its text, threats and mitigations.
+
+- YAML: ``threats: [{id, title|description, mitigation|response, llm_risks}]``.
+- Markdown: prose; it must contain written sections and speak of threats.
+- pytm: a Python file using pytm; it is parsed here (syntax errors name the line) and, when pytm
+  is installed, run in a subprocess with ``--json`` (see ``run_pytm``): the model is the
+  repository's own code, run with the same trust as its tests.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aima_ci.provenance import DocumentError, line_of, load_yaml, read_text
+
+MAX_PYTM_JSON = 64 << 20
+KINDS = ("auto", "pytm", "yaml", "markdown")
+
+
+@dataclass
+class Threat:
+    id: str
+    title: str
+    severity: str = ""
+    mitigated: bool = False
+    target: str = ""
+    line: int | None = None
+
+
+@dataclass
+class ThreatModel:
+    kind: str
+    display: str
+    text: str
+    threats: list[Threat] = field(default_factory=list)
+    pytm_findings: list[dict[str, Any]] | None = None  # None: pytm was not run
+
+
+def detect_kind(path: Path, configured: str) -> str:
+    if configured != "auto":
+        return configured
+    suffix = path.suffix.lower()
+    if suffix == ".py":
+        return "pytm"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix in (".md", ".markdown"):
+        return "markdown"
+    raise DocumentError(path.name, "cannot tell the kind from the suffix: set kind")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return " ".join(_text(v) for v in value).strip()
+    return ""
+
+
+def load_yaml_model(path: Path, display: str) -> ThreatModel:
+    text = read_text(path, display)
+    data = load_yaml(text, display)
+    if not isinstance(data, dict):
+        raise DocumentError(display, "must be a mapping with a 'threats' list", 1)
+    items = data.get("threats")
+    if not isinstance(items, list) or not items:
+        raise DocumentError(display, "'threats' must be a non-empty list", line_of(data))
+    threats = []
+    for item in items:
+        line = line_of(item) or line_of(items)
+        if not isinstance(item, dict):
+            raise DocumentError(display, "each threat must be a mapping", line)
+        tid = item.get("id")
+        title = _text(item.get("title")) or _text(item.get("description"))
+        if not isinstance(tid, (str, int)) or not str(tid).strip() or not title:
+            raise DocumentError(display, "each threat needs an 'id' and a 'title'", line)
+        mitigation = _text(item.get("mitigation")) or _text(item.get("mitigations"))
+        response = _text(item.get("response"))
+        threats.append(
+            Threat(
+                id=str(tid),
+                title=title,
+                severity=str(item.get("severity") or ""),
+                mitigated=bool(mitigation or response),
+                line=line,
+            )
+        )
+    return ThreatModel("yaml", display, text, threats)
+
+
+def load_markdown_model(path: Path, display: str) -> ThreatModel:
+    from aima_ci_collectors.model_card.document import load_document
+
+    doc = load_document(path, display)
+    written = [s for s in doc.sections if s.content.strip()]
+    if not written:
+        raise DocumentError(display, "no Markdown section with content: not a threat model yet", 1)
+    text = read_text(path, display)
+    if "threat" not in text.lower():
+        raise DocumentError(display, "never mentions a threat: does not read as a threat model")
+    return ThreatModel("markdown", display, text)
+
+
+def load_pytm_source(path: Path, display: str) -> ThreatModel:
+    text = read_text(path, display)
+    try:
+        tree = ast.parse(text, filename=display)
+    except SyntaxError as exc:
+        raise DocumentError(display, f"Python syntax error: {exc.msg}", exc.lineno) from None
+    uses_pytm = any(
+        (isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "pytm")
+        or (isinstance(n, ast.Import) and any(a.name.split(".")[0] == "pytm" for a in n.names))
+        for n in ast.walk(tree)
+    )
+    if not uses_pytm:
+        raise DocumentError(display, "does not import pytm: not a pytm threat model")
+    return ThreatModel("pytm", display, text)
+
+
+def run_pytm(path: Path, out: Path, timeout: float) -> list[dict[str, Any]]:
+    """Run the model as pytm's CLI does (``python tm.py --json out``) and return its findings."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, str(path), "--json", str(out)],
+        cwd=str(path.parent),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise DocumentError(path.name, f"pytm model did not finish within {timeout:g}s") from None
+    tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] if err else []
+    if proc.returncode != 0:
+        raise DocumentError(
+            path.name,
+            f"pytm model exited with code {proc.returncode}" + (f": {tail[0]}" if tail else ""),
+        )
+    if not out.is_file():
+        raise DocumentError(
+            path.name,
+            "pytm wrote no JSON: the model must call tm.process() under if __name__ == '__main__'",
+        )
+    if out.stat().st_size > MAX_PYTM_JSON:
+        raise DocumentError(path.name, "pytm JSON output is too large")
+    try:
+        data = json.loads(out.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise DocumentError(path.name, f"pytm JSON output is unreadable: {exc}") from None
+    findings = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(findings, list):
+        raise DocumentError(path.name, "pytm JSON output has no 'findings' list")
+    return [f for f in findings if isinstance(f, dict)]
+
+
+def pytm_threats(findings: list[dict[str, Any]]) -> list[Threat]:
+    return [
+        Threat(
+            id=str(f.get("threat_id") or ""),
+            title=str(f.get("description") or ""),
+            severity=str(f.get("severity") or ""),
+            mitigated=bool(str(f.get("response") or "").strip()),
+            target=str(f.get("target") or ""),
+        )
+        for f in findings
+    ]
