@@ -19,8 +19,20 @@ FORMATS: dict[str, str] = {
     "text": "aima_ci.reports.text",
     "json": "aima_ci.reports.json",
     "markdown": "aima_ci.reports.markdown",
+    "sarif": "aima_ci.reports.sarif",
+    "junit": "aima_ci.reports.junit",
+    "codequality": "aima_ci.reports.codequality",
+    "html": "aima_ci.reports.html",
 }
-EXTENSIONS: dict[str, str] = {"text": "txt", "json": "json", "markdown": "md"}
+EXTENSIONS: dict[str, str] = {
+    "text": "txt",
+    "json": "json",
+    "markdown": "md",
+    "sarif": "sarif",
+    "junit": "junit.xml",
+    "codequality": "codequality.json",
+    "html": "html",
+}
 
 
 @dataclass
