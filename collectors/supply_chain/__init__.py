@@ -1,0 +1,339 @@
+"""Model supply chain: unsafe serialisation, a model/dataset inventory, an environment SBOM.
+
+A pickled model is a program: loading it may run anything its author wrote. This collector reads
+every model file's bytes without loading it, records which models and datasets the project
+uses with their licence and origin, and captures the Python environment as a CycloneDX SBOM.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from aima_ci_collectors._safeio import FileProblem, inside, rel, walk
+
+from aima_ci.models import Check, Finding, Severity, Status
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+
+from . import formats, inventory, modelscan_run, sbom
+
+NAME = "supply_chain"
+CORE_KEYS = {"enabled", "timeout", "mode", "thresholds"}
+KEYS = {
+    "models",
+    "exclude",
+    "allow_globals",
+    "max_file_mb",
+    "modelscan",
+    "modelscan_severity",
+    "inventory",
+    "datasets",
+    "allowed_licences",
+    "sbom",
+}
+SBOM_KEYS = {"python", "timeout", "validate"}
+
+
+class SupplyChainCollector(Collector):
+    name = NAME
+    version = "0.1.0"
+    description = "Scans model files for code-executing serialisation, checks the model/dataset inventory, writes a CycloneDX SBOM"
+    light = False  # the SBOM step inspects an interpreter; not for a pre-commit hook
+    default_timeout = 600.0
+    checks = (
+        Check(
+            "supply_chain.unsafe_serialisation",
+            "Model files hold no code-executing serialisation (pickle imports off the allowlist)",
+            ("IMP-SB-B1",),
+            severity=Severity.CRITICAL,
+            description="Each model file is read opcode by opcode (never unpickled); modelscan's verdict is added when it is installed.",
+            next_step="Re-save the model as skops/safetensors/ONNX, or add the exact trusted globals to collectors.supply_chain.allow_globals after review",
+        ),
+        Check(
+            "supply_chain.model_inventory",
+            "Every model file has an inventory entry with name, version, licence and source",
+            ("IMP-SB-A1", "IMP-SB-A2"),
+            severity=Severity.MEDIUM,
+            next_step="Add the model to the inventory file (collectors.supply_chain.inventory) with version, licence and source",
+        ),
+        Check(
+            "supply_chain.dataset_inventory",
+            "Datasets are inventoried with version, licence and source",
+            ("DAT-DT-B1", "DAT-DT-B2"),
+            severity=Severity.MEDIUM,
+            next_step="Record each dataset's version, licence and source under datasets: in the inventory file",
+        ),
+        Check(
+            "supply_chain.sbom",
+            "A CycloneDX SBOM of the Python environment is produced",
+            ("IMP-SB-B1", "IMP-SD-A1"),
+            severity=Severity.LOW,
+            ttl_days=30,
+            next_step="pip install 'aima-ci[supplychain]' so cyclonedx-py can record the environment",
+        ),
+    )
+
+    # -- configuration --------------------------------------------------------------------------
+    def validate_config(self, config: Mapping[str, Any]) -> None:
+        prefix = f"collectors.{NAME}"
+        unknown = sorted(set(config) - KEYS - CORE_KEYS)
+        if unknown:
+            raise CollectorConfigError(
+                f"{prefix}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(KEYS))})"
+            )
+        for key in ("models", "exclude", "allow_globals", "datasets", "allowed_licences"):
+            value = config.get(key)
+            if value is not None and not (
+                isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+            ):
+                raise CollectorConfigError(f"{prefix}.{key}", "must be a list of strings")
+        mb = config.get("max_file_mb", 2048)
+        if isinstance(mb, bool) or not isinstance(mb, (int, float)) or mb <= 0:
+            raise CollectorConfigError(f"{prefix}.max_file_mb", "must be a positive number")
+        if config.get("modelscan", "auto") not in ("auto", True, False):
+            raise CollectorConfigError(f"{prefix}.modelscan", "must be auto, true or false")
+        if config.get("modelscan_severity", "MEDIUM") not in modelscan_run.SEVERITIES:
+            raise CollectorConfigError(
+                f"{prefix}.modelscan_severity", f"one of {', '.join(modelscan_run.SEVERITIES)}"
+            )
+        inv = config.get("inventory")
+        if inv is not None and not (isinstance(inv, str) and inv):
+            raise CollectorConfigError(f"{prefix}.inventory", "must be a path")
+        s = config.get("sbom", True)
+        if isinstance(s, Mapping):
+            bad = sorted(set(s) - SBOM_KEYS)
+            if bad:
+                raise CollectorConfigError(f"{prefix}.sbom.{bad[0]}", "unknown key")
+            t = s.get("timeout", 300)
+            if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
+                raise CollectorConfigError(f"{prefix}.sbom.timeout", "must be positive seconds")
+            if "python" in s and not (isinstance(s["python"], str) and s["python"]):
+                raise CollectorConfigError(f"{prefix}.sbom.python", "must be a path")
+            if not isinstance(s.get("validate", False), bool):
+                raise CollectorConfigError(f"{prefix}.sbom.validate", "must be true or false")
+        elif not isinstance(s, bool):
+            raise CollectorConfigError(f"{prefix}.sbom", "must be true, false or a mapping")
+
+    def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
+        if config.get("sbom", True) is False:
+            return tuple(c for c in self.checks if c.id != "supply_chain.sbom")
+        return self.checks
+
+    # -- collection -----------------------------------------------------------------------------
+    def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
+        self.validate_config(ctx.config)
+        cfg = ctx.config
+        max_bytes = int(float(cfg.get("max_file_mb", 2048)) * (1 << 20))
+        allow = tuple(cfg.get("allow_globals") or ())
+        ctx.progress("finding model files", 0.0)
+        reports, refused = self._inspect_models(ctx, allow, max_bytes)
+        yield from self._serialisation_findings(ctx, reports, refused)
+        models = [(path, r) for path, r in reports if r.is_model]
+        yield from self._inventory_findings(ctx, [p for p, _ in models])
+        if cfg.get("sbom", True) is not False:
+            ctx.progress("writing the SBOM", 0.8)
+            yield self._sbom_finding(ctx)
+        ctx.progress("done", 1.0)
+
+    def _model_files(self, ctx: CollectorContext) -> tuple[list[Path], list[str]]:
+        patterns = ctx.config.get("models") or formats.MODEL_PATTERNS
+        exclude = ctx.config.get("exclude") or ()
+        base = ctx.config_dir
+        files, refused = [], []
+        for path in walk(base, patterns, exclude):
+            if not inside(ctx.root, path):
+                refused.append(
+                    f"{path.relative_to(base).as_posix()}: symlink resolving outside the repository; not read"
+                )
+                continue
+            files.append(path.resolve())
+        return files, refused
+
+    def _inspect_models(
+        self, ctx: CollectorContext, allow: tuple[str, ...], max_bytes: int
+    ) -> tuple[list[tuple[Path, formats.FileReport]], list[str]]:
+        files, refused = self._model_files(ctx)
+        use_modelscan = ctx.config.get("modelscan", "auto")
+        have_modelscan = modelscan_run.available()
+        minimum = ctx.config.get("modelscan_severity", "MEDIUM")
+        ms_reports: dict[str, Any] = {}
+        reports = []
+        for i, path in enumerate(files):
+            display = rel(ctx.root, path)
+            ctx.progress(f"scanning {display}", 0.1 + 0.6 * i / max(1, len(files)))
+            report = formats.inspect_file(path, display, allow, max_bytes)
+            if report.is_model and use_modelscan is not False and have_modelscan:
+                ms = modelscan_run.scan(path, timeout=120)
+                ms_reports[display] = ms
+                flagged = modelscan_run.issues_at_or_above(ms, minimum)
+                report.details["modelscan"] = {"issues": flagged, "error": ms.get("error")}
+                if flagged and report.status == "pass":
+                    report.status = "fail"
+                    report.message = f"{display}: modelscan reports {'; '.join(flagged[:3])}"
+            elif report.is_model and use_modelscan is True and not have_modelscan:
+                report.details["modelscan"] = {"error": "modelscan is not installed"}
+                if report.status == "pass":
+                    report.status = "error"
+                    report.message = f"{display}: modelscan: true but modelscan is not installed"
+            reports.append((path, report))
+        out = ctx.artefact("model-scan.json")
+        out.write_text(
+            json.dumps(
+                {
+                    "files": [r.to_dict() for _, r in reports],
+                    "refused": refused,
+                    "allow_globals": list(allow),
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+        if ms_reports:
+            ctx.artefact("modelscan.json").write_text(
+                json.dumps(ms_reports, indent=2), encoding="utf-8"
+            )
+        return reports, refused
+
+    def _serialisation_findings(
+        self,
+        ctx: CollectorContext,
+        reports: list[tuple[Path, formats.FileReport]],
+        refused: list[str],
+    ) -> Iterator[Finding]:
+        cid = "supply_chain.unsafe_serialisation"
+        arts = [
+            p
+            for p in (ctx.artefact_dir / "model-scan.json", ctx.artefact_dir / "modelscan.json")
+            if p.exists()
+        ]
+        for message in refused:
+            yield ctx.finding(cid, Status.ERROR, message=message, artefacts=arts)
+        models = [(p, r) for p, r in reports if r.is_model]
+        if not models and not refused:
+            yield ctx.finding(
+                cid,
+                Status.NOT_APPLICABLE,
+                message="no model files found (collectors.supply_chain.models)",
+                artefacts=arts,
+            )
+            return
+        for path, r in models:
+            severity = Severity.CRITICAL if r.scan is not None and r.scan.dangerous else None
+            if (
+                r.status == "fail"
+                and r.untrusted
+                and any(formats.classify(t) == "dangerous" for t in r.untrusted)
+            ):
+                severity = Severity.CRITICAL
+            yield ctx.finding(
+                cid,
+                r.status,
+                message=r.message,
+                subjects=[ctx.subject("model", path)],
+                artefacts=arts,
+                details={
+                    k: v
+                    for k, v in r.to_dict().items()
+                    if k in ("format", "compression", "modelscan", "untrusted_types", "engine")
+                }
+                | ({"globals": sorted(r.scan.globals)[:50]} if r.scan else {}),
+                severity=severity or (Severity.HIGH if r.status == "fail" else None),
+            )
+
+    def _inventory_findings(self, ctx: CollectorContext, models: list[Path]) -> Iterator[Finding]:
+        cfg = ctx.config
+        inv_key = cfg.get("inventory")
+        datasets: list[Path] = []
+        if cfg.get("datasets"):
+            datasets = [
+                p.resolve() for p in walk(ctx.config_dir, cfg["datasets"]) if inside(ctx.root, p)
+            ]
+        if not inv_key:
+            if models:
+                yield ctx.finding(
+                    "supply_chain.model_inventory",
+                    Status.FAIL,
+                    message=f"{len(models)} model file(s) but no inventory configured (collectors.supply_chain.inventory)",
+                    value=len(models),
+                )
+            else:
+                yield ctx.finding(
+                    "supply_chain.model_inventory",
+                    Status.NOT_APPLICABLE,
+                    message="no model files and no inventory configured",
+                )
+            status = Status.FAIL if datasets else Status.NOT_APPLICABLE
+            yield ctx.finding(
+                "supply_chain.dataset_inventory",
+                status,
+                message=(
+                    f"{len(datasets)} dataset file(s) but no inventory configured"
+                    if datasets
+                    else "no inventory configured and no dataset files listed (collectors.supply_chain.datasets)"
+                ),
+            )
+            return
+        try:
+            path = ctx.path(inv_key, "inventory")
+            inv = inventory.load_inventory(ctx.root, path)
+        except (InputError, FileProblem) as exc:
+            for cid in ("supply_chain.model_inventory", "supply_chain.dataset_inventory"):
+                yield ctx.finding(cid, Status.ERROR, message=str(exc))
+            return
+        subject = ctx.subject("inventory", path)
+        allowed = cfg.get("allowed_licences") or ()
+        for kind, files, cid in (
+            ("models", models, "supply_chain.model_inventory"),
+            ("datasets", datasets, "supply_chain.dataset_inventory"),
+        ):
+            problems, details = inventory.check_files(ctx.root, inv, kind, files, allowed)
+            if not files and not inv.of(kind):
+                yield ctx.finding(
+                    cid,
+                    Status.NOT_APPLICABLE,
+                    message=f"no {kind} in {inv.display} and no {kind} files found",
+                    subjects=[subject],
+                )
+                continue
+            status = Status.FAIL if problems else Status.PASS
+            message = (
+                f"{len(problems)} problem(s): " + "; ".join(problems[:5])
+                if problems
+                else f"{len(inv.of(kind))} {kind} entries, {len(files)} file(s) claimed, all with version, licence and source"
+            )
+            yield ctx.finding(
+                cid,
+                status,
+                value=len(problems),
+                message=message,
+                subjects=[subject],
+                details={**details, "problems": problems[:100]},
+            )
+
+    def _sbom_finding(self, ctx: CollectorContext) -> Finding:
+        cfg = ctx.config.get("sbom", True)
+        opts = cfg if isinstance(cfg, Mapping) else {}
+        python = sys.executable
+        if "python" in opts:
+            try:
+                python = str(ctx.path(opts["python"], "sbom.python"))
+            except InputError as exc:
+                return ctx.finding("supply_chain.sbom", Status.ERROR, message=str(exc))
+        out = ctx.artefact("sbom.cdx.json")
+        result = sbom.generate(
+            out, python, float(opts.get("timeout", 300)), bool(opts.get("validate", False))
+        )
+        return ctx.finding(
+            "supply_chain.sbom",
+            result.status,
+            value=result.components or None,
+            message=result.message,
+            artefacts=[out] if out.exists() else [],
+            details={
+                "spec_version": result.spec_version,
+                "python": python if "python" in opts else "current interpreter",
+            },
+        )
