@@ -21,6 +21,14 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 
 def load_model(path: Path, display: str, *, trust: bool) -> Any:
+    """The model object, which must have a predict() method."""
+    model = _load(path, display, trust=trust)
+    if not hasattr(model, "predict"):
+        raise InputError(f"{PREFIX}: {display}: the loaded object has no predict() method")
+    return model
+
+
+def _load(path: Path, display: str, *, trust: bool) -> Any:
     suffix = path.suffix.lower()
     where = f"{PREFIX}: {display}"
     if suffix == ".skops":
@@ -74,8 +82,6 @@ def feature_columns(model: Any, configured: Sequence[str] | None, display: str) 
 
 
 def predict(model: Any, frame: pd.DataFrame, features: Sequence[str], display: str) -> Any:
-    if not hasattr(model, "predict"):
-        raise InputError(f"{PREFIX}: {display}: the loaded object has no predict() method")
     try:
         return model.predict(frame[list(features)])
     except Exception as exc:
