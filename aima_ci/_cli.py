@@ -90,6 +90,31 @@ evidence_option = click.option(
 )
 
 
+shard_option = click.option(
+    "--shard",
+    metavar="I/N",
+    help="Run only shard I of N (1-based; e.g. ${CI_NODE_INDEX}/${CI_NODE_TOTAL}); merge the"
+    " shards' evidence with 'aima-ci merge'.",
+)
+reuse_option = click.option(
+    "--reuse",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Take still-fresh results for unchanged collectors from this earlier evidence directory"
+    " (repeatable).",
+)
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, help="Run every collector; neither read nor write the cache."
+)
+history_option = click.option(
+    "--history",
+    "history",
+    metavar="PATH",
+    help="History store (SQLite file) to append to and to read '--baseline history' from"
+    " (default: history in the config).",
+)
+
+
 def _load(config_path: Path | None) -> Any:
     from .config import load_config
 
@@ -126,14 +151,40 @@ def _progress(state: State, names: list[str]) -> Any:
 
 
 def _do_collect(
-    state: State, config: Any, out_dir: Path, jobs: int | None, only: tuple[str, ...]
+    state: State,
+    config: Any,
+    out_dir: Path,
+    jobs: int | None,
+    only: tuple[str, ...],
+    shard: str | None = None,
+    reuse: tuple[Path, ...] = (),
+    no_cache: bool = False,
 ) -> Any:
+    from .cache import NO_CACHE_ENV, CacheStore
     from .collect import collect, select_collectors
 
+    spec = None
+    if shard is not None:
+        from .shard import parse_shard
+
+        try:
+            spec = parse_shard(shard)
+        except ValueError as exc:
+            _fail(f"--shard: {exc}")
+    cache = None if no_cache or os.environ.get(NO_CACHE_ENV) else CacheStore.default(config.root)
     names = [n for n, c in select_collectors(config, only).items() if c.get("enabled", True)]
     progress = _progress(state, names)
     try:
-        return collect(config, out_dir, jobs=jobs, listener=progress, only=only)
+        return collect(
+            config,
+            out_dir,
+            jobs=jobs,
+            listener=progress,
+            only=only,
+            shard=spec,
+            reuse=reuse,
+            cache=cache,
+        )
     finally:
         progress.close()
 
@@ -143,6 +194,9 @@ def _do_collect(
 @out_option
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Collectors run at once.")
 @click.option("--only", multiple=True, help="Run only this collector (repeatable).")
+@shard_option
+@reuse_option
+@no_cache_option
 @click.pass_obj
 @handle_errors
 def collect_cmd(
@@ -151,22 +205,78 @@ def collect_cmd(
     out_dir: Path | None,
     jobs: int | None,
     only: tuple[str, ...],
+    shard: str | None,
+    reuse: tuple[Path, ...],
+    no_cache: bool,
 ) -> None:
     """Run the configured collectors and write the evidence directory."""
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    runs = _do_collect(state, config, out, jobs, only)
+    runs = _do_collect(state, config, out, jobs, only, shard, reuse, no_cache)
     if not state.quiet:
         click.echo(f"evidence written to {out} ({sum(len(r.findings) for r in runs)} findings)")
 
 
+def _history_settings(config: Any, history: str | None) -> Any:
+    from .history import history_settings
+
+    return history_settings(config.raw.get("history"), base=config.dir, cli_location=history)
+
+
+def _resolve_baseline(
+    config: Any, baseline: Path | None, history: str | None, exclude_sha256: str | None = None
+) -> tuple[Any, str | None]:
+    """The no_regression baseline: a file, or 'history' (the default branch's latest record)."""
+    from .evidence import read_json
+
+    want_history = baseline is not None and str(baseline) == "history"
+    if baseline is not None and not want_history:
+        return read_json(baseline), str(baseline)
+    settings = _history_settings(config, history)
+    if not want_history and not (settings and settings.baseline):
+        return None, None
+    if settings is None:
+        _fail("--baseline history: no history store (set history: in the config or --history)")
+    from .history import open_history
+
+    record = open_history(settings.location).latest(
+        settings.default_branch, exclude_sha256=exclude_sha256
+    )
+    if record is None:  # the first assessment on this branch: nothing to regress from
+        return None, None
+    return record.as_baseline(), f"history:{settings.default_branch}@{record.commit or record.date}"
+
+
+def _append_history(config: Any, out: Path, assessment: Any, history: str | None) -> None:
+    settings = _history_settings(config, history)
+    if settings is None:
+        return
+    from .evidence import ASSESSMENT
+    from .hashing import sha256_file
+    from .history import detect_branch, open_history, record_from_assessment
+    from .runinfo import git_commit
+
+    record = record_from_assessment(
+        assessment,
+        assessment_sha256=sha256_file(out / ASSESSMENT),
+        branch=detect_branch(config.root),
+        commit=git_commit(config.root),
+    )
+    open_history(settings.location).append(record)
+
+
 def _score(
-    config: Any, out: Path, level: int | None, fail_on_error: bool, baseline: Path | None
+    config: Any,
+    out: Path,
+    level: int | None,
+    fail_on_error: bool,
+    baseline: Path | None,
+    history: str | None = None,
 ) -> Any:
     from .assessment import assess
-    from .evidence import read_findings, read_json, subjects_of, write_manifest
+    from .evidence import manifest_subjects, read_findings, write_manifest
 
-    base = read_json(baseline) if baseline else None
+    base, source = _resolve_baseline(config, baseline, history)
     assessment = assess(
         config,
         out,
@@ -174,8 +284,10 @@ def _score(
         level_override=level,
         fail_on_error=fail_on_error,
         baseline=base,
+        baseline_source=source,
     )
-    write_manifest(out, subjects_of(read_findings(out)))
+    write_manifest(out, manifest_subjects(config, read_findings(out)))
+    _append_history(config, out, assessment, history)
     return assessment
 
 
@@ -187,8 +299,10 @@ def _score(
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous assessment.json for no_regression.",
+    help="A previous assessment.json for no_regression, or 'history' for the default branch's"
+    " latest assessment in the history store.",
 )
+@history_option
 @click.pass_obj
 @handle_errors
 def score_cmd(
@@ -198,11 +312,12 @@ def score_cmd(
     target_level: int | None,
     fail_on_error: bool,
     baseline: Path | None,
+    history: str | None,
 ) -> None:
     """Score the evidence against the AIMA catalogue and write assessment.json."""
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    assessment = _score(config, out, target_level, fail_on_error, baseline)
+    assessment = _score(config, out, target_level, fail_on_error, baseline, history)
     if not state.quiet:
         o = assessment["overall"]
         click.echo(
@@ -220,8 +335,10 @@ def score_cmd(
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous assessment.json for no_regression.",
+    help="A previous assessment.json for no_regression, or 'history' for the default branch's"
+    " latest assessment in the history store.",
 )
+@history_option
 @click.pass_obj
 @handle_errors
 def gate_cmd(
@@ -231,6 +348,7 @@ def gate_cmd(
     target_level: int | None,
     fail_on_error: bool,
     baseline: Path | None,
+    history: str | None,
 ) -> None:
     """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
     from .assessment import collector_runs
@@ -240,7 +358,7 @@ def gate_cmd(
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
     if not (out / ASSESSMENT).exists():
-        _score(config, out, target_level, fail_on_error, baseline)
+        _score(config, out, target_level, fail_on_error, baseline, history)
     assessment = read_json(out / ASSESSMENT)
     try:
         run = read_json(out / RUN)
@@ -251,11 +369,23 @@ def gate_cmd(
         effective_target(config.target, _today(), target_level),
         required_collectors=config.required_collectors,
         collector_runs=collector_runs(run) if isinstance(run, dict) else {},
-        baseline=read_json(baseline) if baseline else None,
+        baseline=_gate_baseline(config, out, baseline, history),
         fail_on_error=fail_on_error,
     )
     _echo_verdict(state, assessment, result.to_dict())
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+def _gate_baseline(config: Any, out: Path, baseline: Path | None, history: str | None) -> Any:
+    """As _resolve_baseline, but never this assessment itself (scoring may have appended it)."""
+    if baseline is None and _history_settings(config, history) is None:
+        return None
+    from .evidence import ASSESSMENT
+    from .hashing import sha256_file
+
+    current = out / ASSESSMENT
+    exclude = sha256_file(current) if current.is_file() else None
+    return _resolve_baseline(config, baseline, history, exclude)[0]
 
 
 def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]) -> None:
@@ -341,7 +471,8 @@ def report_cmd(
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous assessment.json for no_regression.",
+    help="A previous assessment.json for no_regression, or 'history' for the default branch's"
+    " latest assessment in the history store.",
 )
 @click.option(
     "--format",
@@ -351,6 +482,10 @@ def report_cmd(
     type=_format_choice(),
     help="Also write <out>/report.<ext> in this format (repeatable).",
 )
+@shard_option
+@reuse_option
+@no_cache_option
+@history_option
 @click.pass_obj
 @handle_errors
 def run_cmd(
@@ -363,22 +498,26 @@ def run_cmd(
     fail_on_error: bool,
     baseline: Path | None,
     formats: tuple[str, ...],
+    shard: str | None,
+    reuse: tuple[Path, ...],
+    no_cache: bool,
+    history: str | None,
 ) -> None:
     """Collect, score, gate and report in one step (exit 0 passed, 1 failed, 2 error)."""
-    from .evidence import atomic_write, read_findings, subjects_of, write_manifest
+    from .evidence import atomic_write, manifest_subjects, read_findings, write_manifest
     from .reports import EXTENSIONS
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    _do_collect(state, config, out, jobs, only)
-    assessment = _score(config, out, target_level, fail_on_error, baseline)
+    _do_collect(state, config, out, jobs, only, shard, reuse, no_cache)
+    assessment = _score(config, out, target_level, fail_on_error, baseline, history)
     ctx = _report_context(state, config, out)
     for fmt in formats:
         file_ctx = _report_context(state, config, out)
         file_ctx.color = False
         atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", _render(fmt, assessment, file_ctx))
     if formats:
-        write_manifest(out, subjects_of(read_findings(out)))
+        write_manifest(out, manifest_subjects(config, read_findings(out)))
     if state.quiet:
         _echo_verdict(state, assessment, assessment["gate"])
     else:
@@ -685,6 +824,157 @@ def provenance_write_cmd(
     if not state.quiet:
         todo = "" if result.kept_signoff else "; fill signed_off_by, date, source and licence"
         click.echo(f"wrote {out_path} ({result.files} files){todo}")
+
+
+# --------------------------------------------------------------------------- trust and scale
+@cli.command("attest")
+@config_option
+@evidence_option
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ed25519 private key (PEM, PKCS8).",
+)
+@click.option("--key-env", metavar="VAR", help="Environment variable holding the private key PEM.")
+@click.option(
+    "--out",
+    "envelope_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the DSSE envelope (default: <evidence>/attestation.intoto.jsonl).",
+)
+@click.option(
+    "--generate-key",
+    "generate",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Create an Ed25519 key pair at PATH and PATH.pub, then exit.",
+)
+@click.pass_obj
+@handle_errors
+def attest_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    key_path: Path | None,
+    key_env: str | None,
+    envelope_out: Path | None,
+    generate: Path | None,
+) -> None:
+    """Sign the assessment: an in-toto statement in a DSSE envelope (Ed25519)."""
+    from .attest import attest, generate_keypair, key_from
+
+    if generate is not None:
+        private, public = generate_keypair(generate)
+        click.echo(f"wrote {private} (private: keep it secret) and {public}")
+        return
+    key = key_from(key_path, key_env)
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    target, statement = attest(out, key, envelope_out)
+    if not state.quiet:
+        names = ", ".join(s["name"] for s in statement["subject"])
+        click.echo(f"signed statement written to {target} (subjects: {names})")
+
+
+@cli.command("verify")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ed25519 public key (PEM) the envelope must be signed with.",
+)
+@click.option(
+    "--envelope",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DSSE envelope to check (default: <dir>/attestation.intoto.jsonl when present).",
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@handle_errors
+def verify_cmd(
+    state: State, directory: Path, public_key: Path | None, envelope: Path | None, fmt: str
+) -> None:
+    """Check evidence: hashes, manifest, signature, and that the assessment follows (exit 0/1)."""
+    from .verify import render, verify_evidence
+
+    if not directory.is_dir():
+        _fail(f"{directory}: not an evidence directory")
+    if envelope is not None and not envelope.is_file():
+        _fail(f"--envelope {envelope}: not found")
+    key = None
+    if public_key is not None:
+        from .attest import load_public_key
+
+        if not public_key.is_file():
+            _fail(f"--public-key {public_key}: not found")
+        key = load_public_key(public_key.read_bytes(), str(public_key))
+    report = verify_evidence(directory.resolve(), public_key=key, envelope=envelope)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    elif not state.quiet or not report.ok:
+        click.echo(render(report, directory), nl=False)
+    sys.exit(EXIT_PASS if report.ok else EXIT_FAIL)
+
+
+@cli.command("merge")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New evidence directory to write.",
+)
+@click.option("--allow-partial", is_flag=True, help="Merge even when some shards are missing.")
+@click.pass_obj
+@handle_errors
+def merge_cmd(state: State, inputs: tuple[Path, ...], out_dir: Path, allow_partial: bool) -> None:
+    """Combine shard evidence directories or .tar.gz/.zip bundles into one directory."""
+    from .merge import merge
+
+    plan = merge(list(inputs), out_dir, allow_partial=allow_partial)
+    if not state.quiet:
+        click.echo(
+            f"merged {len(inputs)} input(s) into {out_dir}: {len(plan.collectors)} collector(s),"
+            f" {len(plan.findings)} finding(s), {len(plan.files)} artefact(s); score it next"
+        )
+
+
+@cli.command("history")
+@config_option
+@history_option
+@click.option("--branch", help="Only this branch (default: the default branch).")
+@click.option("--all-branches", is_flag=True, help="Every branch, interleaved.")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=30, show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_obj
+@handle_errors
+def history_cmd(
+    state: State,
+    config_path: Path | None,
+    history: str | None,
+    branch: str | None,
+    all_branches: bool,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Show the maturity trend per domain from the history store."""
+    from .history import open_history, render_trend, trend_rows
+
+    config = _load(config_path)
+    settings = _history_settings(config, history)
+    if settings is None:
+        _fail("no history store: set history: in the config or give --history PATH")
+    chosen = None if all_branches else (branch or settings.default_branch)
+    records = open_history(settings.location).trend(chosen, limit)
+    if fmt == "json":
+        click.echo(json.dumps({"branch": chosen, "entries": trend_rows(records)}, indent=2))
+    else:
+        click.echo(render_trend(records, chosen), nl=False)
 
 
 def main() -> None:
