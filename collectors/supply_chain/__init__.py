@@ -33,6 +33,7 @@ KEYS = {
     "datasets",
     "allowed_licences",
     "sbom",
+    "skops_engine",
 }
 SBOM_KEYS = {"python", "timeout", "validate"}
 
@@ -99,6 +100,8 @@ class SupplyChainCollector(Collector):
             raise CollectorConfigError(
                 f"{prefix}.modelscan_severity", f"one of {', '.join(modelscan_run.SEVERITIES)}"
             )
+        if config.get("skops_engine", "auto") not in ("auto", "skops", "builtin"):
+            raise CollectorConfigError(f"{prefix}.skops_engine", "must be auto, skops or builtin")
         inv = config.get("inventory")
         if inv is not None and not (isinstance(inv, str) and inv):
             raise CollectorConfigError(f"{prefix}.inventory", "must be a path")
@@ -164,7 +167,9 @@ class SupplyChainCollector(Collector):
         for i, path in enumerate(files):
             display = rel(ctx.root, path)
             ctx.progress(f"scanning {display}", 0.1 + 0.6 * i / max(1, len(files)))
-            report = formats.inspect_file(path, display, allow, max_bytes)
+            report = formats.inspect_file(
+                path, display, allow, max_bytes, ctx.config.get("skops_engine", "auto")
+            )
             if report.is_model and use_modelscan is not False and have_modelscan:
                 ms = modelscan_run.scan(path, timeout=120)
                 ms_reports[display] = ms

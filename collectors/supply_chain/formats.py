@@ -83,7 +83,9 @@ class FileReport:
         return out
 
 
-def inspect_file(path: Path, display: str, allow: tuple[str, ...], max_bytes: int) -> FileReport:
+def inspect_file(
+    path: Path, display: str, allow: tuple[str, ...], max_bytes: int, skops_engine: str = "auto"
+) -> FileReport:
     """Inspect one file; every failure to understand it is an ``error`` report, never a pass."""
     size = path.stat().st_size
     if size > max_bytes:
@@ -109,7 +111,7 @@ def inspect_file(path: Path, display: str, allow: tuple[str, ...], max_bytes: in
             if ext == ".h5":
                 return _h5(fh, display)
             if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-                return _zip(path, display, ext, allow, max_bytes)
+                return _zip(path, display, ext, allow, max_bytes, skops_engine)
             stream, compression = _decompressed(fh, head, max_bytes, display)
             if ext == ".bin" and not compression and not _looks_like_pickle(head):
                 return FileReport(
@@ -205,7 +207,9 @@ def _decompressed(
     return out, kind
 
 
-def _zip(path: Path, display: str, ext: str, allow: tuple[str, ...], max_bytes: int) -> FileReport:
+def _zip(
+    path: Path, display: str, ext: str, allow: tuple[str, ...], max_bytes: int, skops_engine: str
+) -> FileReport:
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
@@ -214,7 +218,7 @@ def _zip(path: Path, display: str, ext: str, allow: tuple[str, ...], max_bytes: 
         if total > max_bytes * 4:
             raise _Refused("zip", f"archive expands to {total} bytes (max_file_mb)")
         if ext == ".skops":
-            return _skops(path, zf, display, allow, max_bytes)
+            return _skops(path, zf, display, allow, max_bytes, skops_engine)
         if ext == ".keras":
             return _keras(zf, display, max_bytes)
         members = [i for i in infos if i.filename.endswith(".pkl") and not i.is_dir()]
@@ -246,26 +250,37 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> 
 
 
 def _skops(
-    path: Path, zf: zipfile.ZipFile, display: str, allow: tuple[str, ...], max_bytes: int
+    path: Path,
+    zf: zipfile.ZipFile,
+    display: str,
+    allow: tuple[str, ...],
+    max_bytes: int,
+    engine: str,
 ) -> FileReport:
+    """Types a skops file would instantiate; skops' own trust list decides when it is used.
+
+    Importing skops pulls in scikit-learn (seconds), so ``skops_engine: builtin`` uses the schema
+    walk alone: builtins, numpy, scipy and scikit-learn types are trusted, anything else is not.
+    """
     try:
         schema = json.loads(_read_member(zf, zf.getinfo("schema.json"), max_bytes))
     except KeyError:
         raise _Refused("skops", "no schema.json: not a skops file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _Refused("skops", f"schema.json is not valid JSON: {exc}") from None
-    types = sorted(_schema_types(schema))
-    engine = "aima-ci schema walk"
-    try:
-        from skops.io import get_untrusted_types
-    except ImportError:
-        untrusted = [
-            t
-            for t in types
-            if not (t.split(".", 1)[0] in _SKOPS_TRUSTED_TOPS and classify(t) != "dangerous")
-        ]
-    else:
-        engine = "skops.io.get_untrusted_types"
+    types = sorted(set(_schema_types(schema)))
+    untrusted = [
+        t
+        for t in types
+        if not (t.split(".", 1)[0] in _SKOPS_TRUSTED_TOPS and classify(t) != "dangerous")
+    ]
+    used = "aima-ci schema walk"
+    if engine != "builtin" and (engine == "skops" or _have_skops()):
+        try:
+            from skops.io import get_untrusted_types
+        except ImportError:
+            raise _Refused("skops", "skops_engine: skops, but skops is not installed") from None
+        used = "skops.io.get_untrusted_types"
         try:
             untrusted = list(get_untrusted_types(file=str(path)))
         except Exception as exc:  # skops rejects a malformed archive: that is an error, not a pass
@@ -274,7 +289,7 @@ def _skops(
     remaining = sorted(
         t for t in set(untrusted) if classify(t) == "dangerous" or classify(t, allow) != "safe"
     )
-    details = {"types": len(types), "engine": engine}
+    details = {"types": len(types), "engine": used}
     if remaining:
         dangerous = [t for t in remaining if classify(t) == "dangerous"]
         lead = "loading it would call" if dangerous else "untrusted types"
@@ -293,6 +308,12 @@ def _skops(
         f"{display}: skops file with only trusted types ({len(types)})",
         details=details,
     )
+
+
+def _have_skops() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("skops") is not None
 
 
 def _schema_types(node: Any, depth: int = 0) -> Iterable[str]:
