@@ -25,34 +25,24 @@ from aima_ci.provenance import DATE_RE, DEFAULT_MANIFEST, DocumentError, parse_m
 from . import dvc
 from .manifest_check import verify_manifest
 
-PLACEHOLDER = re.compile(
-    r"^(|todo|tbd|fixme|xxx|n/?a|-+|<[^>]*>|name\s*<email>)$", re.IGNORECASE
-)
+PLACEHOLDER = re.compile(r"^(|todo|tbd|fixme|xxx|n/?a|-+|<[^>]*>|name\s*<email>)$", re.IGNORECASE)
 MAX_LISTED = 20
 
 
 def _short(items: list[str]) -> str:
     head = ", ".join(items[:MAX_LISTED])
-    return head + (
-        f" (+{len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else ""
-    )
+    return head + (f" (+{len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else "")
 
 
 def today() -> dt.date:
-    override = os.environ.get(
-        "AIMA_CI_TODAY"
-    )  # same override as the CLI, for reproducible runs
-    return (
-        dt.date.fromisoformat(override) if override else dt.datetime.now(dt.UTC).date()
-    )
+    override = os.environ.get("AIMA_CI_TODAY")  # same override as the CLI, for reproducible runs
+    return dt.date.fromisoformat(override) if override else dt.datetime.now(dt.UTC).date()
 
 
 class ProvenanceCollector(Collector):
     name = "provenance"
     version = "0.1.0"
-    description = (
-        "Verifies a signed-off data manifest (SHA-256) and DVC-recorded md5 hashes"
-    )
+    description = "Verifies a signed-off data manifest (SHA-256) and DVC-recorded md5 hashes"
     light = True
     default_timeout = 300.0
     checks = (
@@ -90,21 +80,15 @@ class ProvenanceCollector(Collector):
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"
         manifest = config.get("manifest", DEFAULT_MANIFEST)
-        if manifest not in (None, False) and (
-            not isinstance(manifest, str) or not manifest
-        ):
-            raise CollectorConfigError(
-                f"{key}.manifest", "must be a path, or false to skip it"
-            )
+        if manifest not in (None, False) and (not isinstance(manifest, str) or not manifest):
+            raise CollectorConfigError(f"{key}.manifest", "must be a path, or false to skip it")
         if config.get("dvc", "auto") not in ("auto", True, False):
             raise CollectorConfigError(f"{key}.dvc", "must be true, false or auto")
         for flag in ("require_signoff", "require_sources"):
             if not isinstance(config.get(flag, True), bool):
                 raise CollectorConfigError(f"{key}.{flag}", "must be true or false")
         age = config.get("signoff_max_age_days", 365)
-        if age is not None and (
-            isinstance(age, bool) or not isinstance(age, int) or age < 1
-        ):
+        if age is not None and (isinstance(age, bool) or not isinstance(age, int) or age < 1):
             raise CollectorConfigError(
                 f"{key}.signoff_max_age_days",
                 "must be a whole number of days >= 1, or null",
@@ -139,9 +123,7 @@ class ProvenanceCollector(Collector):
         value = ctx.config.get("manifest", DEFAULT_MANIFEST)
         path = ctx.path(value, "manifest", must_exist=False)
         display = path.relative_to(ctx.root.resolve()).as_posix()
-        checks = [
-            c for c in ("provenance.integrity", "provenance.signoff") if c in enabled
-        ]
+        checks = [c for c in ("provenance.integrity", "provenance.signoff") if c in enabled]
         if not path.exists():
             for check in checks:
                 yield ctx.finding(
@@ -152,16 +134,12 @@ class ProvenanceCollector(Collector):
                 )
             return
         if path.is_dir():
-            raise InputError(
-                f"collectors.provenance.manifest: {display} is a folder, not a file"
-            )
+            raise InputError(f"collectors.provenance.manifest: {display} is a folder, not a file")
         try:
             manifest = parse_manifest(path, display)
         except DocumentError as exc:
             for check in checks:
-                yield ctx.finding(
-                    check, Status.ERROR, message=f"malformed manifest: {exc}"
-                )
+                yield ctx.finding(check, Status.ERROR, message=f"malformed manifest: {exc}")
             return
         subject = ctx.subject("data-manifest", path)
         ctx.progress(f"hashing {len(manifest.entries)} dataset file(s)", 0.1)
@@ -246,12 +224,8 @@ class ProvenanceCollector(Collector):
                     f"sign-off of {when} is {(now - date).days} days old (limit {max_age})"
                 )
         if ctx.config.get("require_sources", True):
-            no_source = [
-                e.path for e in manifest.entries if PLACEHOLDER.match(e.source)
-            ]
-            no_licence = [
-                e.path for e in manifest.entries if PLACEHOLDER.match(e.licence)
-            ]
+            no_source = [e.path for e in manifest.entries if PLACEHOLDER.match(e.source)]
+            no_licence = [e.path for e in manifest.entries if PLACEHOLDER.match(e.licence)]
             if no_source:
                 problems.append(f"no source recorded for {_short(no_source)}")
             if no_licence:
@@ -278,9 +252,7 @@ class ProvenanceCollector(Collector):
         start = ctx.path(ctx.config.get("dvc_root", "."), "dvc_root")
         sources = list(dvc.iter_sources(start, root))
         if not sources:
-            status = (
-                Status.FAIL if ctx.config.get("dvc") is True else Status.NOT_APPLICABLE
-            )
+            status = Status.FAIL if ctx.config.get("dvc") is True else Status.NOT_APPLICABLE
             yield ctx.finding(
                 "provenance.dvc",
                 status,

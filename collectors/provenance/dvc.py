@@ -87,14 +87,10 @@ def _entry(item: Any, source: str, role: str, fallback_line: int | None) -> DvcE
         raise DocumentError(source, f"{role} {path}: no md5 recorded", line)
     size = item.get("size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
-        raise DocumentError(
-            source, f"{role} {path}: 'size' must be a whole number", line
-        )
+        raise DocumentError(source, f"{role} {path}: 'size' must be a whole number", line)
     hash_name = item.get("hash")
     if hash_name not in (None, "md5"):
-        raise DocumentError(
-            source, f"{role} {path}: unsupported hash {hash_name!r}", line
-        )
+        raise DocumentError(source, f"{role} {path}: unsupported hash {hash_name!r}", line)
     return DvcEntry(source, line, path, md5.lower(), size, hash_name is None, role)
 
 
@@ -110,15 +106,11 @@ def parse(path: Path, display: str) -> list[DvcEntry]:
             raise DocumentError(display, "'stages' must be a mapping", line_of(data))
         for name, stage in stages.items():
             if not isinstance(stage, dict):
-                raise DocumentError(
-                    display, f"stage {name!r} must be a mapping", line_of(stages)
-                )
+                raise DocumentError(display, f"stage {name!r} must be a mapping", line_of(stages))
             for role, key in (("dep", "deps"), ("out", "outs")):
                 items = stage.get(key) or []
                 if not isinstance(items, list):
-                    raise DocumentError(
-                        display, f"{name}.{key} must be a list", line_of(stage)
-                    )
+                    raise DocumentError(display, f"{name}.{key} must be a list", line_of(stage))
                 entries.extend(_entry(i, display, role, line_of(items)) for i in items)
         return entries
     outs = data.get("outs")
@@ -182,9 +174,7 @@ def _dvc_root(source_dir: Path, root: Path) -> Path:
     return root
 
 
-def _verify_dir(
-    entry: DvcEntry, target: Path, root: Path, report: DvcReport, label: str
-) -> None:
+def _verify_dir(entry: DvcEntry, target: Path, root: Path, report: DvcReport, label: str) -> None:
     listing_path = _cache_listing(_dvc_root(target.parent, root), entry.md5)
     if listing_path is None:
         report.unverifiable.append(
@@ -194,17 +184,13 @@ def _verify_dir(
         return
     raw = listing_path.read_bytes()[:MAX_DIR_LISTING]
     if hashlib.md5(raw, usedforsecurity=False).hexdigest() + ".dir" != entry.md5:
-        report.errors.append(
-            f"{label}: DVC cache listing {listing_path.name} is corrupt"
-        )
+        report.errors.append(f"{label}: DVC cache listing {listing_path.name} is corrupt")
         return
     try:
         listing = json.loads(raw)
         files = {str(i["relpath"]): str(i["md5"]) for i in listing}
     except (ValueError, TypeError, KeyError):
-        report.errors.append(
-            f"{label}: DVC cache listing {listing_path.name} is malformed"
-        )
+        report.errors.append(f"{label}: DVC cache listing {listing_path.name} is malformed")
         return
     if not target.is_dir():
         report.missing.append(f"{label}: directory not in the workspace")
@@ -214,9 +200,7 @@ def _verify_dir(
         for name in [*dirnames, *filenames]:
             p = Path(dirpath) / name
             if p.is_symlink():
-                report.errors.append(
-                    f"{label}: symlink {p.relative_to(target).as_posix()}"
-                )
+                report.errors.append(f"{label}: symlink {p.relative_to(target).as_posix()}")
         for name in filenames:
             p = Path(dirpath) / name
             if not p.is_symlink():
@@ -227,9 +211,7 @@ def _verify_dir(
             report.missing.append(f"{label}/{rel}")
             bad += 1
         elif not file_matches(target / rel, md5, entry.legacy):
-            report.changed.append(
-                f"{label}/{rel}: md5 differs from the DVC cache listing"
-            )
+            report.changed.append(f"{label}/{rel}: md5 differs from the DVC cache listing")
             bad += 1
     for rel in sorted(present - set(files)):
         report.changed.append(f"{label}/{rel}: not in the DVC listing (extra file)")
@@ -238,9 +220,7 @@ def _verify_dir(
         report.verified.append(f"{label} ({len(files)} files)")
 
 
-def verify(
-    entries: list[DvcEntry], source: Path, root: Path, report: DvcReport
-) -> None:
+def verify(entries: list[DvcEntry], source: Path, root: Path, report: DvcReport) -> None:
     source_dir = source.parent
     for entry in entries:
         label = f"{entry.where} {entry.role} {entry.path}"
@@ -248,9 +228,7 @@ def verify(
             target = _safe_target(entry, source_dir, root)
         except ValueError as exc:
             if str(exc) == "remote":
-                report.unverifiable.append(
-                    f"{label}: remote path, not in the workspace"
-                )
+                report.unverifiable.append(f"{label}: remote path, not in the workspace")
             else:
                 report.errors.append(f"{label}: {exc}")
             continue
@@ -259,13 +237,9 @@ def verify(
         elif not target.exists():
             report.missing.append(f"{label}: not in the workspace (run 'dvc pull'?)")
         elif not target.is_file():
-            report.errors.append(
-                f"{label}: recorded as a file but is not a regular file"
-            )
+            report.errors.append(f"{label}: recorded as a file but is not a regular file")
         elif entry.size is not None and target.stat().st_size != entry.size:
-            report.changed.append(
-                f"{label}: size {target.stat().st_size} != recorded {entry.size}"
-            )
+            report.changed.append(f"{label}: size {target.stat().st_size} != recorded {entry.size}")
         elif not file_matches(target, entry.md5, entry.legacy):
             report.changed.append(f"{label}: md5 differs from the recorded {entry.md5}")
         else:

@@ -29,9 +29,7 @@ class ManifestReport:
         return len(self.missing) + len(self.changed) + len(self.extra)
 
 
-def verify_manifest(
-    manifest: Manifest, digest: Callable[[Path], str]
-) -> ManifestReport:
+def verify_manifest(manifest: Manifest, digest: Callable[[Path], str]) -> ManifestReport:
     """``digest`` returns ``sha256:<hex>`` for a path (the context's cached digest)."""
     report = ManifestReport()
     base = manifest.base
@@ -70,9 +68,7 @@ def verify_manifest(
             continue
         files, links = walk_files(base, folder)
         candidates.update(files)
-        report.errors.extend(
-            f"{manifest.display}: symlink in dataset folder: {x}" for x in links
-        )
+        report.errors.extend(f"{manifest.display}: symlink in dataset folder: {x}" for x in links)
     for folder in flat:
         try:
             target = lexical_inside(base, folder)
@@ -83,9 +79,7 @@ def verify_manifest(
         for child in sorted(target.iterdir()):
             rel = child.relative_to(base).as_posix()
             if child.is_symlink():
-                report.errors.append(
-                    f"{manifest.display}: symlink in dataset folder: {rel}"
-                )
+                report.errors.append(f"{manifest.display}: symlink in dataset folder: {rel}")
             elif child.is_file():
                 candidates.add(rel)
     for rel in sorted(candidates - listed):

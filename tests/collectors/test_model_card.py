@@ -29,9 +29,7 @@ def repo(tmp_path: Path) -> Path:
 def run(root: Path, settings: dict[str, Any]) -> dict[str, Any]:
     cfg = root / "aima.yaml"
     cfg.write_text(yaml.safe_dump({"collectors": {"model_card": settings}}))
-    runs = collect(
-        load_config(cfg), root / ".aima", available={"model_card": ModelCardCollector}
-    )
+    runs = collect(load_config(cfg), root / ".aima", available={"model_card": ModelCardCollector})
     return {f.check: f for f in runs[0].findings}
 
 
@@ -48,10 +46,7 @@ def test_complete_card_passes_every_check(repo: Path) -> None:
         "model_card.risk_justification": Status.PASS,
     }
     assert found["model_card.risk_class"].value == "high"
-    assert (
-        found["model_card.sections"].details["found_at"]["contacts"]
-        == "'Contacts' (line 40)"
-    )
+    assert found["model_card.sections"].details["found_at"]["contacts"] == "'Contacts' (line 40)"
     assert found["model_card.sections"].questions == ("RAI-TE-B2",)
     assert found["model_card.risk_justification"].questions == (
         "GOV-PC-B2",
@@ -115,16 +110,14 @@ def test_risk_class(repo: Path, front: str, status: Status, text: str) -> None:
 
 
 def test_risk_class_in_body_and_short_justification(repo: Path) -> None:
-    card(
-        repo, "# Card\n\n**EU AI Act risk class:** limited\n\nJustification: chatbot.\n"
-    )
+    card(repo, "# Card\n\n**EU AI Act risk class:** limited\n\nJustification: chatbot.\n")
     found = run(repo, {})
     assert found["model_card.risk_class"].value == "limited"
     j = found["model_card.risk_justification"]
     assert j.status is Status.FAIL and "1 word(s), fewer than 8" in j.message
-    assert run(repo, {"min_justification_words": 1})[
-        "model_card.risk_justification"
-    ].status is (Status.PASS)
+    assert run(repo, {"min_justification_words": 1})["model_card.risk_justification"].status is (
+        Status.PASS
+    )
 
 
 def test_yaml_card(repo: Path) -> None:
@@ -152,9 +145,7 @@ def test_yaml_card(repo: Path) -> None:
         ("card.txt", b"hello\n", "unsupported file type"),
     ],
 )
-def test_malformed_card_is_an_error(
-    repo: Path, name: str, content: bytes, expected: str
-) -> None:
+def test_malformed_card_is_an_error(repo: Path, name: str, content: bytes, expected: str) -> None:
     (repo / name).write_bytes(content)
     found = run(repo, {"path": name})
     assert {f.status for f in found.values()} == {Status.ERROR}
@@ -173,9 +164,7 @@ def test_missing_card_fails_and_symlink_outside_is_refused(repo: Path) -> None:
 
 
 def test_section_parser_levels_and_setext() -> None:
-    sections = parse_sections(
-        "Title\n=====\nintro\n## A\ntext\n### A.1\nmore\n## B\n", 10
-    )
+    sections = parse_sections("Title\n=====\nintro\n## A\ntext\n### A.1\nmore\n## B\n", 10)
     assert [(s.level, s.title, s.line) for s in sections] == [
         (1, "Title", 10),
         (2, "A", 13),

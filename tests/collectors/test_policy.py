@@ -43,9 +43,7 @@ def repo(tmp_path: Path) -> Path:
 def run(root: Path, settings: dict[str, Any]) -> list[Any]:
     cfg = root / "aima.yaml"
     cfg.write_text(yaml.safe_dump({"collectors": {"policy": settings}}))
-    runs = collect(
-        load_config(cfg), root / ".aima", available={"policy": PolicyCollector}
-    )
+    runs = collect(load_config(cfg), root / ".aima", available={"policy": PolicyCollector})
     assert runs[0].status in ("ok", "input_error"), runs[0].message
     return [f for f in runs[0].findings if f.check == "policy.deny"]
 
@@ -77,14 +75,10 @@ def test_each_deny_message_is_a_failing_finding(repo: Path) -> None:
 
 
 def test_unacceptable_and_unknown_risk_classes_are_denied(repo: Path) -> None:
-    write_meta(
-        repo, {**GOOD, "eu_ai_act": {**GOOD["eu_ai_act"], "risk_class": "Unacceptable"}}
-    )
+    write_meta(repo, {**GOOD, "eu_ai_act": {**GOOD["eu_ai_act"], "risk_class": "Unacceptable"}})
     [f] = run(repo, {"input": "model.yaml"})
     assert "prohibited practice (Art. 5)" in f.message
-    write_meta(
-        repo, {**GOOD, "eu_ai_act": {**GOOD["eu_ai_act"], "risk_class": "severe"}}
-    )
+    write_meta(repo, {**GOOD, "eu_ai_act": {**GOOD["eu_ai_act"], "risk_class": "severe"}})
     [f] = run(repo, {"input": "model.yaml"})
     assert "risk class 'severe' is not one of" in f.message
 
@@ -131,10 +125,7 @@ def test_rego_syntax_error_names_the_policy_file_and_line(repo: Path) -> None:
     write_meta(repo, GOOD)
     [f] = run(repo, {"input": "model.yaml"})
     assert f.status is Status.ERROR
-    assert (
-        "syntax error: policies/broken.rego:5:7: Invalid assignment operator"
-        in f.message
-    )
+    assert "syntax error: policies/broken.rego:5:7: Invalid assignment operator" in f.message
 
 
 @pytest.mark.parametrize(
@@ -158,9 +149,7 @@ def test_rego_syntax_error_names_the_policy_file_and_line(repo: Path) -> None:
         ),
     ],
 )
-def test_engine_errors_are_error_findings(
-    repo: Path, source: str, expected: str
-) -> None:
+def test_engine_errors_are_error_findings(repo: Path, source: str, expected: str) -> None:
     shutil.rmtree(repo / "policies")
     (repo / "policies").mkdir()
     (repo / "policies" / "p.rego").write_text(source)

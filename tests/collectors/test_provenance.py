@@ -164,10 +164,7 @@ def test_symlink_in_dataset_folder_is_an_error(repo: Path) -> None:
     assert cli(repo, "provenance", "write", "data").returncode == 0
     (repo / "data" / "raw" / "evil").symlink_to("/etc/passwd")
     f = run(repo, {"dvc": False})["provenance.integrity"][0]
-    assert (
-        f.status is Status.ERROR
-        and "symlink in dataset folder: data/raw/evil" in f.message
-    )
+    assert f.status is Status.ERROR and "symlink in dataset folder: data/raw/evil" in f.message
 
 
 @pytest.mark.parametrize(
@@ -252,9 +249,7 @@ def test_dvc_legacy_text_hash_and_traversal(dvc_repo: Path) -> None:
     import hashlib
 
     legacy = hashlib.md5(b"a,b\n1,2\n", usedforsecurity=False).hexdigest()
-    (dvc_repo / "data" / "train.csv.dvc").write_text(
-        f"outs:\n- md5: {legacy}\n  path: train.csv\n"
-    )
+    (dvc_repo / "data" / "train.csv.dvc").write_text(f"outs:\n- md5: {legacy}\n  path: train.csv\n")
     assert run(dvc_repo, {"manifest": None})["provenance.dvc"][0].status is Status.PASS
     (dvc_repo / "data" / "evil.dvc").write_text(
         "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  path: ../../outside.txt\n"
@@ -267,11 +262,5 @@ def test_dvc_legacy_text_hash_and_traversal(dvc_repo: Path) -> None:
 def test_dvc_auto_without_files_is_not_applicable_and_required_fails(
     repo: Path,
 ) -> None:
-    assert (
-        run(repo, {"manifest": None})["provenance.dvc"][0].status
-        is Status.NOT_APPLICABLE
-    )
-    assert (
-        run(repo, {"manifest": None, "dvc": True})["provenance.dvc"][0].status
-        is Status.FAIL
-    )
+    assert run(repo, {"manifest": None})["provenance.dvc"][0].status is Status.NOT_APPLICABLE
+    assert run(repo, {"manifest": None, "dvc": True})["provenance.dvc"][0].status is Status.FAIL

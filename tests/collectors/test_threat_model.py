@@ -25,9 +25,7 @@ def git(root: Path, *args: str, when: str | None = None) -> None:
     env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
     if when:
         env |= {"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
-    subprocess.run(
-        ["git", "-C", str(root), *args], check=True, env=env, capture_output=True
-    )
+    subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
 
 
 def commit(root: Path, when: str, *paths: str) -> None:
@@ -84,17 +82,10 @@ def test_model_change_after_the_threat_model_fails_current(repo: Path) -> None:
     shutil.copy(FIXTURES / "threats.yaml", repo / "threats.yaml")
     commit(repo, "2026-01-01T10:00:00", "threats.yaml")
     commit(repo, "2026-02-01T10:00:00", "prompts")
-    (repo / "model" / "weights.bin").write_bytes(
-        b"\x00\x02"
-    )  # uncommitted edit counts too
-    f = run(repo, {"path": "threats.yaml", "watch": ["model/", "prompts/"]})[
-        "threat_model.current"
-    ]
+    (repo / "model" / "weights.bin").write_bytes(b"\x00\x02")  # uncommitted edit counts too
+    f = run(repo, {"path": "threats.yaml", "watch": ["model/", "prompts/"]})["threat_model.current"]
     assert f.status is Status.FAIL
-    assert (
-        "older than the last change of model (uncommitted), prompts (commit)"
-        in f.message
-    )
+    assert "older than the last change of model (uncommitted), prompts (commit)" in f.message
 
 
 def test_missing_llm_risks_and_open_threats_fail(repo: Path) -> None:
@@ -103,18 +94,12 @@ def test_missing_llm_risks_and_open_threats_fail(repo: Path) -> None:
         "  - {id: T1, title: Prompt injection via uploads (LLM01), mitigation: input filter}\n"
         "  - {id: T2, title: Model theft}\n"
     )
-    found = run(
-        repo, {"path": "threats.yaml", "required_llm_risks": ["LLM01", "LLM07:2025"]}
-    )
+    found = run(repo, {"path": "threats.yaml", "required_llm_risks": ["LLM01", "LLM07:2025"]})
     f = found["threat_model.llm_risks"]
-    assert f.status is Status.FAIL and f.message.endswith(
-        "LLM07 (System Prompt Leakage)"
-    )
+    assert f.status is Status.FAIL and f.message.endswith("LLM07 (System Prompt Leakage)")
     m = found["threat_model.mitigations"]
     assert m.status is Status.FAIL and m.details["open"] == ["T2"]
-    assert (
-        found["threat_model.current"].status is Status.NOT_APPLICABLE
-    )  # no watch paths
+    assert found["threat_model.current"].status is Status.NOT_APPLICABLE  # no watch paths
 
 
 def test_markdown_model(repo: Path) -> None:
@@ -162,14 +147,10 @@ def test_pytm_model_is_run_and_its_findings_collected(repo: Path) -> None:
     assert llm.details["named"] == ["LLM02", "LLM07"]
     m = found["threat_model.mitigations"]
     assert m.status is Status.FAIL
-    assert (
-        "LLM07 on Assistant (High)" in m.details["open"]
-    )  # jailbreak: no response recorded
+    assert "LLM07 on Assistant (High)" in m.details["open"]  # jailbreak: no response recorded
     assert not any(o.startswith("LLM01") for o in m.details["open"])  # has a response
     assert m.artefacts == ("artefacts/threat_model/pytm.json",)
-    assert (
-        repo / ".aima" / "artefacts" / "threat_model" / "pytm.json"
-    ).stat().st_size > 100
+    assert (repo / ".aima" / "artefacts" / "threat_model" / "pytm.json").stat().st_size > 100
     relaxed = run(repo, {"path": "tm.py", "fail_on_severity": "very high"})
     assert relaxed["threat_model.mitigations"].status is Status.PASS
 
@@ -205,9 +186,7 @@ def test_broken_pytm_models_are_errors(repo: Path, source: str, expected: str) -
         (b"\x7fELF\x02\x01\x00", "NUL byte"),
     ],
 )
-def test_malformed_yaml_model_is_an_error(
-    repo: Path, content: bytes, expected: str
-) -> None:
+def test_malformed_yaml_model_is_an_error(repo: Path, content: bytes, expected: str) -> None:
     (repo / "threats.yaml").write_bytes(content)
     found = run(repo, {"path": "threats.yaml"})
     assert {f.status for f in found.values()} == {Status.ERROR}
