@@ -437,10 +437,21 @@ def _format_choice() -> click.Choice:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of stdout.",
 )
+@click.option(
+    "--view",
+    type=click.Choice(["eu-ai-act", "nist-ai-rmf", "iso-42001", "owasp-llm-2025", "atlas"]),
+    help="Show the assessment per item of this framework (aima-ci's own crosswalk, not AIMA's);"
+    " text, markdown or json.",
+)
 @click.pass_obj
 @handle_errors
 def report_cmd(
-    state: State, config_path: Path | None, out_dir: Path | None, fmt: str, output: Path | None
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    fmt: str,
+    output: Path | None,
+    view: str | None,
 ) -> None:
     """Render the last assessment in a report format."""
     from .evidence import ASSESSMENT, atomic_write, read_json
@@ -451,13 +462,86 @@ def report_cmd(
     ctx = _report_context(state, config, out)
     if output is not None:
         ctx.color = False
-    text = _render(fmt, assessment, ctx)
+    if view is not None:
+        from .reports.views import framework_view, render_view
+
+        if fmt not in ("text", "markdown", "json"):
+            _fail(f"--view renders as text, markdown or json, not {fmt}")
+        text = render_view(framework_view(assessment, view), fmt, ctx)
+    else:
+        text = _render(fmt, assessment, ctx)
     if output is None:
         click.echo(text, nl=False)
     else:
         atomic_write(output, text)
         if not state.quiet:
             click.echo(f"{fmt} report written to {output}", err=True)
+
+
+# --------------------------------------------------------------------------- export
+@cli.command("export")
+@config_option
+@evidence_option
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["openmetrics"]),
+    default="openmetrics",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically: safe for a textfile collector) instead of stdout.",
+)
+@click.option("--push", "push_to", metavar="URL", help="PUT the metrics to this Pushgateway.")
+@click.option(
+    "--instance", help="Pushgateway grouping label: <URL>/metrics/job/aima-ci/instance/<value>."
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A constant label on every sample, e.g. project=credit-model (repeatable).",
+)
+@click.pass_obj
+@handle_errors
+def export_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    fmt: str,
+    output: Path | None,
+    push_to: str | None,
+    instance: str | None,
+    labels: tuple[str, ...],
+) -> None:
+    """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
+    from .evidence import ASSESSMENT, atomic_write, read_findings, read_json
+    from .metrics import openmetrics, parse_labels, push, push_url
+
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    constant = parse_labels(labels)
+    url = (
+        push_url(push_to, grouping={"instance": instance} if instance else None)
+        if push_to
+        else None
+    )
+    text = openmetrics(read_json(out / ASSESSMENT), read_findings(out), labels=constant)
+    if output is not None:
+        atomic_write(output, text)
+        if not state.quiet:
+            click.echo(f"{fmt} metrics written to {output}", err=True)
+    elif url is None:
+        click.echo(text, nl=False)
+    if url is not None:
+        status = push(text, url)
+        if not state.quiet:
+            click.echo(f"pushed to {url} (HTTP {status})", err=True)
 
 
 # --------------------------------------------------------------------------- run

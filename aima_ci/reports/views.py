@@ -1,0 +1,226 @@
+"""Framework views: the same assessment re-presented per item of another framework.
+
+A view never re-scores. For each framework item it looks up the AIMA questions and aima-ci checks
+the crosswalk maps to it, and says whether the item is covered by passing automated evidence,
+failing, attested only, waived, or without evidence. Only ``direct`` and ``partial`` mappings
+decide the item's status; ``supporting`` ones are shown for context (a level-3 aspiration that is
+not met should not make an item fail).
+
+``framework_views(assessment)`` is the entry point for other reports (the HTML report renders one
+tab per framework from it); ``render_view`` turns one view into text, Markdown or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..crosswalk import FRAMEWORKS, Crosswalk, Link, load_crosswalk, match_checks
+from . import ReportContext
+
+# Item statuses, worst first; the order is also the precedence when mappings disagree.
+ITEM_STATUSES = ("failing", "covered", "attested", "waived", "none")
+ITEM_LABELS = {
+    "failing": "failing",
+    "covered": "covered by passing evidence",
+    "attested": "attested only",
+    "waived": "waived",
+    "none": "no evidence",
+}
+# A mapping's own status -> the item status it argues for.
+_LINK_TO_ITEM = {
+    "fail": "failing",
+    "pass": "covered",
+    "attested": "attested",
+    "waived": "waived",
+    "none": "none",
+}
+_CHECK_STATUS = {
+    "pass": "pass",
+    "waived": "waived",
+    "fail": "fail",
+    "warn": "fail",
+    "error": "fail",
+    "not_run": "none",
+    "not_applicable": "none",
+}
+_LINK_RANK = {"fail": 0, "none": 1, "waived": 2, "attested": 3, "pass": 4}
+
+
+def _questions(assessment: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {
+        q["id"]: q
+        for d in assessment.get("domains", [])
+        for p in d.get("practices", [])
+        for s in p.get("streams", [])
+        for q in s.get("questions", [])
+    }
+
+
+def _check_results(questions: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """Each check's result once (a check reported for several questions has one status)."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for q in questions.values():
+        for c in q.get("checks", []):
+            prev = out.get(c["check"])
+            if prev is None or _rank_check(c) < _rank_check(prev):
+                out[c["check"]] = c
+    return out
+
+
+def _rank_check(c: Mapping[str, Any]) -> int:
+    return _LINK_RANK[_CHECK_STATUS.get(str(c.get("status")), "fail")]
+
+
+def _question_status(q: Mapping[str, Any] | None) -> tuple[str, str]:
+    if q is None:
+        return "none", "question not in this assessment"
+    basis = q.get("basis")
+    value = float(q.get("value") or 0.0)
+    satisfied = bool(q.get("satisfied"))
+    if basis == "automated":
+        return ("pass" if satisfied else "fail"), f"automated evidence, value {value:.2f}"
+    if basis == "attestation":
+        att = q.get("attestation") or {}
+        who = f" by {att.get('owner')}" if att.get("owner") else ""
+        answer = f"'{att.get('answer')}'" if att.get("answer") is not None else "an answer"
+        return ("attested" if satisfied else "fail"), f"attested {answer}{who}"
+    if basis == "waived":
+        w = q.get("waiver") or {}
+        return "waived", f"waived until {w.get('expires', '?')}"
+    return "none", "no check reported on it and no valid attestation answers it"
+
+
+def _check_status(ref: str, checks: Mapping[str, Mapping[str, Any]]) -> tuple[str, str]:
+    matched = match_checks(ref, checks)
+    if not matched:
+        return "none", "no finding in this assessment"
+    worst = min((checks[c] for c in matched), key=_rank_check)
+    status = _CHECK_STATUS.get(str(worst.get("status")), "fail")
+    msg = str(worst.get("message") or "")
+    label = worst["check"] if len(matched) == 1 else f"{worst['check']} (worst of {len(matched)})"
+    detail = f"{label}: {worst.get('status')}" + (f" ({msg})" if msg else "")
+    return status, detail
+
+
+def _link_view(
+    link: Link,
+    questions: Mapping[str, Mapping[str, Any]],
+    checks: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    if link.kind == "question":
+        status, detail = _question_status(questions.get(link.ref))
+    else:
+        status, detail = _check_status(link.ref, checks)
+    return {**link.to_dict(), "status": status, "detail": detail}
+
+
+def item_status(mappings: list[Mapping[str, Any]]) -> str:
+    """The item's status from its deciding (direct/partial) mappings; worst wins, then best evidence."""
+    deciding = [_LINK_TO_ITEM[m["status"]] for m in mappings if m["strength"] != "supporting"]
+    for status in ITEM_STATUSES:
+        if status in deciding:
+            return status
+    return "none"
+
+
+def framework_view(assessment: Mapping[str, Any], fid: str) -> dict[str, Any]:
+    """One framework's view of the assessment (see framework_views for the shape)."""
+    cw: Crosswalk = load_crosswalk(fid)
+    questions = _questions(assessment)
+    checks = _check_results(questions)
+    items = []
+    for item in cw.items:
+        mappings = [_link_view(link, questions, checks) for link in item.links]
+        items.append(
+            {
+                "id": item.id,
+                "title": item.title,
+                "note": item.note,
+                "status": item_status(mappings),
+                "mappings": mappings,
+            }
+        )
+    summary = {s: sum(1 for i in items if i["status"] == s) for s in ITEM_STATUSES}
+    return {
+        "id": cw.id,
+        "framework": cw.framework,
+        "version": cw.version,
+        "source": cw.source,
+        "notice": cw.notice,
+        "summary": {**summary, "total": len(items)},
+        "items": items,
+    }
+
+
+def framework_views(assessment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every packaged framework's view, keyed by framework id, in FRAMEWORKS order.
+
+    Shape of each view::
+
+        {"id", "framework", "version", "source", "notice",
+         "summary": {"failing": n, "covered": n, "attested": n, "waived": n, "none": n, "total": n},
+         "items": [{"id", "title", "note", "status",
+                    "mappings": [{"kind": "question"|"check", "ref", "strength", "rationale",
+                                  "status": "pass"|"fail"|"attested"|"waived"|"none", "detail"}]}]}
+
+    Item ``status`` is one of ITEM_STATUSES; ITEM_LABELS gives the human wording.
+    """
+    return {fid: framework_view(assessment, fid) for fid in FRAMEWORKS}
+
+
+# --------------------------------------------------------------------------- rendering
+def render_view(view: Mapping[str, Any], fmt: str, ctx: ReportContext) -> str:
+    if fmt == "json":
+        return json.dumps(view, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        return "\n".join(_markdown(view)) + "\n"
+    if fmt == "text":
+        return "\n".join(_text(view, ctx)) + "\n"
+    raise ValueError(f"a framework view renders as text, markdown or json, not {fmt}")
+
+
+def _summary_line(view: Mapping[str, Any]) -> str:
+    s = view["summary"]
+    return ", ".join(f"{s[k]} {ITEM_LABELS[k]}" for k in ITEM_STATUSES) + f" (of {s['total']})"
+
+
+def _text(view: Mapping[str, Any], ctx: ReportContext) -> Iterator[str]:
+    yield f"{view['framework']} ({view['version']}) - view of the AIMA assessment"
+    yield f"note: {view['notice']}"
+    yield _summary_line(view)
+    for item in view["items"]:
+        yield ""
+        yield f"[{item['status'].upper():<8}] {item['id']}  {item['title']}"
+        for m in item["mappings"]:
+            yield f"    {m['status']:<8} {m['kind']} {m['ref']} ({m['strength']}): {m['detail']}"
+            if ctx.verbose or m["strength"] != "supporting":
+                yield f"             why: {m['rationale']}"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").strip()
+
+
+_ICON = {"failing": "❌", "covered": "✅", "attested": "📝", "waived": "⏸️", "none": "⬜"}
+
+
+def _markdown(view: Mapping[str, Any]) -> Iterator[str]:
+    yield f"## {_cell(view['framework'])} view of the AIMA assessment"
+    yield ""
+    yield f"> {_cell(view['notice'])} Framework version: {_cell(view['version'])}."
+    yield ""
+    yield _summary_line(view) + "."
+    yield ""
+    yield "| Item | Status | Evidence (AIMA question or aima-ci check: status) | Rationale |"
+    yield "| --- | --- | --- | --- |"
+    for item in view["items"]:
+        evidence = "<br>".join(
+            f"`{_cell(m['ref'])}` {m['status']} ({m['strength']})" for m in item["mappings"]
+        )
+        why = "<br>".join(_cell(m["rationale"]) for m in item["mappings"])
+        yield (
+            f"| **{_cell(item['id'])}** {_cell(item['title'])} | {_ICON[item['status']]}"
+            f" {ITEM_LABELS[item['status']]} | {evidence} | {why} |"
+        )

@@ -1,0 +1,82 @@
+"""Reading a tool's JSON report for the report-mode collectors (zap, modelscan, promptfoo, aif360).
+
+Every one of them reads a file some other CI step wrote, so each needs the same guarantees: the
+path stays inside the repository (``ctx.path`` refuses ``..`` and symlinks out), a missing,
+oversized, truncated or non-UTF-8 file is an InputError naming the config key and the file (the
+runner turns that into ``error`` findings, never a pass), and the shape checks name the JSON key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
+
+MAX_REPORT_BYTES = 64 << 20
+
+
+def config_path(config: Mapping[str, Any], collector: str, key: str) -> None:
+    """validate_config helper: ``key`` is absent or a non-empty string."""
+    value = config.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise CollectorConfigError(f"collectors.{collector}.{key}", "must be a path (a string)")
+
+
+def read_report(ctx: CollectorContext, key: str = "report") -> tuple[Path, Any]:
+    """Resolve ``collectors.<name>.<key>`` and parse it as JSON; every failure is an InputError."""
+    name = ctx.collector.name
+    raw = ctx.config.get(key)
+    if not isinstance(raw, str) or not raw.strip():
+        raise InputError(f"collectors.{name}.{key}: set it to the path of the tool's JSON report")
+    path = ctx.path(raw, key)
+    return path, load_json(path, f"collectors.{name}.{key}: {raw}")
+
+
+def load_json(path: Path, where: str) -> Any:
+    if not path.is_file():
+        raise InputError(f"{where}: not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError(f"{where}: the file is empty (did the tool run?)")
+    if size > MAX_REPORT_BYTES:
+        raise InputError(f"{where}: {size} bytes is over the {MAX_REPORT_BYTES}-byte limit")
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+
+
+def need(data: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """``data[key]`` if ``data`` is an object and the value has the expected JSON type."""
+    if not isinstance(data, Mapping):
+        raise InputError(f"{where}: expected a JSON object")
+    if key not in data:
+        raise InputError(f"{where}: missing key '{key}'")
+    value = data[key]
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise InputError(f"{where}: '{key}' has the wrong type (boolean)")
+    if not isinstance(value, kind):
+        expected = " or ".join(
+            _json_type(k) for k in (kind if isinstance(kind, tuple) else (kind,))
+        )
+        raise InputError(f"{where}: '{key}' must be {expected}, not {_json_type(type(value))}")
+    return value
+
+
+def _json_type(kind: type) -> str:
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+        type(None): "null",
+    }.get(kind, kind.__name__)
