@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 MAX_FIELD = 1 << 20
+MAX_LINE = 16 << 20
 MAX_NESTING = 3
 
 
@@ -73,26 +74,26 @@ class _Reservoir:
 
 
 def _lines(fh: Any, display: str) -> Iterator[str]:
-    """Text lines; binary junk is refused with the line it was found on."""
+    """Text lines from a binary file; junk is refused with the exact line it was found on."""
     line_no = 0
-    while True:
-        try:
-            line = fh.readline()
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{display}:{line_no + 1}: not UTF-8 text ({exc.reason})") from None
-        if not line:
-            return
+    while raw := fh.readline(MAX_LINE + 1):
         line_no += 1
-        if "\x00" in line:
+        if len(raw) > MAX_LINE:
+            raise DataError(f"{display}:{line_no}: line longer than {MAX_LINE} bytes")
+        if b"\x00" in raw:
             raise DataError(f"{display}:{line_no}: binary data (NUL byte) where text was expected")
-        yield line
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{display}:{line_no}: not UTF-8 text ({exc.reason})") from None
+        yield text.removeprefix("\ufeff") if line_no == 1 else text
 
 
 def _csv(path: Path, display: str, n: int, seed: int, mode: str, delimiter: str) -> Sample:
     csv.field_size_limit(MAX_FIELD)
     reservoir = _Reservoir(n, seed, mode)
     ragged = 0
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(path, "rb") as fh:
         reader = csv.reader(_lines(fh, display), delimiter=delimiter)
         try:
             header = next(reader, None)
@@ -112,7 +113,7 @@ def _csv(path: Path, display: str, n: int, seed: int, mode: str, delimiter: str)
 def _jsonl(path: Path, display: str, n: int, seed: int, mode: str) -> Sample:
     reservoir = _Reservoir(n, seed, mode)
     columns: dict[str, None] = {}
-    with open(path, encoding="utf-8-sig") as fh:
+    with open(path, "rb") as fh:
         for line_no, line in enumerate(_lines(fh, display), start=1):
             if not line.strip():
                 continue
