@@ -137,6 +137,7 @@ def check_summaries(
 ) -> dict[str, CheckSummary]:
     """Every check in the assessment, once, enriched with its findings' severity and artefacts."""
     gaps = gaps or {}
+    waived = waivers_by_target(assessment)
     out: dict[str, CheckSummary] = {}
     for _d, _p, q in iter_questions(assessment):
         for c in q.get("checks", []):
@@ -152,6 +153,7 @@ def check_summaries(
                     status=str(c.get("status")),
                     message=str(c.get("message") or ""),
                     next_step=step,
+                    waiver=waived.get(cid),
                 )
             if q["id"] not in s.questions:
                 s.questions.append(q["id"])

@@ -58,10 +58,10 @@ def radar(axes: Sequence[Axis], esc: Callable[[str], str], size: int = 420) -> s
             f'<text class="axis" x="{lx:.1f}" y="{ly + 4:.1f}" text-anchor="{anchor}">'
             f"<title>{esc(axis.title)}</title>{esc(axis.key)}</text>"
         )
-    series = (
-        ("target", [a.target for a in axes]),
+    series = (  # the target last, so its dashed outline stays visible where it is met exactly
         ("score", [a.score for a in axes]),
         ("level", [a.level for a in axes]),
+        ("target", [a.target for a in axes]),
     )
     for cls, values in series:
         pts = [_point(cx, cy, r, i, n, v) for i, v in enumerate(values)]

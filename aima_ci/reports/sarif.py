@@ -174,16 +174,22 @@ def _result(issue: Issue, uri: str, lines: Mapping[str, int], rule_index: int) -
     }
 
 
+PRETTY_MAX_RESULTS = 2_000  # indenting uses json's pure-Python encoder: only for small logs
+
+
 def _dump(doc: Mapping[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    small = sum(len(r["results"]) for r in doc["runs"]) <= PRETTY_MAX_RESULTS
+    if small:
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def _gzip_size(doc: Mapping[str, Any]) -> int:
-    return len(gzip.compress(_dump(doc).encode("utf-8"), 6))
+def _gzip_size(text: str) -> int:
+    return len(gzip.compress(text.encode("utf-8"), 6))
 
 
-def build(assessment: Mapping[str, Any], ctx: ReportContext) -> dict[str, Any]:
-    """The SARIF log as a dict (render() serialises it)."""
+def build(assessment: Mapping[str, Any], ctx: ReportContext) -> tuple[dict[str, Any], str]:
+    """The SARIF log as a dict and as the text to write, trimmed to GitHub's limits."""
     issues, checks = collect_issues(assessment, ctx)
     uri = config_uri(assessment)
     rules = [_check_rule(s, ctx) for s in checks.values()] + _question_rules(ctx) + _gate_rules()
@@ -240,16 +246,18 @@ def build(assessment: Mapping[str, Any], ctx: ReportContext) -> dict[str, Any]:
         return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
     doc = doc_for(kept, len(issues) - len(kept))
+    text = _dump(doc)
     limit = int(MAX_GZIP_BYTES * GZIP_MARGIN)
-    size = _gzip_size(doc)
+    size = _gzip_size(text)
     while size > limit and kept:
         # Shrink in proportion to the excess (gzip is close to linear in the result count).
         keep = min(len(kept) - 1, int(len(kept) * limit / size * 0.98))
         kept = kept[: max(keep, 0)]
         doc = doc_for(kept, len(issues) - len(kept))
-        size = _gzip_size(doc)
-    return doc
+        text = _dump(doc)
+        size = _gzip_size(text)
+    return doc, text
 
 
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
-    return _dump(build(assessment, ctx))
+    return build(assessment, ctx)[1]
