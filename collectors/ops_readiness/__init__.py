@@ -185,12 +185,14 @@ class OpsReadinessCollector(Collector):
         alerts: list[promrules.AlertRule] = []
         structural: list[str] = []
         used: list[Path] = []
+        errored = 0
         for path in files:
             display = rel(ctx.root, path)
             try:
                 text = read_text(ctx.root, path, display)
                 data = parse_yaml(text, display)
             except FileProblem as exc:
+                errored += 1
                 yield ctx.finding(
                     cid, Status.ERROR, message=str(exc), subjects=[ctx.subject("alert_rules", path)]
                 )
@@ -201,7 +203,7 @@ class OpsReadinessCollector(Collector):
             structural.extend(report.problems)
             alerts.extend(report.alerts)
             used.append(path)
-        if not used and not problems:
+        if not used and not problems and not errored:
             yield ctx.finding(
                 cid,
                 Status.FAIL,
