@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,14 @@ class ModelCardCollector(Collector):
         if config.get("risk_class_required", True):
             return self.checks
         return tuple(c for c in self.checks if c.id == "model_card.sections")
+
+    def cache_inputs(self, config: Mapping[str, Any], ctx: CollectorContext) -> Iterable[Path]:
+        """The card, also when it is the default path the config does not name."""
+        paths = list(super().cache_inputs(config, ctx))
+        default = ctx.config_dir / DEFAULT_PATH
+        if "path" not in config and default.is_file():
+            paths.append(default.resolve())
+        return paths
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         enabled = [c.id for c in self.enabled_checks(ctx.config)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,14 @@ class PolicyCollector(Collector):
         query = config.get("query", DEFAULT_QUERY)
         if not isinstance(query, str) or not QUERY_RE.match(query):
             raise CollectorConfigError(f"{key}.query", "must look like data.<package>.<rule>")
+
+    def cache_inputs(self, config: Mapping[str, Any], ctx: CollectorContext) -> Iterable[Path]:
+        """The input and policies, also the default policies folder the config does not name."""
+        paths = list(super().cache_inputs(config, ctx))
+        default = ctx.config_dir / DEFAULT_POLICIES
+        if "policies" not in config and default.is_dir():
+            paths.append(default.resolve())
+        return paths
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         root = Path(os.path.realpath(ctx.root))

@@ -172,3 +172,20 @@ def test_section_parser_levels_and_setext() -> None:
         (2, "B", 17),
     ]
     assert sections[1].content == "text\n### A.1\nmore"
+
+
+def test_cache_inputs_include_the_default_card(repo: Path) -> None:
+    """The result cache must see the card even when the config relies on the default path."""
+    from aima_ci.plugin import CollectorContext
+
+    card(repo, "# Card\n")
+    collector = ModelCardCollector()
+    ctx = CollectorContext(
+        collector=collector,
+        config={},
+        root=repo,
+        config_dir=repo,
+        artefact_dir=repo / ".aima" / "artefacts",
+        evidence_dir=repo / ".aima",
+    )
+    assert (repo / "MODEL_CARD.md").resolve() in list(collector.cache_inputs({}, ctx))

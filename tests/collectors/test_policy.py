@@ -197,3 +197,21 @@ def test_fixture_policy_from_examples_folder_is_valid(repo: Path) -> None:
     write_meta(repo, yaml.safe_load((FIXTURES / "model-metadata.yaml").read_text()))
     [f] = run(repo, {"input": "model.yaml"})
     assert f.status is Status.PASS, f.message
+
+
+def test_cache_inputs_include_default_policies_folder(repo: Path) -> None:
+    from aima_ci.plugin import CollectorContext
+
+    write_meta(repo, GOOD)
+    collector = PolicyCollector()
+    config = {"input": "model.yaml"}
+    ctx = CollectorContext(
+        collector=collector,
+        config=config,
+        root=repo,
+        config_dir=repo,
+        artefact_dir=repo / ".aima" / "artefacts",
+        evidence_dir=repo / ".aima",
+    )
+    inputs = list(collector.cache_inputs(config, ctx))
+    assert (repo / "policies").resolve() in inputs and (repo / "model.yaml").resolve() in inputs

@@ -264,3 +264,8 @@ def test_dvc_auto_without_files_is_not_applicable_and_required_fails(
 ) -> None:
     assert run(repo, {"manifest": None})["provenance.dvc"][0].status is Status.NOT_APPLICABLE
     assert run(repo, {"manifest": None, "dvc": True})["provenance.dvc"][0].status is Status.FAIL
+
+
+def test_never_served_from_the_result_cache() -> None:
+    # The hashed data files are named in the manifest, not the config, and the sign-off ages.
+    assert ProvenanceCollector.cacheable is False
