@@ -238,13 +238,13 @@ def _gh_job(
         run = step.get("run")
         if isinstance(run, str):
             base = lines.get(f"{skey}.run") or lines.get(skey)
-            multiline = "\n" in run.strip()
+            block = "\n" in run  # a | or > block scalar: the script starts on the next line
             for inv in invocations(run):
                 scan.steps.append(
                     GateStep(
                         ci="github",
                         file=display,
-                        line=(base + inv.line) if base and multiline else base,
+                        line=(base + inv.line) if base and block else base,
                         job=job_id,
                         kind="command",
                         command=inv.command,
