@@ -321,7 +321,10 @@ def build_manifest(
     notes: list[str] = []
     ignore = previous.ignore if previous else ()
     for item in inputs:
-        lexical = Path(os.path.abspath(item))
+        # Resolve the folders above the item (so a symlinked checkout path still matches the
+        # manifest's real folder) but not the item itself: a symlinked dataset must be refused.
+        absolute = Path(os.path.abspath(item))
+        lexical = Path(os.path.realpath(absolute.parent)) / absolute.name
         if not lexical.is_relative_to(base):
             raise PathError(f"{item} is outside the manifest's folder {base}")
         rel = lexical.relative_to(base).as_posix()
