@@ -613,12 +613,22 @@ def run_cmd(
 # --------------------------------------------------------------------------- catalogue
 @cli.command("controls")
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
 )
 @click.option("--domain", help="Only this domain (e.g. VER) or practice (e.g. VER-ST).")
+@click.option(
+    "--coverage",
+    is_flag=True,
+    help="How each question can be answered: the installed collectors' checks, or attestation.",
+)
 @click.pass_obj
 @handle_errors
-def controls_cmd(state: State, fmt: str, domain: str | None) -> None:
+def controls_cmd(state: State, fmt: str, domain: str | None, coverage: bool) -> None:
     """Browse the AIMA catalogue: domains, practices, streams and the 144 questions."""
     from .catalogue import load_catalogue
 
@@ -628,6 +638,18 @@ def controls_cmd(state: State, fmt: str, domain: str | None) -> None:
     ]
     if domain and not questions:
         _fail(f"--domain: unknown domain or practice {domain!r}")
+    if coverage:
+        from .coverage import RENDERERS, installed_coverage, restrict
+
+        cov = restrict(installed_coverage(cat), {q.id for q in questions})
+        click.echo(RENDERERS[fmt](cov), nl=False)
+        return
+    if fmt == "markdown":
+        click.echo("| Question | Level | Stream | Text |\n|---|---|---|---|")
+        for q in questions:
+            text = q.text.replace("|", "\\|")
+            click.echo(f"| {q.id} | {q.level} | {q.stream} | {text} |")
+        return
     if fmt == "json":
         rows = []
         for q in questions:

@@ -52,7 +52,7 @@ class OpsReadinessCollector(Collector):
         Check(
             "ops_readiness.alert_rules",
             "Valid Prometheus alert rules watch the model's drift, confidence and error-rate metrics",
-            ("OPS-EM-A1", "OPS-EM-A2", "OPS-OM-A1", "IMP-SD-B1"),
+            ("OPS-EM-A1", "OPS-EM-A2", "OPS-OM-A1", "OPS-OM-A2", "IMP-SD-B1"),
             severity=Severity.MEDIUM,
             description="Structure validated by aima-ci (promtool is not available): groups[].rules[] with alert, expr, for, labels.severity, annotations.",
             next_step="Add alerting rules whose expr reads your drift, confidence and error-rate metrics (collectors.ops_readiness.watch)",

@@ -57,6 +57,20 @@ INTEGRATIONS = (
         "privacy",
     ),
     Integration(
+        "purpose_limitation",
+        "CI gate enforces purpose limitation (data minimisation) on every build, with evidence",
+        ("PRV-DM-B3",),
+        ("PRV-DM",),
+        "privacy (with a declared purpose)",
+    ),
+    Integration(
+        "dataset_compliance",
+        "CI gate checks training data licensing and privacy on every build, with evidence",
+        ("DAT-DT-B3",),
+        ("DAT-DT",),
+        "supply_chain (dataset inventory) or privacy",
+    ),
+    Integration(
         "security_testing",
         "CI gate runs AI security tests (adversarial robustness, LLM probes)",
         ("VER-ST-A3",),

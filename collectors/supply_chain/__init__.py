@@ -48,7 +48,7 @@ class SupplyChainCollector(Collector):
         Check(
             "supply_chain.unsafe_serialisation",
             "Model files hold no code-executing serialisation (pickle imports off the allowlist)",
-            ("IMP-SB-B1",),
+            ("IMP-SB-B1", "DES-SR-B2"),
             severity=Severity.CRITICAL,
             description="Each model file is read opcode by opcode (never unpickled); modelscan's verdict is added when it is installed.",
             next_step="Re-save the model as skops/safetensors/ONNX, or add the exact trusted globals to collectors.supply_chain.allow_globals after review",
@@ -56,7 +56,7 @@ class SupplyChainCollector(Collector):
         Check(
             "supply_chain.model_inventory",
             "Every model file has an inventory entry with name, version, licence and source",
-            ("IMP-SB-A1", "IMP-SB-A2"),
+            ("IMP-SB-A1", "IMP-SB-A2", "DES-SR-B1"),
             severity=Severity.MEDIUM,
             next_step="Add the model to the inventory file (collectors.supply_chain.inventory) with version, licence and source",
         ),
