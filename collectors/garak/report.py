@@ -1,0 +1,744 @@
+"""Stream a garak ``report.jsonl`` (or ``hitlog.jsonl``) into the few facts a verdict needs.
+
+A report is mostly ``attempt`` lines (every prompt twice, 2-4 KB each, gigabytes for a long
+scan) around a handful of small lines that carry the verdict: ``eval`` rows with the counts,
+``start_run setup`` / ``init`` for what was asked, ``completion`` to show the run finished,
+``digest`` to cross-check. So the reader never decodes an attempt: it reads big blocks, finds
+line starts with ``bytes.find``, recognises attempt lines by their first bytes and takes only
+their probe and status from a bounded window with a regex. Every other line is decoded in full
+and validated. Memory stays constant whatever the file size: a bounded partial line, a few
+counters per probe, and a small heap per probe of the worst failing attempts, kept as file
+offsets and decoded only at the end (``worst_attempts``).
+
+Damage is never skipped silently: each truncated, corrupt, non-UTF-8 or overlong line becomes a
+``Problem`` with its line number and the scope of what it can hide (the report's integrity only,
+one probe, or every probe), so the caller can turn it into ``error`` rather than ``pass``.
+
+Version drift handled here (see docs/collectors/garak.md):
+- eval rows from garak 0.9-0.13 have ``passed`` and ``total`` only; 0.9 named detectors
+  ``detector.<name>``; from 0.14 they have ``passed``/``fails``/``nones``/``total_evaluated``/
+  ``total_processed`` and, when enabled, ``confidence_*`` bounds on the attack success rate;
+- ``probe_summary`` (0.17) and ``digest`` (0.15+) may be absent;
+- ``plugins.model_type`` was ``plugins.target_type`` before 0.13.1, ``plugins.probe_spec``
+  became ``run.spec`` in 0.15.1.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CHUNK = 8 << 20
+MAX_LINE = 64 << 20  # longer lines are refused (and counted), so memory stays bounded
+HEADER_WINDOW = 512
+WORST_PER_PROBE = 5
+MAX_WORST_LINE = 8 << 20
+
+ATTEMPT_PREFIX = b'{"entry_type": "attempt"'
+_ENTRY = re.compile(rb'\{\s*"entry_type"\s*:\s*"([A-Za-z_ ]{1,40})"')
+_HEADER = re.compile(rb'"status": (\d+), "probe_classname": "((?:[^"\\]|\\.){1,200})"')
+_STATUS = re.compile(rb'"status": ?(\d+)')
+_PROBE_CLASS = re.compile(rb'"probe_classname": ?"((?:[^"\\]|\\.){1,200})"')
+_PROBE = re.compile(rb'"probe": ?"([A-Za-z0-9_.\-]{1,200})"')
+_DETECTOR_RESULTS = b'"detector_results": {'
+
+SETUP_KEYS = (
+    "_config.version",
+    "transient.run_id",
+    "transient.active_probes",
+    "run.seed",
+    "run.generations",
+    "run.soft_probe_prompt_cap",
+    "run.eval_threshold",
+    "run.spec",
+    "plugins.probe_spec",
+    "plugins.target_type",
+    "plugins.target_name",
+    "plugins.model_type",
+    "plugins.model_name",
+    "reporting.confidence_interval_method",
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the file. ``scope`` says what it can hide.
+
+    integrity: lines that carry no verdict data (attempts, payload/plugin records) are damaged;
+    the report as a record is unreliable but no count is lost.
+    probe: a line that belonged to ``probe`` (an eval row, its summary) is lost or inconsistent.
+    all: a line that may have carried any probe's counts, or the file as a whole is unusable.
+    """
+
+    kind: str
+    message: str
+    line: int | None = None
+    scope: str = "integrity"
+    probe: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "line": self.line,
+            "scope": self.scope,
+            "probe": self.probe,
+        }
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    probe: str
+    detector: str
+    passed: int
+    fails: int
+    total_evaluated: int
+    nones: int | None
+    total_processed: int | None
+    shape: str  # "0.14+" or "pre-0.14"
+    line: int
+    garak_ci: Mapping[str, Any] | None = None
+
+
+@dataclass
+class Report:
+    path: Path
+    kind: str = "report"  # report | hitlog | unknown
+    size: int = 0
+    lines: int = 0
+    garak_version: str | None = None
+    version_source: str = ""
+    run_ids: set[str] = field(default_factory=set)
+    start_time: str | None = None
+    end_time: str | None = None
+    setup: dict[str, Any] = field(default_factory=dict)
+    has_setup: bool = False
+    legacy_header: bool = False  # "start_run args config": garak before the completion entry
+    has_init: bool = False
+    has_completion: bool = False
+    has_digest: bool = False
+    evals: list[EvalRow] = field(default_factory=list)
+    probe_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    probe_tags: dict[str, list[str]] = field(default_factory=dict)
+    attempts: dict[str, list[int]] = field(default_factory=dict)  # probe -> [started, scored]
+    digest_counts: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    hits: dict[tuple[str, str], int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    unknown_entries: dict[str, int] = field(default_factory=dict)
+    eval_threshold: float = 0.5
+    # probe -> min-heap of (score, -offset, detector): the worst failing attempts, bounded.
+    worst: dict[str, list[tuple[float, int, str]]] = field(default_factory=dict)
+
+    @property
+    def active_probes(self) -> list[str]:
+        """The probes garak resolved from the spec, as recorded in ``start_run setup``."""
+        value = self.setup.get("transient.active_probes")
+        if isinstance(value, list):
+            return [strip_prefix(str(p), "probes.") for p in value if isinstance(p, str)]
+        return []
+
+    @property
+    def completion_expected(self) -> bool:
+        """Early garak (0.9.0.x: a "start_run args config" header) wrote no completion entry."""
+        return not (self.legacy_header and not self.has_setup)
+
+    @property
+    def evaluated_probes(self) -> set[str]:
+        return {row.probe for row in self.evals}
+
+    def problem(self, *args: Any, **kwargs: Any) -> None:
+        self.problems.append(Problem(*args, **kwargs))
+
+
+def strip_prefix(name: str, prefix: str) -> str:
+    return name[len(prefix) :] if name.startswith(prefix) else name
+
+
+def _int(value: Any) -> int | None:
+    """A non-negative count; garak writes ints (bool is refused: True is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------- the reader
+def read_report(path: Path, *, worst_per_probe: int = WORST_PER_PROBE) -> Report:
+    """Read one report.jsonl or hitlog.jsonl in constant memory."""
+    report = Report(path=path)
+    reader = _Reader(report, worst_per_probe)
+    reader.run()
+    reader.finish()
+    return report
+
+
+class _Reader:
+    def __init__(self, report: Report, worst_per_probe: int) -> None:
+        self.r = report
+        self.worst_k = worst_per_probe
+        self.line_no = 0
+        self.first_seen = False
+
+    # -- block loop ----------------------------------------------------------------------
+    def run(self) -> None:
+        r = self.r
+        with open(r.path, "rb") as fh:
+            pending = b""
+            base = 0  # file offset of pending[0]
+            skipping_long = False
+            while True:
+                block = fh.read(CHUNK)
+                if not block:
+                    break
+                r.size += len(block)
+                if skipping_long:
+                    nl = block.find(b"\n")
+                    if nl < 0:
+                        base += len(block)
+                        continue
+                    skipping_long = False
+                    base += nl + 1
+                    block = block[nl + 1 :]
+                data = pending + block if pending else block
+                end = data.rfind(b"\n")
+                if end < 0:
+                    if len(data) > MAX_LINE:
+                        self.line_no += 1
+                        r.problem(
+                            "line_too_long",
+                            f"line {self.line_no} is longer than {MAX_LINE >> 20} MiB; skipped",
+                            self.line_no,
+                            "all",
+                        )
+                        skipping_long = True
+                        base += len(data)
+                        pending = b""
+                    else:
+                        pending = data
+                    continue
+                self._lines(data, end + 1, base, data.isascii())
+                pending = data[end + 1 :]
+                base += end + 1
+            if pending and not skipping_long:
+                self._last_line(pending, base)
+
+    def _lines(self, data: bytes, stop: int, base: int, ascii_only: bool) -> None:
+        pos = 0
+        find = data.find
+        startswith = data.startswith
+        while pos < stop:
+            nl = find(b"\n", pos, stop)
+            self.line_no += 1
+            if nl - pos > MAX_LINE:
+                self.r.problem(
+                    "line_too_long",
+                    f"line {self.line_no} is longer than {MAX_LINE >> 20} MiB; skipped",
+                    self.line_no,
+                    "all",
+                )
+            elif startswith(ATTEMPT_PREFIX, pos):
+                self._attempt(data, pos, nl, base, ascii_only)
+            elif nl > pos and not (nl == pos + 1 and data[pos] == 13):
+                self._other(data[pos:nl], base + pos)
+            pos = nl + 1
+        self.r.lines = self.line_no
+
+    def _last_line(self, data: bytes, base: int) -> None:
+        """A last line without a newline: garak always ends lines, so this is a cut-off write."""
+        self.line_no += 1
+        self.r.lines = self.line_no
+        if not data.strip():
+            return
+        try:
+            record = json.loads(data)
+        except (UnicodeDecodeError, ValueError):
+            entry = _ENTRY.match(data)
+            kind = entry.group(1).decode() if entry else "unknown"
+            probe = _probe_of(data, kind)
+            scope = "integrity" if kind in ("attempt", "payload_init", "plugin_cache") else "all"
+            if kind in ("eval", "probe_summary") and probe:
+                scope = "probe"
+            self.r.problem(
+                "truncated",
+                f"line {self.line_no} ({kind}) is cut off: the report was not completely written",
+                self.line_no,
+                scope,
+                probe,
+            )
+            return
+        self._record(record, self.line_no, base)
+
+    # -- attempts: never decoded here -----------------------------------------------------
+    def _attempt(self, data: bytes, pos: int, nl: int, base: int, ascii_only: bool) -> None:
+        r = self.r
+        m = _HEADER.search(data, pos, min(nl, pos + HEADER_WINDOW))
+        if m is not None:
+            status = int(m.group(1))
+            probe = m.group(2).decode("utf-8", "replace")
+        else:  # a different key order: look for the two keys anywhere on the line
+            ms = _STATUS.search(data, pos, nl)
+            mp = _PROBE_CLASS.search(data, pos, nl)
+            if ms is None or mp is None:
+                r.problem(
+                    "corrupt",
+                    f"line {self.line_no}: attempt without status/probe_classname",
+                    self.line_no,
+                )
+                return
+            status = int(ms.group(1))
+            probe = mp.group(1).decode("utf-8", "replace")
+        if not ascii_only:
+            try:
+                data[pos:nl].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                r.problem(
+                    "invalid_utf8",
+                    f"line {self.line_no}: attempt ({probe}) is not valid UTF-8 (byte {exc.start})",
+                    self.line_no,
+                )
+        counts = r.attempts.get(probe)
+        if counts is None:
+            counts = r.attempts[probe] = [0, 0]
+        if status == 2:
+            counts[1] += 1
+            if self.worst_k:
+                self._candidate(data, pos, nl, base, probe)
+        else:
+            counts[0] += 1
+
+    def _candidate(self, data: bytes, pos: int, nl: int, base: int, probe: str) -> None:
+        """Keep this attempt's offset if it is among the probe's worst hits so far."""
+        start = data.find(_DETECTOR_RESULTS, pos, nl)
+        if start < 0:
+            return
+        start += len(_DETECTOR_RESULTS) - 1
+        end = data.find(b"}", start, nl)
+        if end < 0:
+            return
+        try:
+            results = json.loads(data[start : end + 1])
+        except (UnicodeDecodeError, ValueError):
+            return
+        best, best_det = -1.0, ""
+        for det, scores in results.items():
+            if isinstance(scores, list):
+                for s in scores:
+                    if isinstance(s, (int, float)) and s > best:
+                        best, best_det = float(s), det
+        if best < self.r.eval_threshold:
+            return
+        heap = self.r.worst.setdefault(probe, [])
+        item = (best, -(base + pos), strip_prefix(best_det, "detector."))
+        if len(heap) < self.worst_k:
+            heapq.heappush(heap, item)
+        elif item > heap[0]:
+            heapq.heapreplace(heap, item)
+
+    # -- everything else: decoded and validated -------------------------------------------
+    def _other(self, raw: bytes, offset: int) -> None:
+        try:
+            record = json.loads(raw)
+        except UnicodeDecodeError as exc:
+            self._damaged(raw, "invalid_utf8", f"not valid UTF-8 (byte {exc.start})")
+            return
+        except ValueError as exc:
+            self._damaged(raw, "corrupt", f"not valid JSON ({exc.msg} at column {exc.colno})")
+            return
+        self._record(record, self.line_no, offset)
+
+    def _damaged(self, raw: bytes, kind: str, why: str) -> None:
+        entry = _ENTRY.match(raw.lstrip())
+        etype = entry.group(1).decode() if entry else None
+        probe = _probe_of(raw, etype or "")
+        if etype in ("attempt", "payload_init", "plugin_cache", "init"):
+            scope = "integrity"
+        elif etype in ("eval", "probe_summary") and probe:
+            scope = "probe"
+        else:
+            scope = "all"
+        what = etype or "unrecognised line"
+        self.r.problem(kind, f"line {self.line_no} ({what}): {why}", self.line_no, scope, probe)
+
+    def _record(self, record: Any, line: int, offset: int) -> None:
+        r = self.r
+        if not isinstance(record, dict):
+            r.problem("corrupt", f"line {line}: not a JSON object", line, "all")
+            return
+        etype = record.get("entry_type")
+        if etype is None and not self.first_seen and _looks_like_hit(record):
+            r.kind = "hitlog"
+        self.first_seen = True
+        if r.kind == "hitlog":
+            self._hit(record, line, offset)
+            return
+        if not isinstance(etype, str):
+            r.unknown_entries["<no entry_type>"] = r.unknown_entries.get("<no entry_type>", 0) + 1
+            return
+        handler = _HANDLERS.get(etype)
+        if handler is None:
+            r.unknown_entries[etype] = r.unknown_entries.get(etype, 0) + 1
+            return
+        handler(self, record, line, offset)
+
+    def _setup(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        r = self.r
+        r.has_setup = True
+        r.setup = {k: rec[k] for k in SETUP_KEYS if k in rec}
+        threshold = rec.get("run.eval_threshold")
+        if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
+            r.eval_threshold = float(threshold)
+        if isinstance(rec.get("_config.version"), str) and r.garak_version is None:
+            r.garak_version, r.version_source = rec["_config.version"], "start_run setup"
+        if isinstance(rec.get("transient.run_id"), str):
+            r.run_ids.add(rec["transient.run_id"])
+
+    def _legacy_setup(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        """garak 0.9.0.x dumped its CLI arguments; keep the few that name the target."""
+        r = self.r
+        r.legacy_header = True
+        for src, dst in (
+            ("model_type", "plugins.model_type"),
+            ("model_name", "plugins.model_name"),
+        ):
+            if src in rec and dst not in r.setup:
+                r.setup[dst] = rec[src]
+        for src, dst in (("generations", "run.generations"), ("seed", "run.seed")):
+            if src in rec and dst not in r.setup:
+                r.setup[dst] = rec[src]
+
+    def _init(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        r = self.r
+        r.has_init = True
+        if isinstance(rec.get("garak_version"), str):
+            r.garak_version, r.version_source = rec["garak_version"], "init"
+        if isinstance(rec.get("start_time"), str):
+            r.start_time = rec["start_time"]
+        if isinstance(rec.get("run"), str):
+            r.run_ids.add(rec["run"])
+
+    def _completion(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        self.r.has_completion = True
+        if isinstance(rec.get("end_time"), str):
+            self.r.end_time = rec["end_time"]
+
+    def _plugin_cache(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        cache = rec.get("plugin_cache")
+        probes = cache.get("probes") if isinstance(cache, dict) else None
+        if not isinstance(probes, dict):
+            return
+        for name, info in probes.items():
+            if isinstance(info, dict) and isinstance(info.get("tags"), list):
+                tags = [t for t in info["tags"] if isinstance(t, str)]
+                self.r.probe_tags[strip_prefix(name, "probes.")] = tags
+
+    def _probe_summary(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        probe = rec.get("probe")
+        if isinstance(probe, str):
+            counts = rec.get("detection_counts")
+            self.r.probe_summaries[strip_prefix(probe, "probes.")] = {
+                "line": line,
+                "detectors": [
+                    strip_prefix(d, "detector.")
+                    for d in (counts or {}).get("detectors", [])
+                    if isinstance(d, str)
+                ]
+                if isinstance(counts, dict)
+                else [],
+            }
+
+    def _digest(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        r = self.r
+        r.has_digest = True
+        meta = rec.get("meta")
+        version = meta.get("garak_version") if isinstance(meta, dict) else None
+        if isinstance(version, str) and r.garak_version is None:
+            r.garak_version, r.version_source = version, "digest"
+        groups = rec.get("eval")
+        if not isinstance(groups, dict):
+            return
+        for group in groups.values():
+            if not isinstance(group, dict):
+                continue
+            for probe, detectors in group.items():
+                if probe.startswith("_") or not isinstance(detectors, dict):
+                    continue
+                for det, info in detectors.items():
+                    if det.startswith("_") or not isinstance(info, dict):
+                        continue
+                    total, passed = _int(info.get("total_evaluated")), _int(info.get("passed"))
+                    if total is not None and passed is not None:
+                        r.digest_counts[(probe, det)] = (passed, total)
+
+    def _eval(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        r = self.r
+        probe, detector = rec.get("probe"), rec.get("detector")
+        if not isinstance(probe, str) or not probe or not isinstance(detector, str) or not detector:
+            p = probe if isinstance(probe, str) and probe else None
+            r.problem(
+                "bad_eval",
+                f"line {line}: eval row without probe/detector names",
+                line,
+                "probe" if p else "all",
+                p,
+            )
+            return
+        probe = strip_prefix(probe, "probes.")
+        detector = strip_prefix(strip_prefix(detector, "detectors."), "detector.")
+        passed = _int(rec.get("passed"))
+        if "total_evaluated" in rec:
+            shape = "0.14+"
+            total = _int(rec.get("total_evaluated"))
+            fails = _int(rec.get("fails"))
+            nones = _int(rec.get("nones")) if "nones" in rec else None
+            processed = _int(rec.get("total_processed")) if "total_processed" in rec else None
+            bad = passed is None or total is None or fails is None
+            bad = bad or ("nones" in rec and nones is None)
+            bad = bad or ("total_processed" in rec and processed is None)
+            if not bad and passed + fails != total:  # type: ignore[operator]
+                r.problem(
+                    "inconsistent",
+                    f"line {line}: {probe} / {detector}: passed {passed} + fails {fails}"
+                    f" != total_evaluated {total}",
+                    line,
+                    "probe",
+                    probe,
+                )
+                return
+        elif "total" in rec:
+            shape = "pre-0.14"
+            total = _int(rec.get("total"))
+            bad = passed is None or total is None
+            fails = None if bad else total - passed  # type: ignore[operator]
+            nones = processed = None
+        else:
+            r.problem(
+                "bad_eval",
+                f"line {line}: {probe} / {detector}: eval row has no total_evaluated or total",
+                line,
+                "probe",
+                probe,
+            )
+            return
+        if bad or passed > total or fails is None or fails < 0:  # type: ignore[operator]
+            r.problem(
+                "bad_eval",
+                f"line {line}: {probe} / {detector}: counts are not non-negative whole numbers"
+                " with passed <= total",
+                line,
+                "probe",
+                probe,
+            )
+            return
+        ci = None
+        if "confidence_lower" in rec or "confidence_upper" in rec:
+            ci = {
+                "method": rec.get("confidence_method"),
+                "confidence": rec.get("confidence"),
+                "attack_success_lower": rec.get("confidence_lower"),
+                "attack_success_upper": rec.get("confidence_upper"),
+            }
+        r.evals.append(
+            EvalRow(probe, detector, passed, fails, total, nones, processed, shape, line, ci)  # type: ignore[arg-type]
+        )
+        if r.garak_version is None and shape == "pre-0.14":
+            r.version_source = "inferred from the eval shape (passed/total: garak < 0.14)"
+
+    def _hit(self, rec: dict[str, Any], line: int, offset: int) -> None:
+        r = self.r
+        probe, detector = rec.get("probe"), rec.get("detector")
+        if not isinstance(probe, str) or not isinstance(detector, str):
+            r.problem("bad_hit", f"line {line}: hitlog entry without probe/detector", line, "all")
+            return
+        probe = strip_prefix(probe, "probes.")
+        detector = strip_prefix(strip_prefix(detector, "detectors."), "detector.")
+        r.hits[(probe, detector)] = r.hits.get((probe, detector), 0) + 1
+        if isinstance(rec.get("run_id"), str):
+            r.run_ids.add(rec["run_id"])
+        score = rec.get("score")
+        if self.worst_k and isinstance(score, (int, float)) and not isinstance(score, bool):
+            heap = r.worst.setdefault(probe, [])
+            item = (float(score), -offset, detector)
+            if len(heap) < self.worst_k:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+
+    # -- after the last line --------------------------------------------------------------
+    def finish(self) -> None:
+        r = self.r
+        if r.lines == 0 or (not self.first_seen and not r.attempts):
+            r.kind = "unknown" if r.size else r.kind
+            r.problem("empty", "the file holds no garak records" if r.size else "the file is empty")
+            r.problem("no_eval", "no eval rows: nothing was evaluated", None, "all")
+            return
+        if r.kind == "hitlog":
+            return
+        if r.garak_version is None and any(e.shape == "pre-0.14" for e in r.evals):
+            r.garak_version = "<0.14"
+        if not (r.has_init or r.has_setup or r.legacy_header):
+            r.problem("no_header", "no init or start_run setup entry: not a complete garak report")
+        if len(r.run_ids) > 1:
+            r.problem(
+                "mixed_runs",
+                f"the file mixes {len(r.run_ids)} garak runs; import each report on its own",
+                None,
+                "all",
+            )
+        if not r.evals:
+            r.problem("no_eval", "no eval rows: garak evaluated nothing", None, "all")
+        if r.digest_counts:
+            self._cross_check_digest()
+
+    def _cross_check_digest(self) -> None:
+        r = self.r
+        for row in r.evals:
+            expected = r.digest_counts.get((row.probe, row.detector))
+            if expected is not None and expected != (row.passed, row.total_evaluated):
+                r.problem(
+                    "inconsistent",
+                    f"{row.probe} / {row.detector}: eval row says {row.passed}/"
+                    f"{row.total_evaluated} but the digest says {expected[0]}/{expected[1]}",
+                    row.line,
+                    "probe",
+                    row.probe,
+                )
+
+
+_HANDLERS = {
+    "start_run setup": _Reader._setup,
+    "start_run args config": _Reader._legacy_setup,
+    "init": _Reader._init,
+    "completion": _Reader._completion,
+    "plugin_cache": _Reader._plugin_cache,
+    "probe_summary": _Reader._probe_summary,
+    "digest": _Reader._digest,
+    "eval": _Reader._eval,
+    "payload_init": lambda self, rec, line, offset: None,
+    "tree_data": lambda self, rec, line, offset: None,
+    "config": lambda self, rec, line, offset: None,  # garak < 0.10 wrote the config this way
+}
+
+
+def _looks_like_hit(record: Mapping[str, Any]) -> bool:
+    return (
+        "detector" in record and "probe" in record and ("attempt_id" in record or "score" in record)
+    )
+
+
+def _probe_of(raw: bytes, kind: str) -> str | None:
+    pattern = _PROBE_CLASS if kind == "attempt" else _PROBE
+    m = pattern.search(raw)
+    if m is None:
+        return None
+    return strip_prefix(m.group(1).decode("utf-8", "replace"), "probes.")
+
+
+def cross_check_hitlog(report: Report, hitlog: Report) -> None:
+    """A hitlog is garak's list of successful attacks; it must agree with the eval counts.
+
+    More hits than ``fails`` for a pair means the eval rows understate the damage, so that probe
+    becomes an error; a hitlog from another run is a report-integrity problem.
+    """
+    if hitlog.run_ids and report.run_ids and not (hitlog.run_ids & report.run_ids):
+        report.problem(
+            "hitlog_mismatch",
+            f"{hitlog.path.name} is from run {sorted(hitlog.run_ids)[0]}, not from this report's run",
+        )
+        return
+    fails: dict[tuple[str, str], int] = {}
+    for row in report.evals:
+        fails[(row.probe, row.detector)] = max(fails.get((row.probe, row.detector), 0), row.fails)
+    for (probe, detector), hits in sorted(hitlog.hits.items()):
+        have = fails.get((probe, detector))
+        if have is not None and hits > have:
+            report.problem(
+                "inconsistent",
+                f"{probe} / {detector}: {hitlog.path.name} lists {hits} hit(s) but the eval row"
+                f" counts {have} fail(s)",
+                None,
+                "probe",
+                probe,
+            )
+
+
+# --------------------------------------------------------------------------- worst attempts
+@dataclass(frozen=True)
+class Example:
+    probe: str
+    detector: str
+    score: float
+    prompt: str
+    outputs: tuple[str, ...]
+    triggers: tuple[str, ...]
+    goal: str
+
+
+def worst_attempts(report: Report) -> Iterator[Example]:
+    """Decode the few attempts the reader kept, worst first per probe (bounded reads)."""
+    wanted: list[tuple[str, float, int, str]] = []
+    for probe, heap in report.worst.items():
+        for score, neg_offset, det in sorted(heap, reverse=True):
+            wanted.append((probe, score, -neg_offset, det))
+    if not wanted:
+        return
+    with open(report.path, "rb") as fh:
+        for probe, score, offset, det in wanted:
+            fh.seek(offset)
+            raw = fh.readline(MAX_WORST_LINE)
+            try:
+                rec = json.loads(raw)
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if not isinstance(rec, dict):
+                continue
+            yield _example(rec, probe, det, score, report.kind, report.eval_threshold)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if isinstance(value.get("text"), str):
+            return value["text"]
+        content = value.get("content")
+        if isinstance(content, dict) and isinstance(content.get("text"), str):
+            return content["text"]
+        if isinstance(content, str):
+            return content
+        turns = value.get("turns")
+        if isinstance(turns, list) and turns:
+            users = [t for t in turns if isinstance(t, dict) and t.get("role") == "user"]
+            return _text((users or turns)[-1])
+    return "" if value is None else str(value)
+
+
+def _example(
+    rec: dict[str, Any], probe: str, det: str, score: float, kind: str, threshold: float
+) -> Example:
+    if kind == "hitlog":
+        outputs = (_text(rec.get("output")),)
+    else:
+        outs = rec.get("outputs") if isinstance(rec.get("outputs"), list) else []
+        results = rec.get("detector_results") or {}
+        scores = results.get(det) or results.get(f"detector.{det}") or []
+        flagged = [
+            _text(o)
+            for o, s in zip(outs, scores, strict=False)
+            if isinstance(s, (int, float)) and s >= threshold
+        ]
+        outputs = tuple(flagged or [_text(o) for o in outs[:1]])
+    notes = rec.get("notes") if isinstance(rec.get("notes"), dict) else {}
+    triggers = rec.get("triggers") if kind == "hitlog" else notes.get("triggers")
+    return Example(
+        probe=probe,
+        detector=det,
+        score=score,
+        prompt=_text(rec.get("prompt")),
+        outputs=outputs,
+        triggers=tuple(str(t) for t in triggers) if isinstance(triggers, list) else (),
+        goal=str(rec.get("goal") or ""),
+    )

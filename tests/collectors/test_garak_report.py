@@ -1,0 +1,300 @@
+"""The streaming report reader: every format version, and every kind of damage, on real bytes."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+from aima_ci_collectors.garak import report as report_mod
+from aima_ci_collectors.garak.report import cross_check_hitlog, read_report, worst_attempts
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "garak"
+REST = FIX / "garak-0.17.1-rest.report.jsonl"
+REPEAT = FIX / "garak-0.17.1-repeat.report.jsonl"
+HITLOG = FIX / "garak-0.17.1-repeat.hitlog.jsonl"
+TRUNCATED = FIX / "garak-0.17.1-truncated.report.jsonl"
+OLD13 = FIX / "garak-0.13-handwritten.report.jsonl"
+OLD9 = FIX / "garak-0.9-handwritten.report.jsonl"
+
+
+def counts(report):
+    return {(e.probe, e.detector): (e.passed, e.total_evaluated) for e in report.evals}
+
+
+def test_current_report_sample():
+    r = read_report(REST)
+    assert r.kind == "report" and r.garak_version == "0.17.1" and r.version_source == "init"
+    assert r.has_setup and r.has_init and r.has_completion and r.has_digest
+    assert counts(r) == {
+        ("encoding.InjectBase64", "encoding.DecodeApprox"): (14, 20),
+        ("encoding.InjectBase64", "encoding.DecodeMatch"): (14, 20),
+        ("latentinjection.LatentInjectionReport", "base.TriggerListDetector"): (18, 20),
+    }
+    assert {e.shape for e in r.evals} == {"0.14+"}
+    assert r.active_probes == ["encoding.InjectBase64", "latentinjection.LatentInjectionReport"]
+    assert "owasp:llm01" in r.probe_tags["encoding.InjectBase64"]
+    assert r.attempts == {"encoding.InjectBase64": [1, 1]}
+    assert r.problems == [] and r.lines == 19
+    assert r.digest_counts[("encoding.InjectBase64", "encoding.DecodeMatch")] == (14, 20)
+
+
+def test_confidence_fields_and_worst_attempts_from_real_attempts():
+    r = read_report(REPEAT)
+    assert r.problems == []
+    row = next(e for e in r.evals if e.probe == "promptinject.HijackHateHumans")
+    assert (row.passed, row.fails, row.total_evaluated) == (0, 4, 4)
+    assert row.garak_ci == {
+        "method": "bootstrap",
+        "confidence": 0.95,
+        "attack_success_lower": 1.0,
+        "attack_success_upper": 1.0,
+    }
+    assert r.attempts["promptinject.HijackHateHumans"] == [4, 4]
+    examples = list(worst_attempts(r))
+    assert {e.probe for e in examples} == {"promptinject.HijackHateHumans"}  # the only hits
+    assert len(examples) == 4 and all(e.score == 1.0 for e in examples)
+    assert all(
+        "I hate humans" in e.outputs[0] and e.triggers == ("I hate humans",) for e in examples
+    )
+
+
+def test_worst_attempts_are_bounded_per_probe():
+    r = read_report(REPEAT, worst_per_probe=2)
+    assert len(list(worst_attempts(r))) == 2
+    assert read_report(REPEAT, worst_per_probe=0).worst == {}
+
+
+def test_pre_014_eval_rows():
+    r = read_report(OLD13)
+    assert r.garak_version == "0.13.0" and r.has_completion and r.problems == []
+    assert {e.shape for e in r.evals} == {"pre-0.14"}
+    row = next(e for e in r.evals if e.detector == "dan.DAN")
+    assert (row.passed, row.fails, row.total_evaluated, row.nones) == (0, 5, 5, None)
+    assert r.setup["plugins.model_type"] == "rest"
+
+
+def test_garak_09_detector_prefix_and_legacy_header():
+    r = read_report(OLD9)
+    assert r.garak_version == "0.9.0.9"
+    assert counts(r) == {("encoding.InjectHex", "encoding.DecodeMatch"): (38, 40)}
+    assert r.legacy_header and not r.has_completion and not r.completion_expected
+    assert r.setup["plugins.model_type"] == "huggingface"
+    (example,) = worst_attempts(r)
+    assert example.detector == "encoding.DecodeMatch" and example.outputs == ("Allo",)
+    assert example.prompt.startswith("Decode the following hex")
+
+
+def test_truncated_last_line(tmp_path):
+    r = read_report(TRUNCATED)
+    assert not r.has_completion and not r.has_digest
+    (problem,) = r.problems
+    assert problem.kind == "truncated" and problem.line == 27
+    # cut inside the probe name: the row cannot be attributed, so it may hide any probe
+    assert problem.scope == "all" and problem.probe is None
+    # the probe started but its eval row is lost
+    assert r.attempts["promptinject.HijackHateHumans"] == [4, 4]
+    assert all(e.probe != "promptinject.HijackHateHumans" for e in r.evals)
+    # cut after the name: attributed to that probe only
+    data = REPEAT.read_bytes()
+    start = data.index(b'{"entry_type": "eval", "probe": "promptinject.HijackHateHumans"')
+    later = tmp_path / "t.report.jsonl"
+    later.write_bytes(data[: start + 120])
+    (problem,) = read_report(later).problems
+    assert problem.scope == "probe" and problem.probe == "promptinject.HijackHateHumans"
+
+
+def test_hitlog_is_recognised_and_cross_checked(tmp_path):
+    h = read_report(HITLOG)
+    assert h.kind == "hitlog" and h.problems == []
+    assert h.hits == {("promptinject.HijackHateHumans", "promptinject.AttackRogueString"): 4}
+    r = read_report(REPEAT)
+    cross_check_hitlog(r, h)
+    assert r.problems == []  # 4 hits, 4 fails: consistent
+    # an eval row that understates the hits is caught
+    text = REPEAT.read_text().replace('"passed": 0, "fails": 4', '"passed": 2, "fails": 2')
+    (tmp_path / "r.jsonl").write_text(text)
+    r2 = read_report(tmp_path / "r.jsonl")
+    cross_check_hitlog(r2, h)
+    assert [p.kind for p in r2.problems] == ["inconsistent", "inconsistent"]  # digest + hitlog
+    assert {p.probe for p in r2.problems} == {"promptinject.HijackHateHumans"}
+
+
+def _mutate(tmp_path: Path, src: Path, fn, name="m.report.jsonl") -> Path:
+    lines = src.read_bytes().splitlines(keepends=True)
+    out = tmp_path / name
+    out.write_bytes(b"".join(fn(lines)))
+    return out
+
+
+def _eval_index(lines, probe: bytes):
+    return next(
+        i for i, ln in enumerate(lines) if ln.startswith(b'{"entry_type": "eval"') and probe in ln
+    )
+
+
+def test_corrupt_eval_row_is_attributed_to_its_probe(tmp_path):
+    def corrupt(lines):
+        i = _eval_index(lines, b"LatentInjectionReport")
+        lines[i] = lines[i].replace(b'"passed": 18,', b'"passed": 18 "oops",')
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, corrupt))
+    (p,) = r.problems
+    assert p.kind == "corrupt" and p.scope == "probe"
+    assert p.probe == "latentinjection.LatentInjectionReport" and p.line == 16
+    assert "latentinjection.LatentInjectionReport" not in r.evaluated_probes
+
+
+def test_unattributable_garbage_line_affects_everything(tmp_path):
+    r = read_report(_mutate(tmp_path, REST, lambda ls: [*ls[:5], b"\x00\x01garbage\n", *ls[5:]]))
+    (p,) = r.problems
+    assert p.scope == "all" and p.line == 6
+
+
+def test_invalid_utf8_in_eval_and_in_attempt(tmp_path):
+    def bad_eval(lines):
+        i = _eval_index(lines, b"DecodeMatch")
+        lines[i] = lines[i].replace(b"encoding.DecodeMatch", b"encoding.Decode\xffMatch")
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, bad_eval))
+    (p,) = r.problems
+    assert p.kind == "invalid_utf8" and p.scope == "probe" and p.probe == "encoding.InjectBase64"
+
+    def bad_attempt(lines):
+        i = next(i for i, ln in enumerate(lines) if ln.startswith(report_mod.ATTEMPT_PREFIX))
+        lines[i] = lines[i].replace(b"Decode the following", b"Decode the \xc3\x28following")
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, bad_attempt, "a.jsonl"))
+    (p,) = r.problems
+    assert p.kind == "invalid_utf8" and p.scope == "integrity"  # no count was lost
+    assert len(r.evals) == 3
+
+
+def test_inconsistent_and_negative_counts(tmp_path):
+    def inconsistent(lines):
+        i = _eval_index(lines, b"DecodeApprox")
+        lines[i] = lines[i].replace(b'"fails": 6', b'"fails": 5')
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, inconsistent))
+    assert [p.kind for p in r.problems] == ["inconsistent"]
+    assert len(r.evals) == 2
+
+    def negative(lines):
+        i = _eval_index(lines, b"DecodeApprox")
+        lines[i] = lines[i].replace(b'"passed": 14', b'"passed": -1')
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, negative, "n.jsonl"))
+    assert [p.kind for p in r.problems] == ["bad_eval"]
+
+    def boolean(lines):
+        i = _eval_index(lines, b"TriggerList")
+        lines[i] = lines[i].replace(b'"passed": 18', b'"passed": true')
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, boolean, "b.jsonl"))
+    assert [p.kind for p in r.problems] == ["bad_eval"]
+
+
+def test_digest_disagreeing_with_eval_rows(tmp_path):
+    def edit(lines):
+        i = _eval_index(lines, b"TriggerList")
+        lines[i] = lines[i].replace(b'"passed": 18, "fails": 2', b'"passed": 20, "fails": 0')
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, edit))
+    (p,) = r.problems
+    assert p.kind == "inconsistent" and "digest says 18/20" in p.message
+
+
+def test_zero_evaluated_row_is_kept_for_the_verdict(tmp_path):
+    def zero(lines):
+        i = _eval_index(lines, b"TriggerList")
+        lines[i] = (
+            b'{"entry_type": "eval", "probe": "latentinjection.LatentInjectionReport", "detector":'
+            b' "base.TriggerListDetector", "passed": 0, "fails": 0, "nones": 0,'
+            b' "total_evaluated": 0, "total_processed": 0}\n'
+        )
+        return [ln for ln in lines if b'"entry_type": "digest"' not in ln]
+
+    r = read_report(_mutate(tmp_path, REST, zero))
+    assert r.problems == []
+    assert counts(r)[("latentinjection.LatentInjectionReport", "base.TriggerListDetector")] == (
+        0,
+        0,
+    )
+
+
+def test_empty_file_and_file_without_evals(tmp_path):
+    empty = tmp_path / "e.report.jsonl"
+    empty.write_bytes(b"")
+    r = read_report(empty)
+    assert {p.kind for p in r.problems} == {"empty", "no_eval"}
+    no_eval = _mutate(tmp_path, REST, lambda ls: [ln for ln in ls if b'"eval"' not in ln[:30]])
+    r = read_report(no_eval)
+    assert [p.kind for p in r.problems] == ["no_eval"] and r.problems[0].scope == "all"
+
+
+def test_mixed_runs_are_refused(tmp_path):
+    r = read_report(_mutate(tmp_path, REST, lambda ls: ls + REPEAT.read_bytes().splitlines(True)))
+    assert "mixed_runs" in {p.kind for p in r.problems}
+
+
+def test_crlf_blank_lines_and_other_key_order(tmp_path):
+    def reshape(lines):
+        out = [ln.replace(b"\n", b"\r\n") for ln in lines]
+        out.insert(3, b"\n")
+        i = next(i for i, ln in enumerate(out) if ln.startswith(report_mod.ATTEMPT_PREFIX))
+        rec = json.loads(out[i])
+        reordered = {"entry_type": "attempt", "prompt": rec["prompt"], **rec}
+        out[i] = json.dumps(reordered).encode() + b"\r\n"
+        return out
+
+    r = read_report(_mutate(tmp_path, REST, reshape))
+    assert r.problems == [] and len(r.evals) == 3
+    assert r.attempts == {"encoding.InjectBase64": [1, 1]}
+
+
+def test_overlong_line_is_refused_without_reading_it_into_memory(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_mod, "MAX_LINE", 20_000)  # the sample's longest line is 11.4 KB
+    monkeypatch.setattr(report_mod, "CHUNK", 4096)
+    big = b'{"entry_type": "eval", "probe": "x.Y", "pad": "' + b"a" * 50_000 + b'"}\n'
+    r = read_report(_mutate(tmp_path, REST, lambda ls: [*ls[:3], big, *ls[3:]]))
+    kinds = [p.kind for p in r.problems]
+    assert kinds == ["line_too_long"] and r.problems[0].line == 4
+    assert len(r.evals) == 3  # everything after the long line was still read
+
+
+def test_small_chunks_give_the_same_result(monkeypatch):
+    whole = read_report(REPEAT)
+    monkeypatch.setattr(report_mod, "CHUNK", 97)
+    pieces = read_report(REPEAT)
+    assert counts(pieces) == counts(whole) and pieces.attempts == whole.attempts
+    assert pieces.lines == whole.lines and pieces.problems == []
+    assert [e.prompt for e in worst_attempts(pieces)] == [e.prompt for e in worst_attempts(whole)]
+
+
+def test_memory_stays_constant_on_a_large_report(tmp_path):
+    """~60 MB of attempts: Python allocations peak near the block size, not the file size."""
+    lines = REPEAT.read_bytes().splitlines(keepends=True)
+    head = [ln for ln in lines if not ln.startswith(report_mod.ATTEMPT_PREFIX)]
+    attempts = [ln for ln in lines if ln.startswith(report_mod.ATTEMPT_PREFIX)]
+    big = tmp_path / "big.report.jsonl"
+    with open(big, "wb") as fh:
+        fh.writelines(head[:6])
+        block = b"".join(attempts)
+        for _ in range(60_000_000 // len(block)):
+            fh.write(block)
+        fh.writelines(head[6:])
+    tracemalloc.start()
+    r = read_report(big)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert big.stat().st_size > 55_000_000
+    assert r.problems == [] and len(r.evals) == 3
+    assert sum(a[1] for a in r.attempts.values()) > 10_000
+    assert peak < 40_000_000, peak
