@@ -873,20 +873,32 @@ def collectors_cmd(state: State, fmt: str) -> None:
     show_default=True,
 )
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--no-inspect", is_flag=True, help="Write the generic template without reading the repository."
+)
 @click.pass_obj
 @handle_errors
-def init_cmd(state: State, directory: Path, force: bool) -> None:
-    """Write a commented starter aima.yaml and an attestation file to fill in."""
+def init_cmd(state: State, directory: Path, force: bool, no_inspect: bool) -> None:
+    """Inspect the repository, then write a starter aima.yaml and an attestation file to fill in."""
     from .catalogue import load_catalogue
-    from .init import write_starters
+    from .init import init_repository
 
     directory.mkdir(parents=True, exist_ok=True)
     try:
-        paths = write_starters(directory, load_catalogue(), _today(), force)
+        result = init_repository(
+            directory, load_catalogue(), _today(), force, inspect=not no_inspect
+        )
     except FileExistsError as exc:
         _fail(f"{exc} already exist(s); use --force to overwrite")
-    for p in paths:
+    if not state.quiet:
+        for line in result.inspection.summary():
+            click.echo(f"found {line}")
+        if result.enabled:
+            click.echo(f"enabled collectors: {', '.join(result.enabled)}")
+    for p in result.paths:
         click.echo(f"wrote {p}")
+    if not state.quiet:
+        click.echo(f"{result.questions_left} question(s) left to attest in {result.paths[1].name}")
 
 
 @cli.group("provenance")
