@@ -122,7 +122,6 @@ DANGEROUS_MODULES = frozenset(
         "io",
         "_io",
         "glob",
-        "pathlib",
         "zipimport",
         "pydoc",
         "commands",
