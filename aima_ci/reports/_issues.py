@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +60,20 @@ class Issue:
     blocking: bool = False
     status: str = ""
     next_step: str = ""
+    order: int = 0  # position of its first question in AIMA's order (domains, practices, levels)
 
     @property
-    def rank(self) -> tuple[int, int, int, str]:
-        """Sort key, worst first: gate-blocking, then level, then severity."""
+    def rank(self) -> tuple[int, int, int, int, int, str]:
+        """Sort key, worst first: gate-blocking, level, what a tool measured before what nobody
+        answered, severity, then AIMA's order."""
         levels = {"error": 0, "warning": 1, "note": 2}
+        kinds = {"gate": 0, "check": 1, "question": 2}
         return (
             0 if self.blocking else 1,
             levels.get(self.level, 3),
+            kinds.get(self.kind, 3),
             -SEVERITY_RANK.get(self.severity, 1),
+            self.order,
             self.rule_id,
         )
 
@@ -320,5 +325,9 @@ def collect_issues(
             continue
         issues.append(question_issue(q, p, d, gap, targets[p["id"]], target_keys, config_display))
     issues += gate_issues(assessment, config_display)
+    order = {q["id"]: n for n, (_d, _p, q) in enumerate(iter_questions(assessment), 1)}
+    issues = [
+        replace(i, order=min((order.get(q, 0) for q in i.questions), default=0)) for i in issues
+    ]
     issues.sort(key=lambda i: i.rank)
     return issues, checks
