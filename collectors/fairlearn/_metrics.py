@@ -45,30 +45,7 @@ def _num(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _disparities(y: Any, y_pred: Any, groups: Any) -> dict[str, float | None]:
-    from fairlearn.metrics import (
-        demographic_parity_difference,
-        demographic_parity_ratio,
-        equalized_odds_difference,
-        equalized_odds_ratio,
-    )
-
-    return {
-        "demographic_parity_difference": _num(
-            demographic_parity_difference(y, y_pred, sensitive_features=groups)
-        ),
-        "demographic_parity_ratio": _num(
-            demographic_parity_ratio(y, y_pred, sensitive_features=groups)
-        ),
-        "equalized_odds_difference": _num(
-            equalized_odds_difference(y, y_pred, sensitive_features=groups)
-        ),
-        "equalized_odds_ratio": _num(equalized_odds_ratio(y, y_pred, sensitive_features=groups)),
-    }
-
-
-def compute(feature: str, y: Any, y_pred: Any, groups: Any, min_group_size: int) -> FeatureResult:
-    """Per-group rates and the disparity metrics for ``groups`` (a string Series named ``feature``)."""
+def _metric_frame(y: Any, y_pred: Any, groups: Any) -> Any:
     from fairlearn.metrics import (
         MetricFrame,
         count,
@@ -79,7 +56,7 @@ def compute(feature: str, y: Any, y_pred: Any, groups: Any, min_group_size: int)
     )
     from sklearn.metrics import accuracy_score
 
-    frame = MetricFrame(
+    return MetricFrame(
         metrics={
             "count": count,
             "selection_rate": selection_rate,
@@ -92,11 +69,37 @@ def compute(feature: str, y: Any, y_pred: Any, groups: Any, min_group_size: int)
         y_pred=y_pred,
         sensitive_features=groups,
     )
+
+
+def _worst(values: list[float | None], pick: Any) -> float | None:
+    known = [v for v in values if v is not None]
+    return pick(known) if len(known) == len(values) else None
+
+
+def _disparities(frame: Any) -> dict[str, float | None]:
+    """fairlearn's definitions, from one MetricFrame: demographic parity compares selection rates;
+    equalized odds takes the worse of the TPR and FPR between-group gaps (difference: the larger,
+    ratio: the smaller), as ``fairlearn.metrics.equalized_odds_*`` do with agg="worst_case"."""
+    diff = frame.difference(method="between_groups")
+    ratio = frame.ratio(method="between_groups")
+    rates = ("true_positive_rate", "false_positive_rate")
+    return {
+        "demographic_parity_difference": _num(diff["selection_rate"]),
+        "demographic_parity_ratio": _num(ratio["selection_rate"]),
+        "equalized_odds_difference": _worst([_num(diff[r]) for r in rates], max),
+        "equalized_odds_ratio": _worst([_num(ratio[r]) for r in rates], min),
+    }
+
+
+def compute(feature: str, y: Any, y_pred: Any, groups: Any, min_group_size: int) -> FeatureResult:
+    """Per-group rates and the disparity metrics for ``groups`` (a string Series named ``feature``)."""
+    frame = _metric_frame(y, y_pred, groups)
     by_group: dict[str, dict[str, float | None]] = {}
     for name, row in frame.by_group.iterrows():
         by_group[str(name)] = {m: _num(row[m]) for m in GROUP_METRICS}
     positives = {g: int(y[(groups == g).to_numpy()].sum()) for g in by_group}
     overall = {m: _num(frame.overall[m]) for m in GROUP_METRICS}
+    all_groups = _disparities(frame)
 
     excluded: dict[str, dict[str, str]] = {"demographic_parity": {}, "equalized_odds": {}}
     for g, metrics in by_group.items():
@@ -114,12 +117,14 @@ def compute(feature: str, y: Any, y_pred: Any, groups: Any, min_group_size: int)
         keep = tuple(g for g in by_group if g not in excluded[family])
         judged_groups[family] = keep
         values: dict[str, float | None]
-        if len(keep) >= 2:
+        if len(keep) == len(by_group) and len(keep) >= 2:
+            values = all_groups
+        elif len(keep) >= 2:
             mask = groups.isin(keep).to_numpy()
-            values = _disparities(y[mask], y_pred[mask], groups[mask])
+            values = _disparities(_metric_frame(y[mask], y_pred[mask], groups[mask]))
         else:
             values = dict.fromkeys(
-                (f"{family}_difference", f"{family}_ratio"), None
+                (f"{family}_difference", f"{family}_ratio")
             )  # nothing to compare
         judged.update({k: v for k, v in values.items() if k.startswith(family)})
     return FeatureResult(
@@ -127,7 +132,7 @@ def compute(feature: str, y: Any, y_pred: Any, groups: Any, min_group_size: int)
         groups=by_group,
         positives=positives,
         overall=overall,
-        all_groups=_disparities(y, y_pred, groups),
+        all_groups=all_groups,
         judged=judged,
         judged_groups=judged_groups,
         excluded={k: dict(v) for k, v in excluded.items()},

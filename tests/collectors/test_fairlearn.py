@@ -117,6 +117,33 @@ def test_planted_bias_fails_demographic_parity_with_measured_ratio(example_findi
     assert {f.questions for f in findings} == {("RAI-FB-A2", "DES-SR-A2")}
 
 
+def test_disparities_agree_with_fairlearns_own_metric_functions(example_findings) -> None:
+    from fairlearn.metrics import (
+        demographic_parity_difference,
+        demographic_parity_ratio,
+        equalized_odds_difference,
+        equalized_odds_ratio,
+    )
+
+    findings, _ = example_findings
+    frame = pd.read_csv(EXAMPLE / "data" / "predictions.csv")
+    for feature in ("sex", "age_band"):
+        f = by_key(findings)[("demographic_parity_ratio", feature)]
+        expected = {
+            fn.__name__: fn(
+                frame["approved"], frame["predicted"], sensitive_features=frame[feature]
+            )
+            for fn in (
+                demographic_parity_difference,
+                demographic_parity_ratio,
+                equalized_odds_difference,
+                equalized_odds_ratio,
+            )
+        }
+        assert f.details["metrics_all_groups"] == pytest.approx(expected, abs=1e-12)
+        assert f.details["metrics_judged"] == pytest.approx(expected, abs=1e-12)
+
+
 def test_findings_carry_subject_digests_and_existing_artefacts(example_findings) -> None:
     findings, out = example_findings
     data_digest = (
