@@ -217,7 +217,7 @@ RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdo
 
 
 # -- I/O edge -----------------------------------------------------------------------------------
-FIRST_PARTY_PREFIX = "aima_ci_collectors."
+FIRST_PARTY_DIST = "aima-ci"
 
 
 def discovered(
@@ -225,14 +225,15 @@ def discovered(
 ) -> tuple[dict[str, tuple[Check, ...]], dict[str, str]]:
     """Every installed collector's declared checks; a plugin that fails to load is reported.
 
-    ``first_party_only`` keeps the collectors shipped with aima-ci (``aima_ci_collectors.*``).
+    ``first_party_only`` keeps the collectors shipped in the aima-ci distribution itself.
     """
     from .plugin import _load, discover_names
 
     checks: dict[str, tuple[Check, ...]] = {}
     broken: dict[str, str] = {}
     for name, ep in sorted(discover_names().items()):
-        if first_party_only and not str(ep.value).startswith(FIRST_PARTY_PREFIX):
+        dist = getattr(ep, "dist", None)
+        if first_party_only and (dist is None or dist.name != FIRST_PARTY_DIST):
             continue
         try:
             checks[name] = tuple(_load(ep).checks)

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generate ``docs/coverage.md``: which AIMA questions aima-ci's own collectors can answer.
 
-The table is computed from the first-party collectors' declared checks (the
-``aima_ci_collectors.*`` entry points of the installed aima-ci), exactly as
+The table is computed from the first-party collectors' declared checks (the collector entry
+points of the aima-ci distribution itself), exactly as
 ``aima-ci controls --coverage`` does for whatever is installed, third-party plugins included.
 Run it after changing a check's ``questions``; ``--check`` exits 1 when the committed file is not
 what it would write (for CI).
