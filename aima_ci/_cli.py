@@ -159,6 +159,7 @@ def _do_collect(
     shard: str | None = None,
     reuse: tuple[Path, ...] = (),
     no_cache: bool = False,
+    light: bool = False,
 ) -> Any:
     from .cache import NO_CACHE_ENV, CacheStore
     from .collect import collect, select_collectors
@@ -172,7 +173,7 @@ def _do_collect(
         except ValueError as exc:
             _fail(f"--shard: {exc}")
     cache = None if no_cache or os.environ.get(NO_CACHE_ENV) else CacheStore.default(config.root)
-    names = [n for n, c in select_collectors(config, only).items() if c.get("enabled", True)]
+    names = [n for n, c in select_collectors(config, only, light).items() if c.get("enabled", True)]
     progress = _progress(state, names)
     try:
         return collect(
@@ -184,9 +185,20 @@ def _do_collect(
             shard=spec,
             reuse=reuse,
             cache=cache,
+            light=light,
         )
     finally:
         progress.close()
+
+
+light_option = click.option(
+    "--light",
+    is_flag=True,
+    help="Only the collectors marked light (they read repository files: config, provenance,"
+    " policy, model card...). With run: exit 1 when a light check fails or errors, 0 otherwise"
+    " (the maturity gate needs the full run); without --out the evidence goes to a temporary"
+    " folder. For pre-commit.",
+)
 
 
 @cli.command("collect")
@@ -194,6 +206,7 @@ def _do_collect(
 @out_option
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Collectors run at once.")
 @click.option("--only", multiple=True, help="Run only this collector (repeatable).")
+@light_option
 @shard_option
 @reuse_option
 @no_cache_option
@@ -205,6 +218,7 @@ def collect_cmd(
     out_dir: Path | None,
     jobs: int | None,
     only: tuple[str, ...],
+    light: bool,
     shard: str | None,
     reuse: tuple[Path, ...],
     no_cache: bool,
@@ -212,7 +226,7 @@ def collect_cmd(
     """Run the configured collectors and write the evidence directory."""
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    runs = _do_collect(state, config, out, jobs, only, shard, reuse, no_cache)
+    runs = _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
     if not state.quiet:
         click.echo(f"evidence written to {out} ({sum(len(r.findings) for r in runs)} findings)")
 
@@ -566,6 +580,7 @@ def export_cmd(
     type=_format_choice(),
     help="Also write <out>/report.<ext> in this format (repeatable).",
 )
+@light_option
 @shard_option
 @reuse_option
 @no_cache_option
@@ -582,6 +597,7 @@ def run_cmd(
     fail_on_error: bool,
     baseline: Path | None,
     formats: tuple[str, ...],
+    light: bool,
     shard: str | None,
     reuse: tuple[Path, ...],
     no_cache: bool,
@@ -592,8 +608,13 @@ def run_cmd(
     from .reports import EXTENSIONS
 
     config = _load(config_path)
+    if light and out_dir is None:  # pre-commit: nothing left behind in the work tree
+        import tempfile
+
+        scratch = tempfile.TemporaryDirectory(prefix="aima-ci-light-")  # removed at exit
+        out_dir = Path(scratch.name)
     out = _evidence_dir(config, out_dir)
-    _do_collect(state, config, out, jobs, only, shard, reuse, no_cache)
+    _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
     assessment = _score(config, out, target_level, fail_on_error, baseline, history)
     ctx = _report_context(state, config, out)
     for fmt in formats:
@@ -602,6 +623,12 @@ def run_cmd(
         atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", _render(fmt, assessment, file_ctx))
     if formats:
         write_manifest(out, manifest_subjects(config, read_findings(out)))
+    if light:
+        from .reports._issues import light_verdict
+
+        code, lines = light_verdict(assessment)
+        click.echo("\n".join(lines))
+        sys.exit(code)
     if state.quiet:
         _echo_verdict(state, assessment, assessment["gate"])
     else:

@@ -45,14 +45,28 @@ def locked(directory: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def select_collectors(config: Config, only: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+def select_collectors(
+    config: Config, only: Sequence[str] = (), light: bool = False
+) -> dict[str, dict[str, Any]]:
     configured = {k: dict(v) for k, v in config.collectors.items()}
     if only:
         unknown = [n for n in only if n not in configured]
         if unknown:
             raise CollectorConfigError(f"collectors.{unknown[0]}", "not configured in this config")
         configured = {k: v for k, v in configured.items() if k in only}
+    if light:
+        configured = {k: v for k, v in configured.items() if _is_light(k)}
     return configured
+
+
+def _is_light(name: str) -> bool:
+    """A collector marked ``light`` (reads repository files only: fast enough for pre-commit)."""
+    from .plugin import load_collector
+
+    try:
+        return bool(load_collector(name).light)
+    except Exception:  # not installed or broken: not light (the full run reports it)
+        return False
 
 
 def collect(
@@ -67,6 +81,7 @@ def collect(
     reuse: Sequence[Path] = (),
     cache: CacheStore | None = None,
     now: dt.datetime | None = None,
+    light: bool = False,
 ) -> list[CollectorRun]:
     """Run collectors into ``out_dir`` and write findings.jsonl, run.json and manifest.json.
 
@@ -76,7 +91,7 @@ def collect(
     from .cache import PreviousEvidence, Reuser
     from .freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
 
-    configured = select_collectors(config, only)
+    configured = select_collectors(config, only, light)
     available = discover() if available is None and configured else (available or {})
     parts: dict[str, dict[str, Any]] = {}
     if shard is not None:
