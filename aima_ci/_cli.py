@@ -41,18 +41,11 @@ def handle_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .collect import EvidenceLocked
-        from .config import ConfigError
-        from .models import EvidenceError
-        from .plugin import CollectorConfigError
+        from .errors import UserError
 
         try:
             return fn(*args, **kwargs)
-        except ConfigError as exc:
-            _fail(str(exc))
-        except CollectorConfigError as exc:
-            _fail(f"config: {exc.key}: {exc.reason}")
-        except (EvidenceError, EvidenceLocked, FileExistsError) as exc:
+        except UserError as exc:
             _fail(str(exc))
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
@@ -365,15 +358,14 @@ def gate_cmd(
     history: str | None,
 ) -> None:
     """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
-    from .assessment import collector_runs
-    from .evidence import ASSESSMENT, RUN, read_json
-    from .gate import effective_target, evaluate
+    from .evidence import ASSESSMENT, RUN, SUMMARY, read_json
+    from .gate import collector_runs, effective_target, evaluate
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
     if not (out / ASSESSMENT).exists():
         _score(config, out, target_level, fail_on_error, baseline, history)
-    assessment = read_json(out / ASSESSMENT)
+    assessment = read_json(out / SUMMARY if (out / SUMMARY).exists() else out / ASSESSMENT)
     try:
         run = read_json(out / RUN)
     except Exception:
@@ -436,6 +428,7 @@ def _render(fmt: str, assessment: dict[str, Any], ctx: Any) -> str:
 
 
 def _format_choice() -> click.Choice:
+    # Built lazily per command so the gate path does not import the report modules.
     from .reports import FORMATS
 
     return click.Choice(sorted(FORMATS))
@@ -728,9 +721,7 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
 
     cat = load_catalogue()
     ident = ident.strip()
-    all_checks = {
-        c.id: (name, c) for name, cls in _safe_discover(discover).items() for c in cls.checks
-    }
+    all_checks = {c.id: (name, c) for name, cls in discover().items() for c in cls.checks}
     by_question: dict[str, list[str]] = {}
     for cid, (_, c) in all_checks.items():
         for q in c.questions:
@@ -818,18 +809,6 @@ def _find_question(assessment: dict[str, Any], qid: str) -> dict[str, Any] | Non
     from .gate import iter_questions
 
     return next((q for q in iter_questions(assessment) if q["id"] == qid), None)
-
-
-def _safe_discover(discover: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    from .plugin import _load, discover_names
-
-    out = {}
-    for name, ep in discover_names().items():
-        try:
-            out[name] = _load(ep)
-        except Exception:  # a broken plugin must not break explain/collectors listings
-            continue
-    return out
 
 
 @cli.command("collectors")

@@ -16,7 +16,7 @@ from .config import Config
 from .errors import EvidenceLocked
 from .evidence import LOCK, RUN, manifest_subjects, write_findings, write_json, write_manifest
 from .models import EvidenceError
-from .plugin import Collector, CollectorConfigError, discover, now_iso, sha256_file
+from .plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
 from .redact import Redactor
 from .runinfo import base_info
 from .runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
@@ -92,14 +92,16 @@ def collect(
     from .freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
 
     configured = select_collectors(config, only, light)
-    available = discover() if available is None and configured else (available or {})
+    broken: dict[str, str] = {}
+    if available is None:
+        available, broken = load_some(configured)
     parts: dict[str, dict[str, Any]] = {}
     if shard is not None:
         from .shard import plan_shard
 
         keys = {n: getattr(cls, "shard_key", None) for n, cls in available.items()}
         configured, parts = plan_shard(configured, keys, shard)
-    planned, missing = plan_jobs(configured, available)
+    planned, missing = plan_jobs(configured, available, broken)
     planned = [replace(job, part=parts.get(job.collector.name)) for job in planned]
     validate_jobs(planned)  # bad collector keys: exit 2 before anything runs
     for previous in reuse:

@@ -225,8 +225,29 @@ class Collector:
 
 
 def discover() -> dict[str, type[Collector]]:
-    """Load every collector registered under the entry-point group, keyed by its name."""
-    return {name: _load(ep) for name, ep in discover_names().items()}
+    """Load every collector registered under the entry-point group, keyed by its name.
+
+    Plugins that fail to import are left out (``aima-ci collectors`` shows them as broken).
+    """
+    return load_some(discover_names())[0]
+
+
+def load_some(names: Iterable[str]) -> tuple[dict[str, type[Collector]], dict[str, str]]:
+    """Load only the named collectors; a plugin that fails to import is reported, not fatal.
+
+    One broken third-party plugin must not stop the collectors that were asked for.
+    """
+    eps = discover_names()
+    loaded: dict[str, type[Collector]] = {}
+    broken: dict[str, str] = {}
+    for name in names:
+        if name not in eps:
+            continue
+        try:
+            loaded[name] = _load(eps[name])
+        except Exception as exc:  # any import-time failure of someone else's code
+            broken[name] = f"{type(exc).__name__}: {exc}"
+    return loaded, broken
 
 
 def discover_names() -> dict[str, Any]:

@@ -102,15 +102,25 @@ def artefact_subdir(name: str, part: Mapping[str, Any] | None = None) -> str:
 
 
 def plan_jobs(
-    configured: Mapping[str, Mapping[str, Any]], available: Mapping[str, type[Collector]]
+    configured: Mapping[str, Mapping[str, Any]],
+    available: Mapping[str, type[Collector]],
+    broken: Mapping[str, str] | None = None,
 ) -> tuple[list[Job], list[CollectorRun]]:
-    """Jobs for enabled collectors; configured names with no installed plugin become not_installed."""
+    """Jobs for enabled collectors; configured names with no installed plugin become not_installed,
+    and plugins that failed to import become errors."""
     jobs: list[Job] = []
     missing: list[CollectorRun] = []
     for name, settings in configured.items():
         if not settings.get("enabled", True):
             continue
         cls = available.get(name)
+        if broken and name in broken:
+            missing.append(
+                CollectorRun(
+                    name=name, status="error", message=f"plugin failed to load: {broken[name]}"
+                )
+            )
+            continue
         if cls is None:
             missing.append(
                 CollectorRun(

@@ -141,3 +141,15 @@ def test_secret_in_environment_never_reaches_outputs(repo, write_config, monkeyp
     assert "[REDACTED:env:OPENAI_API_KEY]" in findings[0].message
     run_json = json.loads((repo / ".aima" / "run.json").read_text())
     assert run_json["redactions"]["env:OPENAI_API_KEY"] >= 1
+
+
+def test_a_broken_plugin_is_an_error_and_does_not_stop_the_others(repo, write_config):
+    cfg = load_config(
+        write_config({"collectors": {"testplugin": {}, "testplugin_broken": {}}}), cwd=repo
+    )
+    runs = {r.name: r for r in collect(cfg, repo / ".aima")}
+    assert runs["testplugin"].status == "ok"
+    assert runs["testplugin_broken"].status == "error"
+    assert "plugin failed to load: ImportError: this plugin is broken on purpose" in (
+        runs["testplugin_broken"].message
+    )
