@@ -1,0 +1,258 @@
+"""The ``collectors.art`` config keys (a public contract, see docs/collectors/art.md), checked early.
+
+Parsing is pure Python with no tool import, so ``validate_config`` can reject a typo before any
+collector starts and the message names the exact key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aima_ci.plugin import CollectorConfigError
+
+PREFIX = "collectors.art"
+COMMON_KEYS = {"enabled", "timeout"}
+KEYS = {
+    "model",
+    "data",
+    "label",
+    "features",
+    "attacks",
+    "sample_size",
+    "seed",
+    "trust_model",
+    "thresholds",
+    "clip_values",
+    "eps_units",
+}
+THRESHOLD_KEYS = {"robustness_ratio", "min_samples"}
+EPS_UNITS = ("std", "absolute")
+
+# Per attack: parameter -> (type, default); ``eps`` defaults to DEFAULT_EPS.
+ATTACK_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
+    "FastGradientMethod": {"eps": (float, None), "sample_size": (int, None)},
+    "ProjectedGradientDescent": {
+        "eps": (float, None),
+        "eps_step": (float, None),  # default: eps / 10
+        "max_iter": (int, 20),
+        "num_random_init": (int, 0),
+        "sample_size": (int, None),
+    },
+    "HopSkipJump": {
+        "eps": (float, None),
+        "max_iter": (int, 10),
+        "max_eval": (int, 1000),
+        "init_eval": (int, 10),
+        "init_size": (int, 100),
+        "sample_size": (int, 50),
+    },
+}
+ZERO_OK = frozenset({"num_random_init"})  # integer parameters that may be 0
+GRADIENT_ATTACKS = frozenset({"FastGradientMethod", "ProjectedGradientDescent"})
+DEFAULT_SAMPLE_SIZE = 500
+DEFAULT_EPS = 0.1  # a tenth of each feature's standard deviation (eps_units: std)
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class AttackSpec:
+    """One configured evasion attack with every parameter filled in."""
+
+    name: str
+    eps: float
+    params: Mapping[str, float | int] = field(default_factory=dict)
+    sample_size: int | None = None
+
+    @property
+    def needs_gradients(self) -> bool:
+        return self.name in GRADIENT_ATTACKS
+
+    def label(self) -> str:
+        return f"{self.name}(eps={self.eps:g})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "eps": self.eps,
+            "sample_size": self.sample_size,
+            **dict(self.params),
+        }
+
+
+@dataclass(frozen=True)
+class ArtSettings:
+    model: str
+    data: str
+    label: str
+    features: tuple[str, ...] | None
+    attacks: tuple[AttackSpec, ...] | None  # None: choose by model (gradients or not)
+    sample_size: int
+    seed: int
+    trust_model: bool
+    eps_units: str
+    clip_values: tuple[float, float] | None
+
+
+def default_attacks(has_gradients: bool) -> tuple[AttackSpec, ...]:
+    """White-box gradient attacks where the model has gradients, else a black-box one.
+
+    eps 0.1 in std units lets every feature move by a tenth of its spread: a small, plausible
+    manipulation of a tabular record rather than a worst case.
+    """
+    if has_gradients:
+        raw: list[Mapping[str, Any]] = [
+            {"name": "FastGradientMethod", "eps": 0.1},
+            {"name": "ProjectedGradientDescent", "eps": 0.1, "eps_step": 0.01, "max_iter": 20},
+        ]
+    else:
+        raw = [{"name": "HopSkipJump", "eps": 0.1}]
+    return tuple(_attack(item, f"{PREFIX}.attacks[default {i}]") for i, item in enumerate(raw))
+
+
+def parse(config: Mapping[str, Any]) -> ArtSettings:
+    unknown = sorted(set(config) - KEYS - COMMON_KEYS)
+    if unknown:
+        raise CollectorConfigError(
+            f"{PREFIX}.{unknown[0]}", f"unknown key; expected one of {', '.join(sorted(KEYS))}"
+        )
+    attacks_raw = config.get("attacks")
+    attacks: tuple[AttackSpec, ...] | None = None
+    if attacks_raw is not None:
+        if not isinstance(attacks_raw, list) or not attacks_raw:
+            raise CollectorConfigError(f"{PREFIX}.attacks", "must be a non-empty list of attacks")
+        attacks = tuple(_attack(a, f"{PREFIX}.attacks[{i}]") for i, a in enumerate(attacks_raw))
+    _thresholds(config.get("thresholds"))
+    eps_units = config.get("eps_units", "std")
+    if eps_units not in EPS_UNITS:
+        raise CollectorConfigError(f"{PREFIX}.eps_units", f"must be one of {', '.join(EPS_UNITS)}")
+    return ArtSettings(
+        model=_str(config, "model"),
+        data=_str(config, "data"),
+        label=_str(config, "label"),
+        features=_features(config.get("features")),
+        attacks=attacks,
+        sample_size=_int(config, "sample_size", DEFAULT_SAMPLE_SIZE, minimum=1),
+        seed=_int(config, "seed", DEFAULT_SEED, minimum=0),
+        trust_model=_bool(config, "trust_model"),
+        eps_units=str(eps_units),
+        clip_values=_clip(config.get("clip_values")),
+    )
+
+
+def _attack(item: Any, key: str) -> AttackSpec:
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, Mapping):
+        raise CollectorConfigError(
+            key, "must be a mapping like {name: FastGradientMethod, eps: 0.1}"
+        )
+    name = item.get("name")
+    if name not in ATTACK_PARAMS:
+        raise CollectorConfigError(
+            f"{key}.name", f"{name!r} is not supported; use one of {', '.join(ATTACK_PARAMS)}"
+        )
+    schema = ATTACK_PARAMS[name]
+    unknown = sorted(set(item) - set(schema) - {"name"})
+    if unknown:
+        raise CollectorConfigError(
+            f"{key}.{unknown[0]}", f"not a parameter of {name}; expected {', '.join(schema)}"
+        )
+    values: dict[str, float | int] = {}
+    for param, (kind, default) in schema.items():
+        raw = item.get(param, default)
+        if raw is None:
+            continue
+        values[param] = _number(raw, f"{key}.{param}", kind, zero_ok=param in ZERO_OK)
+    eps = float(values.pop("eps", DEFAULT_EPS))
+    if name == "ProjectedGradientDescent":
+        values.setdefault("eps_step", eps / 10)
+        if values["eps_step"] > eps:
+            raise CollectorConfigError(f"{key}.eps_step", "must not be larger than eps")
+    sample = values.pop("sample_size", None)
+    return AttackSpec(
+        name=name, eps=eps, params=values, sample_size=int(sample) if sample else None
+    )
+
+
+def _number(raw: Any, key: str, kind: type, *, zero_ok: bool = False) -> float | int:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise CollectorConfigError(key, "must be a number")
+    if kind is int:
+        if float(raw) != int(raw):
+            raise CollectorConfigError(key, "must be a whole number")
+        value: float | int = int(raw)
+        if value < 0 or (value == 0 and not zero_ok):
+            raise CollectorConfigError(key, "must be positive" if not zero_ok else "must be >= 0")
+        return value
+    if not raw > 0 or raw != raw or raw == float("inf"):
+        raise CollectorConfigError(key, "must be a positive finite number")
+    return float(raw)
+
+
+def _thresholds(raw: Any) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, Mapping):
+        raise CollectorConfigError(f"{PREFIX}.thresholds", "must be a mapping")
+    for name, value in raw.items():
+        if name not in THRESHOLD_KEYS:
+            raise CollectorConfigError(
+                f"{PREFIX}.thresholds.{name}",
+                f"unknown threshold; expected {', '.join(sorted(THRESHOLD_KEYS))}",
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise CollectorConfigError(
+                f"{PREFIX}.thresholds.{name}", "must be a non-negative number"
+            )
+
+
+def _str(config: Mapping[str, Any], key: str) -> str:
+    value = config.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise CollectorConfigError(f"{PREFIX}.{key}", "is required (a non-empty string)")
+    return value
+
+
+def _int(config: Mapping[str, Any], key: str, default: int, *, minimum: int) -> int:
+    value = config.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise CollectorConfigError(f"{PREFIX}.{key}", f"must be a whole number >= {minimum}")
+    return value
+
+
+def _bool(config: Mapping[str, Any], key: str) -> bool:
+    value = config.get(key, False)
+    if not isinstance(value, bool):
+        raise CollectorConfigError(f"{PREFIX}.{key}", "must be true or false")
+    return value
+
+
+def _features(raw: Any) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, Sequence)
+        or isinstance(raw, str)
+        or not raw
+        or not all(isinstance(c, str) and c for c in raw)
+    ):
+        raise CollectorConfigError(f"{PREFIX}.features", "must be a non-empty list of column names")
+    if len(set(raw)) != len(raw):
+        raise CollectorConfigError(f"{PREFIX}.features", "lists a column twice")
+    return tuple(raw)
+
+
+def _clip(raw: Any) -> tuple[float, float] | None:
+    if raw is None:
+        return None
+    if (
+        not isinstance(raw, Sequence)
+        or isinstance(raw, str)
+        or len(raw) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+        or not raw[0] < raw[1]
+    ):
+        raise CollectorConfigError(f"{PREFIX}.clip_values", "must be [min, max] with min < max")
+    return (float(raw[0]), float(raw[1]))

@@ -1,0 +1,235 @@
+"""The ``shap`` collector: a global SHAP explanation, bound to the model it explains.
+
+Two modes. By default it computes the explanation (global importance = mean |SHAP|) for the
+current model and writes it with the model's digest. With ``explanation: <file>`` it computes
+nothing and verifies that a previously produced explanation belongs to the model being built, so a
+team that explains offline can still gate on the explanation not being stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aima_ci.models import Check, Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError
+
+from . import _artefact
+from ._config import PREFIX, ShapSettings, parse
+
+IMPORTANCE = "shap.global_importance"
+CURRENT = "shap.explanation_current"
+
+
+class ShapCollector(Collector):
+    name = "shap"
+    version = "0.1.0"
+    description = "Global SHAP feature importance of a classifier, stamped with the model digest"
+    tool = "shap"
+    requires = ("shap", "numpy", "pandas", "sklearn", "skops", "matplotlib")
+    extra = "shap"
+    default_timeout = 600.0
+    checks = (
+        Check(
+            IMPORTANCE,
+            "A global SHAP explanation exists for the current model",
+            ("RAI-TE-A2",),
+            description=(
+                "Mean |SHAP| per input feature over a sample of the data, computed with SHAP's "
+                "permutation explainer on the model's predict_proba (or read from a verified "
+                "explanation artefact); fails when the explanation is for another model or every "
+                "importance is zero."
+            ),
+            next_step=(
+                "Check the model and data paths; if every importance is zero the model ignores its "
+                "inputs on this data. Open artefacts/shap/shap_summary.png and shap_importance.csv."
+            ),
+        ),
+        Check(
+            CURRENT,
+            "The explanation artefact is bound to the current model digest",
+            ("RAI-TE-A2",),
+            description=(
+                "The explanation.json artefact records the SHA-256 of the model it explains; it "
+                "must equal the digest of the model file being built."
+            ),
+            next_step=(
+                "Re-generate the explanation for the current model (run the shap collector "
+                "without 'explanation', then commit artefacts/shap/explanation.json) and point "
+                "'explanation' at it."
+            ),
+        ),
+    )
+
+    def validate_config(self, config: Mapping[str, Any]) -> None:
+        parse(config)
+
+    def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
+        settings = parse(ctx.config)
+        model_path = ctx.path(settings.model, "model")
+        subjects: list[Subject] = [ctx.subject("model", model_path)]
+        data_path = ctx.path(settings.data, "data") if settings.data else None
+        if data_path is not None:
+            subjects.append(ctx.subject("data", data_path))
+        try:
+            if settings.verify_only:
+                findings = self._verify(ctx, settings, subjects)
+            else:
+                assert data_path is not None  # parse() requires data without explanation
+                findings = self._compute(ctx, settings, model_path, data_path, subjects)
+        except InputError as exc:
+            findings = [
+                ctx.finding(c.id, Status.ERROR, message=str(exc), subjects=subjects)
+                for c in self.checks
+            ]
+        yield from findings
+
+    # -- compute ---------------------------------------------------------------------------
+    def _compute(
+        self,
+        ctx: CollectorContext,
+        settings: ShapSettings,
+        model_path: Path,
+        data_path: Path,
+        subjects: Sequence[Subject],
+    ) -> list[Finding]:
+        from aima_ci_collectors.art._data import read_table, resolve_features
+        from aima_ci_collectors.art._model import load_model, require_classifier
+
+        from ._explain import explain
+        from ._plot import summary_plot
+
+        ctx.progress("loading model and data", 0.0)
+        loaded = load_model(model_path, key=f"{PREFIX}.model", trust_model=settings.trust_model)
+        require_classifier(loaded.estimator, f"{PREFIX}.model: {model_path.name}", proba=True)
+        frame = read_table(data_path, f"{PREFIX}.data")
+        features = resolve_features(
+            loaded.estimator,
+            frame,
+            settings.features,
+            exclude=(),
+            where=f"{PREFIX}.data",
+            file=data_path.name,
+        )
+        ctx.progress("computing SHAP values", 0.2)
+        explanation = explain(
+            loaded.estimator,
+            frame,
+            features,
+            sample_size=settings.sample_size,
+            background_size=settings.background_size,
+            seed=settings.seed,
+            where=f"{PREFIX}.data",
+            file=data_path.name,
+        )
+        ctx.progress("writing artefacts", 0.9)
+        doc = _artefact.document(
+            explanation,
+            model=subjects[0],
+            data=subjects[1],
+            seed=settings.seed,
+            tool_version=self.tool_version(),
+        )
+        explanation_path = ctx.artefact("explanation.json")
+        _artefact.write_json(explanation_path, doc)
+        top_json, top_csv = (
+            ctx.artefact("shap_importance.json"),
+            ctx.artefact("shap_importance.csv"),
+        )
+        _artefact.write_top_k(top_json, top_csv, doc, settings.top_k)
+        plot = ctx.artefact("shap_summary.png")
+        summary_plot(plot, explanation, settings.top_k)
+        artefacts = [explanation_path, top_json, top_csv, plot]
+        # Read back what was written: the check is about the artefact, not the in-memory result.
+        return self._judge(
+            ctx, explanation_path, subjects, artefacts, settings.top_k, computed=True
+        )
+
+    # -- verify ----------------------------------------------------------------------------
+    def _verify(
+        self, ctx: CollectorContext, settings: ShapSettings, subjects: Sequence[Subject]
+    ) -> list[Finding]:
+        assert settings.explanation is not None
+        path = ctx.path(settings.explanation, "explanation")
+        return self._judge(ctx, path, subjects, [], settings.top_k, computed=False)
+
+    def _judge(
+        self,
+        ctx: CollectorContext,
+        path: Path,
+        subjects: Sequence[Subject],
+        artefacts: Sequence[Path],
+        top_k: int,
+        *,
+        computed: bool,
+    ) -> list[Finding]:
+        shown = ctx.rel_artefact(path) if computed else _rel(ctx, path)
+        try:
+            doc = _artefact.read(path)
+        except (_artefact.ArtefactError, OSError) as exc:
+            raise InputError(f"{PREFIX}.explanation: {exc}") from exc
+        current = subjects[0].digest
+        recorded = doc["model"]["digest"]
+        table = doc["importance"]
+        top = table[:top_k]
+        details = {
+            "explanation": shown,
+            "model_digest": current,
+            "explained_model_digest": recorded,
+            "method": doc.get("method"),
+            "additivity_error": doc.get("additivity_error"),
+            "top_k": top,
+        }
+        common: dict[str, Any] = {"subjects": subjects, "artefacts": artefacts, "details": details}
+        if recorded != current:
+            stale = (
+                f"{shown} explains model {recorded[:19]}…, but the current model "
+                f"{subjects[0].path} is {str(current)[:19]}…: the explanation is stale"
+            )
+            return [
+                ctx.finding(
+                    IMPORTANCE,
+                    Status.FAIL,
+                    message=f"no explanation for the current model: {stale}",
+                    **common,
+                ),
+                ctx.finding(CURRENT, Status.FAIL, message=stale, **common),
+            ]
+        total = sum(float(r["mean_abs_shap"]) for r in table)
+        leaders = ", ".join(f"{r['feature']} ({r['share']:.0%})" for r in top[:3])
+        if total <= 0:
+            importance = ctx.finding(
+                IMPORTANCE,
+                Status.FAIL,
+                value=0.0,
+                message=(
+                    "every feature has zero SHAP importance: the model's output does not change "
+                    "with its inputs on this data, so the explanation says nothing"
+                ),
+                **common,
+            )
+        else:
+            verb = "computed" if computed else "verified"
+            importance = ctx.finding(
+                IMPORTANCE,
+                Status.PASS,
+                value=str(top[0]["feature"]),
+                message=f"global importance {verb} for {len(table)} features; top: {leaders}",
+                **common,
+            )
+        current_finding = ctx.finding(
+            CURRENT,
+            Status.PASS,
+            value=str(current),
+            message=f"{shown} is bound to the current model {str(current)[:19]}…",
+            **common,
+        )
+        return [importance, current_finding]
+
+
+def _rel(ctx: CollectorContext, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(ctx.root.resolve()).as_posix()
+    except ValueError:
+        return path.name
