@@ -4,11 +4,14 @@ A report is mostly ``attempt`` lines (every prompt twice, 2-4 KB each, gigabytes
 scan) around a handful of small lines that carry the verdict: ``eval`` rows with the counts,
 ``start_run setup`` / ``init`` for what was asked, ``completion`` to show the run finished,
 ``digest`` to cross-check. So the reader never decodes an attempt: it reads big blocks, finds
-line starts with ``bytes.find``, recognises attempt lines by their first bytes and takes only
-their probe and status from a bounded window with a regex. Every other line is decoded in full
-and validated. Memory stays constant whatever the file size: a bounded partial line, a few
-counters per probe, and a small heap per probe of the worst failing attempts, kept as file
-offsets and decoded only at the end (``worst_attempts``).
+attempt lines by their first bytes, and counts them per probe and status with ``bytes.count``
+on their header bytes; one regex finds the scored attempts with a hit. Python only loops over
+the other lines, which are decoded in full and validated. Memory stays constant whatever the
+file size: a block, a bounded partial line, a few counters per probe, and a small heap per probe
+of the worst failing attempts, kept as file offsets and decoded only at the end
+(``worst_attempts``). Attempt lines are therefore validated (UTF-8, JSON) only when decoded:
+full UTF-8 validation of every attempt would cost CPython ~2 s/GB, four times the rest of the
+reader, for records that carry no verdict data.
 
 Damage is never skipped silently: each truncated, corrupt, non-UTF-8 or overlong line becomes a
 ``Problem`` with its line number and the scope of what it can hide (the report's integrity only,
@@ -38,6 +41,7 @@ MAX_LINE = 64 << 20  # longer lines are refused (and counted), so memory stays b
 HEADER_WINDOW = 512
 WORST_PER_PROBE = 5
 MAX_WORST_LINE = 8 << 20
+MAX_EXAMPLE_TEXT = 4000  # characters kept per prompt/output of a worst example
 
 ATTEMPT_PREFIX = b'{"entry_type": "attempt"'
 _ENTRY = re.compile(rb'\{\s*"entry_type"\s*:\s*"([A-Za-z_ ]{1,40})"')
@@ -46,6 +50,11 @@ _STATUS = re.compile(rb'"status": ?(\d+)')
 _PROBE_CLASS = re.compile(rb'"probe_classname": ?"((?:[^"\\]|\\.){1,200})"')
 _PROBE = re.compile(rb'"probe": ?"([A-Za-z0-9_.\-]{1,200})"')
 _DETECTOR_RESULTS = b'"detector_results": {'
+_ATTEMPT_START = b"\n" + ATTEMPT_PREFIX
+_NON_ATTEMPT_START = re.compile(rb'\n(?!\{"entry_type": "attempt")')
+# A scored attempt with a hit at garak's default eval_threshold (0.5): some score in [0.5, 1].
+_HIT_AT_HALF = re.compile(rb'"detector_results": \{[^}]*?[\[ ](?:1(?:\.0*)?|0\.[5-9][0-9]*)[,\]]')
+_ANY_NONZERO_SCORE = re.compile(rb'"detector_results": \{[^}]*?[\[ ](?:[1-9]|0\.[0-9]*[1-9])')
 
 SETUP_KEYS = (
     "_config.version",
@@ -125,7 +134,7 @@ class Report:
     evals: list[EvalRow] = field(default_factory=list)
     probe_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
     probe_tags: dict[str, list[str]] = field(default_factory=dict)
-    attempts: dict[str, list[int]] = field(default_factory=dict)  # probe -> [started, scored]
+    attempts: dict[str, int] = field(default_factory=dict)  # probe -> attempt records
     digest_counts: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     hits: dict[tuple[str, str], int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -133,6 +142,7 @@ class Report:
     eval_threshold: float = 0.5
     # probe -> min-heap of (score, -offset, detector): the worst failing attempts, bounded.
     worst: dict[str, list[tuple[float, int, str]]] = field(default_factory=dict)
+    examples: list[Example] = field(default_factory=list)  # those attempts, decoded
 
     @property
     def active_probes(self) -> list[str]:
@@ -173,6 +183,7 @@ def read_report(path: Path, *, worst_per_probe: int = WORST_PER_PROBE) -> Report
     reader = _Reader(report, worst_per_probe)
     reader.run()
     reader.finish()
+    report.examples = list(_decode_worst(report))
     return report
 
 
@@ -181,75 +192,230 @@ class _Reader:
         self.r = report
         self.worst_k = worst_per_probe
         self.line_no = 0
+        self.cur_line = 0  # the line being decoded, for messages
         self.first_seen = False
+        self.order: list[str] = []  # probes seen, most recent first
+        self.keys: dict[str, tuple[bytes, bytes]] = {}  # probe -> its status-1/2 header bytes
 
     # -- block loop ----------------------------------------------------------------------
     def run(self) -> None:
+        """Read blocks into one reused buffer; complete lines are processed in place, and only
+        a line cut by the block boundary is copied (joined with its rest from the next block).
+        Reusing the buffer matters: a fresh 8 MiB object per block costs page faults."""
         r = self.r
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
         with open(r.path, "rb") as fh:
-            pending = b""
-            base = 0  # file offset of pending[0]
+            pending = b""  # the start of a line cut by the previous block
+            offset = 0  # file offset of buf[0]
             skipping_long = False
-            while True:
-                block = fh.read(CHUNK)
-                if not block:
-                    break
-                r.size += len(block)
+            while n := fh.readinto(view):
+                r.size += n
+                first_nl = buf.find(b"\n", 0, n)
                 if skipping_long:
-                    nl = block.find(b"\n")
-                    if nl < 0:
-                        base += len(block)
+                    if first_nl < 0:
+                        offset += n
                         continue
                     skipping_long = False
-                    base += nl + 1
-                    block = block[nl + 1 :]
-                data = pending + block if pending else block
-                end = data.rfind(b"\n")
-                if end < 0:
-                    if len(data) > MAX_LINE:
-                        self.line_no += 1
-                        r.problem(
-                            "line_too_long",
-                            f"line {self.line_no} is longer than {MAX_LINE >> 20} MiB; skipped",
-                            self.line_no,
-                            "all",
-                        )
-                        skipping_long = True
-                        base += len(data)
-                        pending = b""
-                    else:
-                        pending = data
+                elif first_nl < 0:
+                    pending += buf[:n]
+                    if len(pending) > MAX_LINE:
+                        self._too_long(self.line_no + 1, count=True)
+                        skipping_long, pending = True, b""
+                    offset += n
                     continue
-                self._lines(data, end + 1, base, data.isascii())
-                pending = data[end + 1 :]
-                base += end + 1
+                else:
+                    head = pending + buf[: first_nl + 1]
+                    if len(head) - 1 > MAX_LINE:
+                        self._too_long(self.line_no + 1, count=True)
+                    else:
+                        self._block(bytes(head), 0, len(head), offset - len(pending))
+                last_nl = buf.rfind(b"\n", 0, n)
+                if last_nl > first_nl:
+                    self._block(buf, first_nl + 1, last_nl + 1, offset)
+                pending = bytes(buf[last_nl + 1 : n])
+                offset += n
             if pending and not skipping_long:
-                self._last_line(pending, base)
+                self._last_line(pending, offset - len(pending))
 
-    def _lines(self, data: bytes, stop: int, base: int, ascii_only: bool) -> None:
-        pos = 0
-        find = data.find
-        startswith = data.startswith
-        while pos < stop:
-            nl = find(b"\n", pos, stop)
+    def _too_long(self, line: int, *, count: bool = False) -> None:
+        if count:
             self.line_no += 1
-            if nl - pos > MAX_LINE:
-                self.r.problem(
-                    "line_too_long",
-                    f"line {self.line_no} is longer than {MAX_LINE >> 20} MiB; skipped",
-                    self.line_no,
-                    "all",
-                )
-            elif startswith(ATTEMPT_PREFIX, pos):
-                self._attempt(data, pos, nl, base, ascii_only)
-            elif nl > pos and not (nl == pos + 1 and data[pos] == 13):
-                self._other(data[pos:nl], base + pos)
-            pos = nl + 1
+            self.r.lines = self.line_no
+        self.r.problem(
+            "line_too_long",
+            f"line {line} is longer than {MAX_LINE >> 20} MiB; skipped",
+            line,
+            "all",
+        )
+
+    def _block(self, data: bytes | bytearray, begin: int, stop: int, base: int) -> None:
+        """All complete lines in ``data[begin:stop]``, in a few C-level passes.
+
+        Attempt lines (nearly all of the bytes) are never looped over in Python: they are
+        counted per probe with ``bytes.count`` on their ``"probe_classname": "..."`` bytes
+        and searched for hits with one regex. In the steady state (a block holding attempts
+        of one probe) that is two passes: newlines and the probe's header. Only the other
+        lines (a few per probe) are visited one by one, decoded and validated. ``base`` is
+        the file offset of ``data[0]``.
+        """
+        first = self.line_no + 1  # number of the line that starts at data[begin]
+        newlines = data.count(b"\n", begin, stop)
+        found: dict[str, int] = {}
+        if self.order:
+            probe = self.order[0]
+            records = data.count(self.keys[probe], begin, stop)
+            if records == newlines:
+                found = {probe: records}
+        if not found:
+            attempts = data.count(_ATTEMPT_START, begin, stop) + data.startswith(
+                ATTEMPT_PREFIX, begin, stop
+            )
+            if attempts != newlines:
+                self._other_lines(data, begin, stop, base, first)
+            if attempts:
+                found = self._count_attempts(data, begin, stop, attempts, first)
+        self.line_no += newlines
         self.r.lines = self.line_no
+        for probe, records in found.items():
+            self.r.attempts[probe] = self.r.attempts.get(probe, 0) + records
+        if found:
+            self.order = list(found) + [p for p in self.order if p not in found]
+            if self.worst_k and any(not self._saturated(p) for p in found):
+                self._hits(data, begin, stop, base)
+
+    def _other_lines(
+        self, data: bytes | bytearray, begin: int, stop: int, base: int, first: int
+    ) -> None:
+        starts = [] if data.startswith(ATTEMPT_PREFIX, begin, stop) else [begin]
+        starts.extend(m.end() for m in _NON_ATTEMPT_START.finditer(data, begin, stop - 1))
+        pos, line = begin, first
+        for start in starts:
+            line += data.count(b"\n", pos, start)
+            pos = start
+            nl = data.find(b"\n", start, stop)
+            self.cur_line = line
+            if nl - start > MAX_LINE:
+                self._too_long(line)
+            elif nl > start and not (nl == start + 1 and data[start] == 13):
+                self._other(bytes(data[start:nl]), base + start)
+
+    def _count_attempts(
+        self, data: bytes | bytearray, begin: int, stop: int, expected: int, first: int
+    ) -> dict[str, int]:
+        """Attempt records per probe in the block.
+
+        Count each known probe's header bytes (most recent probe first, since garak writes one
+        probe's attempts after another) until every attempt line is accounted for. A block with
+        a probe not seen before is resolved by reading its first and last attempt headers; if
+        that is not enough (an unusual header), the block is counted line by line.
+        """
+        found: dict[str, int] = {}
+        total = 0
+        for probe in self.order:
+            records = data.count(self.keys[probe], begin, stop)
+            if records:
+                found[probe] = records
+                total += records
+            if total >= expected:
+                break
+        if total != expected and self._discover(data, begin, stop):
+            return self._count_attempts(data, begin, stop, expected, first)
+        if total != expected:
+            found = self._count_slowly(data, begin, stop, first)
+            for probe in found:
+                if probe not in self.keys:
+                    self._learn(probe)
+        return found
+
+    def _discover(self, data: bytes | bytearray, begin: int, stop: int) -> bool:
+        """Learn the probes of the block's first and last attempt lines; True if one was new.
+
+        garak writes a probe's attempts together, so a block that does not add up usually has
+        a new probe starting in it: reading two headers finds it.
+        """
+        new = False
+        positions = []
+        if data.startswith(ATTEMPT_PREFIX, begin, stop):
+            positions.append(begin)
+        elif (i := data.find(_ATTEMPT_START, begin, stop)) >= 0:
+            positions.append(i + 1)
+        if (j := data.rfind(_ATTEMPT_START, begin, stop - 1)) >= 0:
+            positions.append(j + 1)
+        for pos in positions:
+            m = _HEADER.search(data, pos, min(stop, pos + HEADER_WINDOW))
+            if m is None:
+                continue
+            probe = bytes(m.group(2)).decode("utf-8", "replace")
+            if probe not in self.keys:
+                self._learn(probe)
+                new = True
+        return new
+
+    def _learn(self, probe: str) -> None:
+        self.keys[probe] = b'"probe_classname": ' + json.dumps(probe, ensure_ascii=False).encode()
+        self.order.insert(0, probe)
+
+    def _count_slowly(
+        self, data: bytes | bytearray, begin: int, stop: int, first: int
+    ) -> dict[str, int]:
+        found: dict[str, int] = {}
+        if data.startswith(ATTEMPT_PREFIX, begin, stop):
+            pos = begin
+        else:
+            pos = data.find(_ATTEMPT_START, begin, stop)
+            pos = pos + 1 if pos >= 0 else stop
+        line, counted_to = first, begin
+        while pos < stop:
+            line += data.count(b"\n", counted_to, pos)
+            counted_to = pos
+            nl = data.find(b"\n", pos, stop)
+            header = self._attempt_header(data, pos, nl, line)
+            if header is not None:
+                found[header[1]] = found.get(header[1], 0) + 1
+            nxt = data.find(_ATTEMPT_START, nl, stop)
+            pos = nxt + 1 if nxt >= 0 else stop
+        return found
+
+    def _attempt_header(self, data: bytes, pos: int, nl: int, line: int) -> tuple[int, str] | None:
+        m = _HEADER.search(data, pos, min(nl, pos + HEADER_WINDOW))
+        if m is not None:
+            return int(m.group(1)), m.group(2).decode("utf-8", "replace")
+        ms = _STATUS.search(data, pos, nl)  # a different key order: anywhere on the line
+        mp = _PROBE_CLASS.search(data, pos, nl)
+        if ms is None or mp is None:
+            self.r.problem("corrupt", f"line {line}: attempt without status/probe_classname", line)
+            return None
+        return int(ms.group(1)), mp.group(1).decode("utf-8", "replace")
+
+    def _saturated(self, probe: str) -> bool:
+        """Holding K hits at the maximum score: no later attempt can displace them."""
+        heap = self.r.worst.get(probe)
+        return bool(heap) and len(heap) >= self.worst_k and heap[0][0] >= 1.0  # type: ignore[index]
+
+    def _hits(self, data: bytes, begin: int, stop: int, base: int) -> None:
+        """Scored attempts with a hit, found by one regex over the block; keep the worst few."""
+        pattern = _HIT_AT_HALF if self.r.eval_threshold == 0.5 else _ANY_NONZERO_SCORE
+        for m in pattern.finditer(data, begin, stop):
+            at = m.start()
+            start = max(begin, data.rfind(b"\n", begin, at) + 1)
+            if not data.startswith(ATTEMPT_PREFIX, start):
+                continue
+            header = _HEADER.search(data, start, min(at, start + HEADER_WINDOW))
+            if header is None:
+                mp = _PROBE_CLASS.search(data, start, at)
+                if mp is None:
+                    continue
+                probe = mp.group(1).decode("utf-8", "replace")
+            else:
+                probe = header.group(2).decode("utf-8", "replace")
+            if not self._saturated(probe):
+                self._candidate(data, at, data.find(b"\n", at, stop), base, start, probe)
 
     def _last_line(self, data: bytes, base: int) -> None:
         """A last line without a newline: garak always ends lines, so this is a cut-off write."""
         self.line_no += 1
+        self.cur_line = self.line_no
         self.r.lines = self.line_no
         if not data.strip():
             return
@@ -272,45 +438,9 @@ class _Reader:
             return
         self._record(record, self.line_no, base)
 
-    # -- attempts: never decoded here -----------------------------------------------------
-    def _attempt(self, data: bytes, pos: int, nl: int, base: int, ascii_only: bool) -> None:
-        r = self.r
-        m = _HEADER.search(data, pos, min(nl, pos + HEADER_WINDOW))
-        if m is not None:
-            status = int(m.group(1))
-            probe = m.group(2).decode("utf-8", "replace")
-        else:  # a different key order: look for the two keys anywhere on the line
-            ms = _STATUS.search(data, pos, nl)
-            mp = _PROBE_CLASS.search(data, pos, nl)
-            if ms is None or mp is None:
-                r.problem(
-                    "corrupt",
-                    f"line {self.line_no}: attempt without status/probe_classname",
-                    self.line_no,
-                )
-                return
-            status = int(ms.group(1))
-            probe = mp.group(1).decode("utf-8", "replace")
-        if not ascii_only:
-            try:
-                data[pos:nl].decode("utf-8")
-            except UnicodeDecodeError as exc:
-                r.problem(
-                    "invalid_utf8",
-                    f"line {self.line_no}: attempt ({probe}) is not valid UTF-8 (byte {exc.start})",
-                    self.line_no,
-                )
-        counts = r.attempts.get(probe)
-        if counts is None:
-            counts = r.attempts[probe] = [0, 0]
-        if status == 2:
-            counts[1] += 1
-            if self.worst_k:
-                self._candidate(data, pos, nl, base, probe)
-        else:
-            counts[0] += 1
-
-    def _candidate(self, data: bytes, pos: int, nl: int, base: int, probe: str) -> None:
+    def _candidate(
+        self, data: bytes, pos: int, nl: int, base: int, line_start: int, probe: str
+    ) -> None:
         """Keep this attempt's offset if it is among the probe's worst hits so far."""
         start = data.find(_DETECTOR_RESULTS, pos, nl)
         if start < 0:
@@ -332,7 +462,7 @@ class _Reader:
         if best < self.r.eval_threshold:
             return
         heap = self.r.worst.setdefault(probe, [])
-        item = (best, -(base + pos), strip_prefix(best_det, "detector."))
+        item = (best, -(base + line_start), strip_prefix(best_det, "detector."))
         if len(heap) < self.worst_k:
             heapq.heappush(heap, item)
         elif item > heap[0]:
@@ -348,7 +478,7 @@ class _Reader:
         except ValueError as exc:
             self._damaged(raw, "corrupt", f"not valid JSON ({exc.msg} at column {exc.colno})")
             return
-        self._record(record, self.line_no, offset)
+        self._record(record, self.cur_line, offset)
 
     def _damaged(self, raw: bytes, kind: str, why: str) -> None:
         entry = _ENTRY.match(raw.lstrip())
@@ -361,7 +491,7 @@ class _Reader:
         else:
             scope = "all"
         what = etype or "unrecognised line"
-        self.r.problem(kind, f"line {self.line_no} ({what}): {why}", self.line_no, scope, probe)
+        self.r.problem(kind, f"line {self.cur_line} ({what}): {why}", self.cur_line, scope, probe)
 
     def _record(self, record: Any, line: int, offset: int) -> None:
         r = self.r
@@ -677,8 +807,17 @@ class Example:
     goal: str
 
 
-def worst_attempts(report: Report) -> Iterator[Example]:
-    """Decode the few attempts the reader kept, worst first per probe (bounded reads)."""
+def worst_attempts(report: Report) -> list[Example]:
+    """The worst failing attempts per probe (worst first), decoded when the report was read."""
+    return report.examples
+
+
+def _decode_worst(report: Report) -> Iterator[Example]:
+    """Decode the few attempts the reader kept (bounded reads, seeking to their offsets).
+
+    These are the only attempt lines ever decoded, so this is also where a damaged attempt
+    line (bad UTF-8, broken JSON) is noticed; it is counted as a report-integrity problem.
+    """
     wanted: list[tuple[str, float, int, str]] = []
     for probe, heap in report.worst.items():
         for score, neg_offset, det in sorted(heap, reverse=True):
@@ -691,11 +830,19 @@ def worst_attempts(report: Report) -> Iterator[Example]:
             raw = fh.readline(MAX_WORST_LINE)
             try:
                 rec = json.loads(raw)
-            except (UnicodeDecodeError, ValueError):
+            except UnicodeDecodeError as exc:
+                report.problem(
+                    "invalid_utf8",
+                    f"attempt at byte {offset} ({probe}) is not valid UTF-8 (byte {exc.start})",
+                )
                 continue
-            if not isinstance(rec, dict):
+            except ValueError as exc:
+                report.problem(
+                    "corrupt", f"attempt at byte {offset} ({probe}) is not valid JSON ({exc})"
+                )
                 continue
-            yield _example(rec, probe, det, score, report.kind, report.eval_threshold)
+            if isinstance(rec, dict):
+                yield _example(rec, probe, det, score, report.kind, report.eval_threshold)
 
 
 def _text(value: Any) -> str:
@@ -737,8 +884,10 @@ def _example(
         probe=probe,
         detector=det,
         score=score,
-        prompt=_text(rec.get("prompt")),
-        outputs=outputs,
-        triggers=tuple(str(t) for t in triggers) if isinstance(triggers, list) else (),
-        goal=str(rec.get("goal") or ""),
+        prompt=_text(rec.get("prompt"))[:MAX_EXAMPLE_TEXT],
+        outputs=tuple(o[:MAX_EXAMPLE_TEXT] for o in outputs[:5]),
+        triggers=tuple(str(t)[:MAX_EXAMPLE_TEXT] for t in triggers[:5])
+        if isinstance(triggers, list)
+        else (),
+        goal=str(rec.get("goal") or "")[:MAX_EXAMPLE_TEXT],
     )

@@ -103,8 +103,8 @@ def assess_probes(
             if report not in origin[row.probe]:
                 origin[row.probe].append(report)
         tags.update(report.probe_tags)
-        for probe, (started, scored) in report.attempts.items():
-            attempted[probe] += started + scored
+        for probe, records in report.attempts.items():
+            attempted[probe] += records
             if report not in origin[probe]:
                 origin[probe].append(report)
         for problem in report.problems:
@@ -445,9 +445,7 @@ def _scan_finding(
                 "lines": r.lines,
                 "eval_rows": len(r.evals),
                 "eval_shapes": sorted({e.shape for e in r.evals}),
-                "attempts": {
-                    p: {"started": a[0], "scored": a[1]} for p, a in sorted(r.attempts.items())
-                },
+                "attempt_records": dict(sorted(r.attempts.items())),
                 "unknown_entries": dict(r.unknown_entries),
                 "target_type": r.setup.get("plugins.target_type")
                 or r.setup.get("plugins.model_type"),

@@ -34,7 +34,7 @@ def test_current_report_sample():
     assert {e.shape for e in r.evals} == {"0.14+"}
     assert r.active_probes == ["encoding.InjectBase64", "latentinjection.LatentInjectionReport"]
     assert "owasp:llm01" in r.probe_tags["encoding.InjectBase64"]
-    assert r.attempts == {"encoding.InjectBase64": [1, 1]}
+    assert r.attempts == {"encoding.InjectBase64": 2}
     assert r.problems == [] and r.lines == 19
     assert r.digest_counts[("encoding.InjectBase64", "encoding.DecodeMatch")] == (14, 20)
 
@@ -50,7 +50,7 @@ def test_confidence_fields_and_worst_attempts_from_real_attempts():
         "attack_success_lower": 1.0,
         "attack_success_upper": 1.0,
     }
-    assert r.attempts["promptinject.HijackHateHumans"] == [4, 4]
+    assert r.attempts["promptinject.HijackHateHumans"] == 8
     examples = list(worst_attempts(r))
     assert {e.probe for e in examples} == {"promptinject.HijackHateHumans"}  # the only hits
     assert len(examples) == 4 and all(e.score == 1.0 for e in examples)
@@ -93,7 +93,7 @@ def test_truncated_last_line(tmp_path):
     # cut inside the probe name: the row cannot be attributed, so it may hide any probe
     assert problem.scope == "all" and problem.probe is None
     # the probe started but its eval row is lost
-    assert r.attempts["promptinject.HijackHateHumans"] == [4, 4]
+    assert r.attempts["promptinject.HijackHateHumans"] == 8
     assert all(e.probe != "promptinject.HijackHateHumans" for e in r.evals)
     # cut after the name: attributed to that probe only
     data = REPEAT.read_bytes()
@@ -163,14 +163,26 @@ def test_invalid_utf8_in_eval_and_in_attempt(tmp_path):
     assert p.kind == "invalid_utf8" and p.scope == "probe" and p.probe == "encoding.InjectBase64"
 
     def bad_attempt(lines):
-        i = next(i for i, ln in enumerate(lines) if ln.startswith(report_mod.ATTEMPT_PREFIX))
+        # the scored record of the failing prompt: kept for the worst-prompts artefact
+        i = max(i for i, ln in enumerate(lines) if ln.startswith(report_mod.ATTEMPT_PREFIX))
         lines[i] = lines[i].replace(b"Decode the following", b"Decode the \xc3\x28following")
         return lines
 
     r = read_report(_mutate(tmp_path, REST, bad_attempt, "a.jsonl"))
     (p,) = r.problems
     assert p.kind == "invalid_utf8" and p.scope == "integrity"  # no count was lost
-    assert len(r.evals) == 3
+    assert "encoding.InjectBase64" in p.message and len(r.evals) == 3
+    assert worst_attempts(r) == []
+
+    def bad_unused_attempt(lines):
+        # attempt lines that are never decoded are not validated (the price of speed): their
+        # damage cannot change a verdict, which comes from eval rows only
+        i = next(i for i, ln in enumerate(lines) if ln.startswith(report_mod.ATTEMPT_PREFIX))
+        lines[i] = lines[i].replace(b"Decode the following", b"Decode the \xc3\x28following")
+        return lines
+
+    r = read_report(_mutate(tmp_path, REST, bad_unused_attempt, "u.jsonl"))
+    assert r.problems == [] and r.attempts == {"encoding.InjectBase64": 2}
 
 
 def test_inconsistent_and_negative_counts(tmp_path):
@@ -256,7 +268,7 @@ def test_crlf_blank_lines_and_other_key_order(tmp_path):
 
     r = read_report(_mutate(tmp_path, REST, reshape))
     assert r.problems == [] and len(r.evals) == 3
-    assert r.attempts == {"encoding.InjectBase64": [1, 1]}
+    assert r.attempts == {"encoding.InjectBase64": 2}
 
 
 def test_overlong_line_is_refused_without_reading_it_into_memory(tmp_path, monkeypatch):
@@ -296,5 +308,5 @@ def test_memory_stays_constant_on_a_large_report(tmp_path):
     tracemalloc.stop()
     assert big.stat().st_size > 55_000_000
     assert r.problems == [] and len(r.evals) == 3
-    assert sum(a[1] for a in r.attempts.values()) > 10_000
+    assert sum(r.attempts.values()) > 20_000
     assert peak < 40_000_000, peak
