@@ -330,6 +330,10 @@ def _gl_file(
         scan.problems.append(f"{display}: the top level must be a mapping of jobs")
         return
     include = data.get("include")
+    if include is not None and not isinstance(include, (str, Mapping, list)):
+        where = f"{display}:{lines.get('include')}" if lines.get("include") else display
+        scan.problems.append(f"{where}: include must be a path, a mapping or a list")
+        include = None
     for item in [include] if isinstance(include, (str, Mapping)) else include or []:
         _gl_include(root, item, display, lines.get("include"), scan, jobs, depth, seen)
     for key, value in data.items():  # the including file overrides what it includes

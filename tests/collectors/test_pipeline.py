@@ -252,3 +252,10 @@ def test_config_is_validated() -> None:
         c.validate_config({"checks": ["gates"]})
     with pytest.raises(CollectorConfigError, match="github_workflows"):
         c.validate_config({"github_workflows": ".github/*.yml"})
+
+
+@pytest.mark.parametrize("include", ["1", "true", "[1]"])
+def test_malformed_gitlab_include_is_a_problem_not_a_crash(repo: Path, include: str) -> None:
+    (repo / ".gitlab-ci.yml").write_text(f"include: {include}\n")
+    gate = direct(repo)["pipeline.gate"]
+    assert gate.status is Status.ERROR and ".gitlab-ci.yml:1: include" in gate.message
