@@ -128,7 +128,8 @@ def test_atlas_maps_the_tools_that_exercise_techniques() -> None:
     by_check = {
         lk.ref for i in load_crosswalk("atlas").items for lk in i.links if lk.kind == "check"
     }
-    assert "modelscan.unsafe_operators" in by_check and "promptfoo.redteam" in by_check
+    assert {"modelscan.unsafe_operators", "promptfoo.redteam", "garak.promptinject"} <= by_check
+    assert "art.robustness_ratio" in by_check
 
 
 def test_load_all_returns_every_framework_in_order() -> None:

@@ -183,6 +183,17 @@ def test_check_mappings_use_the_worst_result_and_not_run_is_no_evidence() -> Non
     assert item(framework_view(b, "atlas"), "AML.T0011.000")["status"] == "none"
 
 
+def test_a_glob_mapping_takes_the_worst_check_of_the_family() -> None:
+    a = blank_assessment()
+    automated(a, "DES-TA-B1", "garak.dan", "pass")
+    automated(a, "DES-SA-A2", "garak.encoding", "fail", "12% of encoded injections got through")
+    art15 = item(framework_view(a, "eu-ai-act"), "Art. 15")
+    family = next(m for m in art15["mappings"] if m["ref"] == "garak.*")
+    assert family["status"] == "fail"
+    assert family["detail"].startswith("garak.encoding (worst of 2): fail")
+    assert art15["status"] == "failing"
+
+
 def test_waived_question_shows_as_waived() -> None:
     a = blank_assessment()
     question(a, "OPS-IM-A2").update(
