@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,28 @@ def _test_statuses(data: Mapping[str, Any]) -> dict[str, list[tuple[str, str]]]:
 def _worst(statuses: list[tuple[str, str]]) -> tuple[str, str]:
     order = ["ERROR", "FAIL", "WARNING", "SKIPPED", "SUCCESS"]
     return min(statuses, key=lambda s: order.index(s[0]) if s[0] in order else -1)
+
+
+def restrict(result: DriftResult, wanted: Sequence[str]) -> DriftResult:
+    """Only the wanted columns, each of which the result must cover; the share is recomputed."""
+    absent = [c for c in wanted if c not in result.columns]
+    if absent:
+        covered = ", ".join(result.columns) or "none"
+        raise ResultError(
+            f"no drift result for column '{absent[0]}'"
+            + (f" (and {len(absent) - 1} more)" if len(absent) > 1 else "")
+            + f"; the report covers: {covered}"
+        )
+    columns = {c: result.columns[c] for c in wanted}
+    count = sum(1 for c in columns.values() if c.drifted)
+    return DriftResult(
+        share=count / len(columns),
+        count=count,
+        columns=columns,
+        share_from="column tests",
+        report_drift_share=result.report_drift_share,
+        missing={c: v for c, v in result.missing.items() if c in wanted},
+    )
 
 
 def parse(data: Any) -> DriftResult:

@@ -92,6 +92,8 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
         where = f"collectors.evidently.report: {subjects[0].path}"
     try:
         result = _result.parse(data)
+        if settings.mode == "report" and settings.columns:
+            result = _result.restrict(result, settings.columns)
     except _result.ResultError as exc:
         raise InputError(f"{where}: {exc}") from None
     ctx.progress("judging", 0.9)

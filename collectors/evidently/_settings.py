@@ -19,14 +19,13 @@ GENERIC_KEYS = {"enabled", "timeout", "mode"}
 RUN_KEYS = {
     "reference",
     "current",
-    "columns",
     "categorical",
     "method",
     "column_methods",
     "html",
 }
 REPORT_KEYS = {"report"}
-COMMON_KEYS = {"thresholds", "column_drift"}
+COMMON_KEYS = {"thresholds", "column_drift", "columns"}
 THRESHOLD_KEYS = {"drift_share", "missing_share", "columns"}
 DEFAULT_DRIFT_SHARE = 0.3
 DEFAULT_MISSING_SHARE = 0.05
@@ -127,9 +126,11 @@ def parse(config: Mapping[str, Any]) -> Settings:
     column_drift = config.get("column_drift", "warn")
     if column_drift not in ("warn", "fail"):
         raise _err("column_drift", "must be 'warn' or 'fail' (the status of a drifted column)")
-    if mode == "report":
-        return Settings(mode=mode, report=_path(config, "report"), column_drift=column_drift)
     columns = _names(config["columns"], "columns") if config.get("columns") is not None else None
+    if mode == "report":
+        return Settings(
+            mode=mode, report=_path(config, "report"), columns=columns, column_drift=column_drift
+        )
     categorical = _names(config["categorical"], "categorical") if config.get("categorical") else ()
     method = config.get("method")
     if method is not None and (not isinstance(method, str) or not method):

@@ -274,6 +274,32 @@ def test_report_mode_on_the_committed_fixture(repo, tmp_path) -> None:
     assert (tmp_path / share.artefacts[0]).read_bytes() == FIXTURE.read_bytes()
 
 
+def test_report_mode_columns_must_be_covered_and_restrict_the_share(repo, tmp_path) -> None:
+    (repo / "report.json").write_bytes(FIXTURE.read_bytes())
+    config = report_config() | {"columns": ["age", "income"]}
+    findings = run_collector(config, repo, tmp_path)
+    assert sorted(columns(findings)) == ["age", "income"]
+    share = one(findings, "drift_share")
+    assert share.value == 0.5 and share.status is Status.FAIL
+    assert share.details["share_from"] == "column tests"
+    message = bad(report_config() | {"columns": ["income", "salary"]}, repo, tmp_path / "2")
+    assert message == (
+        "collectors.evidently.report: report.json: no drift result for column 'salary';"
+        " the report covers: age, income, score, segment"
+    )
+
+
+def test_report_mode_judges_a_stored_run_exactly_like_the_run(example_run, repo, tmp_path) -> None:
+    findings, out = example_run
+    (repo / "report.json").write_bytes((out / "artefacts/evidently/drift-report.json").read_bytes())
+    again = run_collector(report_config(), repo, tmp_path)
+
+    def summary(fs: list[Finding]) -> list[tuple[str, str, Any, str]]:
+        return sorted((f.check, str(f.status), f.value, f.message) for f in fs)
+
+    assert summary(again) == summary(findings)
+
+
 def mutated(mutate: Any) -> str:
     data = json.loads(FIXTURE.read_text())
     mutate(data)
