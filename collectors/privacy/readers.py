@@ -121,6 +121,8 @@ def _jsonl(path: Path, display: str, n: int, seed: int, mode: str) -> Sample:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise DataError(f"{display}:{line_no}: invalid JSON: {exc.msg}") from None
+            except RecursionError:
+                raise DataError(f"{display}:{line_no}: JSON nested too deeply") from None
             if not isinstance(obj, dict):
                 raise DataError(f"{display}:{line_no}: each line must be a JSON object")
             row = dict(_flatten(obj, ""))

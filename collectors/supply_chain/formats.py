@@ -268,6 +268,8 @@ def _skops(
         raise _Refused("skops", "no schema.json: not a skops file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _Refused("skops", f"schema.json is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _Refused("skops", "schema.json nested too deeply") from None
     types = sorted(set(_schema_types(schema)))
     untrusted = [
         t
@@ -372,8 +374,8 @@ def _safetensors(fh: IO[bytes], display: str, size: int) -> FileReport:
         raise _Refused("safetensors", f"header length {length} is larger than the file")
     try:
         header = json.loads(fh.read(length))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _Refused("safetensors", f"header is not valid JSON: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _Refused("safetensors", f"header is not valid JSON: {type(exc).__name__}") from None
     if not isinstance(header, dict):
         raise _Refused("safetensors", "header is not a JSON object")
     tensors = [k for k in header if k != "__metadata__"]

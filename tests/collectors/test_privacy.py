@@ -232,3 +232,10 @@ def test_config_is_validated() -> None:
         c.validate_config({"data": "x.csv", "pii_types": ["dna"]})
     with pytest.raises(CollectorConfigError, match="sample_rows"):
         c.validate_config({"data": "x.csv", "sample_rows": 0})
+
+
+def test_deeply_nested_json_is_an_error(repo: Path) -> None:
+    (repo / "data" / "deep.jsonl").write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    found = direct(repo, {"data": "data/deep.jsonl", "purpose": PURPOSE})
+    (f,) = found["privacy.pii_scan"]
+    assert f.status is Status.ERROR and "data/deep.jsonl:1: JSON nested too deeply" in f.message
