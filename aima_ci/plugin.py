@@ -163,6 +163,7 @@ class Collector:
     description: ClassVar[str] = ""
     tool: ClassVar[str] = ""  # distribution name of the tool, for version reporting
     requires: ClassVar[tuple[str, ...]] = ()  # importable top-level modules it needs
+    report_requires: ClassVar[tuple[str, ...]] = ()  # ... in report mode (``mode: report``)
     extra: ClassVar[str | None] = None  # the aima-ci extra that installs them
     checks: ClassVar[tuple[Check, ...]] = ()
     default_timeout: ClassVar[float] = 600.0
@@ -183,8 +184,17 @@ class Collector:
                 return check
         raise KeyError(f"collector {self.name!r} declares no check {check_id!r}")
 
-    def missing_requirements(self) -> list[str]:
-        return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
+    def requirements(self, config: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        """Modules this run needs: ``report_requires`` in report mode (reading a file a tool
+        already wrote needs no tool), else ``requires``."""
+        if config is not None and config.get("mode", "report" if "report" in config else "run") == (
+            "report"
+        ):
+            return self.report_requires
+        return self.requires
+
+    def missing_requirements(self, config: Mapping[str, Any] | None = None) -> list[str]:
+        return [mod for mod in self.requirements(config) if importlib.util.find_spec(mod) is None]
 
     def install_hint(self) -> str:
         if self.extra:

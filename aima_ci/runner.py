@@ -203,7 +203,7 @@ class Runner:
         )
         start = time.monotonic()
         self._notify(Event(collector.name, "started"))
-        missing = collector.missing_requirements()
+        missing = collector.missing_requirements(job.config)
         if missing:
             run.status = "not_installed"
             run.message = f"{', '.join(missing)} not installed: {collector.install_hint()}"

@@ -153,3 +153,16 @@ def test_a_broken_plugin_is_an_error_and_does_not_stop_the_others(repo, write_co
     assert "plugin failed to load: ImportError: this plugin is broken on purpose" in (
         runs["testplugin_broken"].message
     )
+
+
+def test_requirements_depend_on_mode():
+    from aima_ci.plugin import Collector
+
+    class Tool(Collector):
+        name = "tool"
+        requires = ("aima_ci_no_such_tool_xyz",)
+
+    assert Tool().missing_requirements({}) == ["aima_ci_no_such_tool_xyz"]
+    assert Tool().missing_requirements({"mode": "run"}) == ["aima_ci_no_such_tool_xyz"]
+    assert Tool().missing_requirements({"mode": "report"}) == []
+    assert Tool().missing_requirements({"report": "scan.json"}) == []

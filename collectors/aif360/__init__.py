@@ -60,7 +60,7 @@ class Aif360Collector(Collector):
     description = "AI Fairness 360: disparate impact and statistical parity per protected attribute (run on a CSV, or read a metrics JSON)"
     tool = "aif360"
     extra = "aif360"
-    requires = ()  # report mode needs no aif360; run mode imports it and says so if missing
+    requires = ("aif360",)  # run mode; report mode reads its JSON with no tool installed
     checks = (
         Check(
             "aif360.disparate_impact",

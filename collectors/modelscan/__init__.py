@@ -65,7 +65,7 @@ class ModelscanCollector(Collector):
     description = "modelscan: model files that execute code when loaded (run it, or read its JSON)"
     tool = "modelscan"
     extra = "modelscan"
-    requires = ()  # report mode needs nothing; run mode checks for modelscan and says so
+    requires = ("modelscan",)  # run mode; report mode reads its JSON with no tool installed
     checks = (
         Check(
             "modelscan.unsafe_operators",
