@@ -384,8 +384,8 @@ def gate_cmd(
 
 def _gate_baseline(config: Any, out: Path, baseline: Path | None, history: str | None) -> Any:
     """As _resolve_baseline, but never this assessment itself (scoring may have appended it)."""
-    if baseline is None and _history_settings(config, history) is None:
-        return None
+    if baseline is None and history is None and config.raw.get("history") is None:
+        return None  # the common case: no history module (nor sqlite3) on the gate path
     from .evidence import ASSESSMENT
     from .hashing import sha256_file
 
