@@ -6,7 +6,10 @@ run on it), cheap to explain (SHAP), and saved with skops so nobody has to unpic
 fairness check shows that it does not.
 
 Run after generate_data.py: ``python train.py`` (writes model/credit_model.skops and
-data/predictions.csv). Deterministic: the same data gives the same model and predictions.
+data/predictions.csv). Deterministic: the same data gives the same coefficients and a
+byte-identical predictions.csv. The .skops file itself differs byte-wise between runs (skops
+names its array entries by memory address and stamps zip times), so its digest changes whenever
+the model is rewritten even though the model does not.
 """
 
 from __future__ import annotations
