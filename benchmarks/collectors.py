@@ -118,6 +118,82 @@ def bare_evidently(config_dir: Path) -> None:
         snapshot.save_html(str(Path(tmp, "drift.html")))
 
 
+def bare_art(config_dir: Path) -> None:
+    import json
+
+    import numpy as np
+    import pandas as pd
+    import skops.io as sio
+
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["HOME"] = home  # ART writes ~/.art at import; the collector redirects it too
+        from art.attacks.evasion import FastGradientMethod, ProjectedGradientDescent
+        from art.estimators.classification.scikitlearn import SklearnClassifier
+
+    path = config_dir / "model" / "credit_model.skops"
+    model = sio.load(path, trusted=sio.get_untrusted_types(file=path) or None)
+    frame = pd.read_csv(config_dir / "data" / "holdout.csv")
+    rows = np.sort(np.random.default_rng(0).choice(len(frame), size=500, replace=False))
+    labels = frame["approved"].to_numpy()[rows]
+    z = model[:-1].transform(frame[list(model.feature_names_in_)])
+    clf = SklearnClassifier(model=model[-1], clip_values=(z.min(axis=0), z.max(axis=0)))
+    x, onehot, std = z[rows].astype(np.float32), np.eye(2, dtype=np.float32)[labels], z.std(axis=0)
+    eps = (0.1 * std).astype(np.float32)
+    report = {"clean": float((clf.predict(x).argmax(axis=1) == labels).mean())}
+    attacks = {
+        "fgm": FastGradientMethod(clf, norm=np.inf, eps=eps, eps_step=eps),
+        "pgd": ProjectedGradientDescent(
+            clf,
+            norm=np.inf,
+            eps=eps,
+            eps_step=(0.01 * std).astype(np.float32),
+            max_iter=20,
+            verbose=False,
+        ),
+    }
+    for name, attack in attacks.items():
+        adv = attack.generate(x=x, y=onehot)
+        report[name] = float((clf.predict(adv).argmax(axis=1) == labels).mean())
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "report.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+def bare_shap(config_dir: Path) -> None:
+    import numba
+
+    numba.config.DISABLE_JIT = True  # as the collector does: compiling costs more than it saves
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+    import shap
+    import skops.io as sio
+
+    path = config_dir / "model" / "credit_model.skops"
+    model = sio.load(path, trusted=sio.get_untrusted_types(file=path) or None)
+    features = list(model.feature_names_in_)
+    frame = pd.read_csv(config_dir / "data" / "holdout.csv")[features]
+    sample = frame.sample(200, random_state=0).to_numpy(dtype=np.float64)
+    background = frame.sample(50, random_state=1).to_numpy(dtype=np.float64)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return model.predict_proba(pd.DataFrame(x, columns=features))
+
+    explainer = shap.Explainer(
+        predict, shap.maskers.Independent(background, max_samples=50), algorithm="exact"
+    )
+    values = explainer(sample, silent=True).values
+    importance = np.abs(values).mean(axis=(0, 2))
+    shap.summary_plot(values[:, :, 1], features=sample, feature_names=features, show=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        plt.savefig(Path(tmp, "summary.png"), dpi=100, bbox_inches="tight")
+        pd.DataFrame({"feature": features, "mean_abs_shap": importance}).to_csv(
+            Path(tmp, "importance.csv"), index=False
+        )
+
+
 BENCHES: list[Bench] = [
     Bench(
         "fairlearn",
@@ -139,6 +215,32 @@ BENCHES: list[Bench] = [
             "columns": CREDIT_COLUMNS,
         },
         bare_evidently,
+    ),
+    Bench(
+        "art",
+        "art",
+        {
+            "model": "model/credit_model.skops",
+            "data": "data/holdout.csv",
+            "label": "approved",
+            "attacks": [
+                {"name": "FastGradientMethod", "eps": 0.1},
+                {"name": "ProjectedGradientDescent", "eps": 0.1, "eps_step": 0.01, "max_iter": 20},
+            ],
+            "sample_size": 500,
+        },
+        bare_art,
+    ),
+    Bench(
+        "shap",
+        "shap",
+        {
+            "model": "model/credit_model.skops",
+            "data": "data/holdout.csv",
+            "sample_size": 200,
+            "background_size": 50,
+        },
+        bare_shap,
     ),
 ]
 
