@@ -51,7 +51,6 @@ _PROBE_CLASS = re.compile(rb'"probe_classname": ?"((?:[^"\\]|\\.){1,200})"')
 _PROBE = re.compile(rb'"probe": ?"([A-Za-z0-9_.\-]{1,200})"')
 _DETECTOR_RESULTS = b'"detector_results": {'
 _ATTEMPT_START = b"\n" + ATTEMPT_PREFIX
-_NON_ATTEMPT_START = re.compile(rb'\n(?!\{"entry_type": "attempt")')
 # A scored attempt with a hit at garak's default eval_threshold (0.5): some score in [0.5, 1].
 _HIT_AT_HALF = re.compile(rb'"detector_results": \{[^}]*?[\[ ](?:1(?:\.0*)?|0\.[5-9][0-9]*)[,\]]')
 _ANY_NONZERO_SCORE = re.compile(rb'"detector_results": \{[^}]*?[\[ ](?:[1-9]|0\.[0-9]*[1-9])')
@@ -183,6 +182,8 @@ def read_report(path: Path, *, worst_per_probe: int = WORST_PER_PROBE) -> Report
     reader = _Reader(report, worst_per_probe)
     reader.run()
     reader.finish()
+    if worst_per_probe and report.kind == "report":
+        reader.find_worst()
     report.examples = list(_decode_worst(report))
     return report
 
@@ -195,7 +196,8 @@ class _Reader:
         self.cur_line = 0  # the line being decoded, for messages
         self.first_seen = False
         self.order: list[str] = []  # probes seen, most recent first
-        self.keys: dict[str, tuple[bytes, bytes]] = {}  # probe -> its status-1/2 header bytes
+        self.keys: dict[str, bytes] = {}  # probe -> its '"probe_classname": "..."' bytes
+        self.spans: dict[str, list[int]] = {}  # probe -> [first, last) byte of its attempts
 
     # -- block loop ----------------------------------------------------------------------
     def run(self) -> None:
@@ -250,55 +252,45 @@ class _Reader:
         )
 
     def _block(self, data: bytes | bytearray, begin: int, stop: int, base: int) -> None:
-        """All complete lines in ``data[begin:stop]``, in a few C-level passes.
+        """All complete lines in ``data[begin:stop]``; ``base`` is the file offset of data[0].
 
-        Attempt lines (nearly all of the bytes) are never looped over in Python: they are
-        counted per probe with ``bytes.count`` on their ``"probe_classname": "..."`` bytes
-        and searched for hits with one regex. In the steady state (a block holding attempts
-        of one probe) that is two passes: newlines and the probe's header. Only the other
-        lines (a few per probe) are visited one by one, decoded and validated. ``base`` is
-        the file offset of ``data[0]``.
+        Attempt lines (nearly all of the bytes) are never decoded. One loop hops from newline
+        to newline with ``find`` (memchr: a 2-4 KB attempt line costs about 0.1 us) and notes
+        the lines that are not attempts; those few (a handful per probe) are decoded and
+        validated. Attempts are counted per probe with ``bytes.count`` on their
+        ``"probe_classname": "..."`` bytes, and one regex finds the scored ones with a hit.
         """
         first = self.line_no + 1  # number of the line that starts at data[begin]
-        newlines = data.count(b"\n", begin, stop)
-        found: dict[str, int] = {}
-        if self.order:
-            probe = self.order[0]
-            records = data.count(self.keys[probe], begin, stop)
-            if records == newlines:
-                found = {probe: records}
-        if not found:
-            attempts = data.count(_ATTEMPT_START, begin, stop) + data.startswith(
-                ATTEMPT_PREFIX, begin, stop
-            )
-            if attempts != newlines:
-                self._other_lines(data, begin, stop, base, first)
-            if attempts:
-                found = self._count_attempts(data, begin, stop, attempts, first)
-        self.line_no += newlines
-        self.r.lines = self.line_no
-        for probe, records in found.items():
-            self.r.attempts[probe] = self.r.attempts.get(probe, 0) + records
-        if found:
-            self.order = list(found) + [p for p in self.order if p not in found]
-            if self.worst_k and any(not self._saturated(p) for p in found):
-                self._hits(data, begin, stop, base)
-
-    def _other_lines(
-        self, data: bytes | bytearray, begin: int, stop: int, base: int, first: int
-    ) -> None:
-        starts = [] if data.startswith(ATTEMPT_PREFIX, begin, stop) else [begin]
-        starts.extend(m.end() for m in _NON_ATTEMPT_START.finditer(data, begin, stop - 1))
-        pos, line = begin, first
-        for start in starts:
-            line += data.count(b"\n", pos, start)
-            pos = start
-            nl = data.find(b"\n", start, stop)
+        find, startswith = data.find, data.startswith
+        others: list[tuple[int, int]] = []  # (offset, line number) of non-attempt lines
+        pos, lines = begin, 0
+        while pos < stop:
+            if not startswith(ATTEMPT_PREFIX, pos, stop):
+                others.append((pos, first + lines))
+            pos = find(b"\n", pos, stop) + 1
+            lines += 1
+        for start, line in others:
+            nl = find(b"\n", start, stop)
             self.cur_line = line
             if nl - start > MAX_LINE:
                 self._too_long(line)
             elif nl > start and not (nl == start + 1 and data[start] == 13):
                 self._other(bytes(data[start:nl]), base + start)
+        self.line_no += lines
+        self.r.lines = self.line_no
+        attempts = lines - len(others)
+        if not attempts:
+            return
+        found = self._count_attempts(data, begin, stop, attempts, first)
+        for probe, records in found.items():
+            self.r.attempts[probe] = self.r.attempts.get(probe, 0) + records
+        self.order = list(found) + [p for p in self.order if p not in found]
+        for probe in found:  # where this probe's attempts are, for the worst-prompts pass
+            span = self.spans.get(probe)
+            if span is None:
+                self.spans[probe] = [base + begin, base + stop]
+            else:
+                span[1] = base + stop
 
     def _count_attempts(
         self, data: bytes | bytearray, begin: int, stop: int, expected: int, first: int
@@ -393,8 +385,42 @@ class _Reader:
         heap = self.r.worst.get(probe)
         return bool(heap) and len(heap) >= self.worst_k and heap[0][0] >= 1.0  # type: ignore[index]
 
-    def _hits(self, data: bytes, begin: int, stop: int, base: int) -> None:
-        """Scored attempts with a hit, found by one regex over the block; keep the worst few."""
+    def find_worst(self) -> None:
+        """Second, targeted pass: the worst hits of each probe whose eval rows counted fails.
+
+        Only the byte span of that probe's attempts is read again (from the page cache), and
+        the scan of a probe stops once it holds K hits at the maximum score. Probes that
+        passed cost nothing here, which is what keeps a clean 1 GB report fast.
+        """
+        fails: dict[str, int] = {}
+        for row in self.r.evals:
+            fails[row.probe] = fails.get(row.probe, 0) + row.fails
+        wanted = [p for p, n in fails.items() if n and p in self.spans]
+        if not wanted:
+            return
+        buf = bytearray(CHUNK)
+        with open(self.r.path, "rb") as fh:
+            for probe in wanted:
+                start, end = self.spans[probe]
+                while start < end and not self._saturated(probe):
+                    fh.seek(start)
+                    n = fh.readinto(memoryview(buf)[: min(CHUNK, end - start)])
+                    stop = buf.rfind(b"\n", 0, n) + 1
+                    if n <= 0:
+                        break
+                    if stop > 0:
+                        self._hits(buf, 0, stop, start, probe)
+                        start += stop
+                        continue
+                    fh.seek(start)  # one line longer than the buffer
+                    line = fh.readline(MAX_WORST_LINE)
+                    if not line.endswith(b"\n"):
+                        break
+                    self._hits(line, 0, len(line), start, probe)
+                    start += len(line)
+
+    def _hits(self, data: bytes | bytearray, begin: int, stop: int, base: int, only: str) -> None:
+        """Scored attempts of ``only`` with a hit, found by one regex; keep the worst few."""
         pattern = _HIT_AT_HALF if self.r.eval_threshold == 0.5 else _ANY_NONZERO_SCORE
         for m in pattern.finditer(data, begin, stop):
             at = m.start()
@@ -409,7 +435,7 @@ class _Reader:
                 probe = mp.group(1).decode("utf-8", "replace")
             else:
                 probe = header.group(2).decode("utf-8", "replace")
-            if not self._saturated(probe):
+            if probe == only and not self._saturated(probe):
                 self._candidate(data, at, data.find(b"\n", at, stop), base, start, probe)
 
     def _last_line(self, data: bytes, base: int) -> None:
@@ -421,7 +447,7 @@ class _Reader:
             return
         try:
             record = json.loads(data)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             entry = _ENTRY.match(data)
             kind = entry.group(1).decode() if entry else "unknown"
             probe = _probe_of(data, kind)
@@ -451,7 +477,7 @@ class _Reader:
             return
         try:
             results = json.loads(data[start : end + 1])
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             return
         best, best_det = -1.0, ""
         for det, scores in results.items():
@@ -475,8 +501,11 @@ class _Reader:
         except UnicodeDecodeError as exc:
             self._damaged(raw, "invalid_utf8", f"not valid UTF-8 (byte {exc.start})")
             return
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             self._damaged(raw, "corrupt", f"not valid JSON ({exc.msg} at column {exc.colno})")
+            return
+        except (ValueError, RecursionError) as exc:  # an overlong integer, nesting too deep
+            self._damaged(raw, "corrupt", f"not valid JSON ({type(exc).__name__}: {exc})")
             return
         self._record(record, self.cur_line, offset)
 
@@ -720,14 +749,28 @@ class _Reader:
             )
         if not r.evals:
             r.problem("no_eval", "no eval rows: garak evaluated nothing", None, "all")
-        if r.digest_counts:
+        if r.has_digest:
             self._cross_check_digest()
 
     def _cross_check_digest(self) -> None:
+        """garak builds the digest from every eval row, so each row must be in it, with its counts.
+
+        A row the digest does not list (a probe or detector name changed by damage) is as
+        suspect as one whose counts differ: its counts cannot be vouched for.
+        """
         r = self.r
         for row in r.evals:
             expected = r.digest_counts.get((row.probe, row.detector))
-            if expected is not None and expected != (row.passed, row.total_evaluated):
+            if expected is None:
+                r.problem(
+                    "inconsistent",
+                    f"{row.probe} / {row.detector}: eval row (line {row.line}) is not in the"
+                    " digest, which garak builds from every eval row",
+                    row.line,
+                    "probe",
+                    row.probe,
+                )
+            elif expected != (row.passed, row.total_evaluated):
                 r.problem(
                     "inconsistent",
                     f"{row.probe} / {row.detector}: eval row says {row.passed}/"
@@ -836,7 +879,7 @@ def _decode_worst(report: Report) -> Iterator[Example]:
                     f"attempt at byte {offset} ({probe}) is not valid UTF-8 (byte {exc.start})",
                 )
                 continue
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 report.problem(
                     "corrupt", f"attempt at byte {offset} ({probe}) is not valid JSON ({exc})"
                 )

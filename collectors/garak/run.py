@@ -171,12 +171,26 @@ def child_env(settings: Settings, home: Path) -> dict[str, str]:
     return env
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: SIGKILL garak if the aima-ci worker dies (the runner kills workers on timeout)."""
-    with contextlib.suppress(Exception):
+def _death_signal() -> Callable[[], None] | None:
+    """Linux: a preexec hook making the kernel SIGKILL garak if the aima-ci worker dies (the
+    runner SIGKILLs workers on timeout, and garak runs in its own process group).
+
+    libc is loaded here, in the parent: between fork and exec the child must not import or
+    take locks another thread may hold, so the hook only makes the one system call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def hook() -> None:  # pragma: no cover - runs in the child
+        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+    return hook
 
 
 class _Watcher:
@@ -313,7 +327,7 @@ def run_garak(
                 cwd=str(home),
                 env=child_env(settings, home),
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=_death_signal(),
             )
             readers = [
                 threading.Thread(target=watcher.feed, args=(s,), daemon=True)

@@ -280,6 +280,52 @@ def test_unknown_probe_is_an_error_not_a_pass(tmp_path):
 
 
 def test_hung_target_is_stopped_at_the_timeout(tmp_path):
+    with hung_server() as url:
+        config = rest_config(url, ["promptinject.HijackHateHumans"])
+        config["generator_options"]["rest"]["RestGenerator"]["request_timeout"] = 600
+        start = time.monotonic()
+        f = run_collector(tmp_path, config, timeout=25)  # garak gets 25 - 15 = 10 s
+    assert time.monotonic() - start < 40
+    scan = f["garak.scan"]
+    assert scan.status is Status.ERROR and scan.details["timed_out"] is True
+    assert "timeout" in scan.message
+    assert f["garak.promptinject"].status is Status.ERROR
+    marker = str(tmp_path / "repo" / ".aima")
+    leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _cmdline_has(p, marker)]
+    assert not leftovers, "garak processes survived the timeout"
+
+
+def test_garak_dies_with_a_worker_the_runner_kills(tmp_path):
+    """The runner SIGKILLs a worker that overruns; garak (its own process group) must go too."""
+    from aima_ci.runner import Job, Runner
+
+    with hung_server() as url:
+        config = rest_config(url, ["promptinject.HijackHateHumans"])
+        config["generator_options"]["rest"]["RestGenerator"]["request_timeout"] = 600
+        root = tmp_path / "repo"
+        (root / ".git").mkdir(parents=True)
+        evidence = root / ".aima"
+        # 8 s for the whole collector: less than the 10 s garak would be given, so the runner
+        # kills the worker while garak is still waiting on the target
+        run = Runner(root=root, config_dir=root, evidence_dir=evidence).run_one(
+            Job(GarakCollector, config, 8.0)
+        )
+        assert run.status == "timeout"
+        assert {f.status for f in run.findings} == {Status.ERROR}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            left = [
+                p for p in Path("/proc").glob("[0-9]*/cmdline") if _cmdline_has(p, str(evidence))
+            ]
+            if not left:
+                break
+            time.sleep(0.2)
+        assert not left, "garak outlived the worker the runner killed"
+
+
+@contextlib.contextmanager
+def hung_server() -> Iterator[str]:
+    """A loopback endpoint that accepts connections and never answers."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
@@ -290,30 +336,18 @@ def test_hung_target_is_stopped_at_the_timeout(tmp_path):
         listener.settimeout(0.2)
         while not stop.is_set():
             with contextlib.suppress(OSError):
-                accepted.append(listener.accept()[0])  # never answers
+                accepted.append(listener.accept()[0])
 
     t = threading.Thread(target=accept, daemon=True)
     t.start()
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    config = rest_config(url, ["promptinject.HijackHateHumans"])
-    config["generator_options"]["rest"]["RestGenerator"]["request_timeout"] = 600
-    start = time.monotonic()
     try:
-        f = run_collector(tmp_path, config, timeout=25)  # garak gets 25 - 15 = 10 s
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         stop.set()
         t.join()
         for s in accepted:
             s.close()
         listener.close()
-    assert time.monotonic() - start < 40
-    scan = f["garak.scan"]
-    assert scan.status is Status.ERROR and scan.details["timed_out"] is True
-    assert "timeout" in scan.message
-    assert f["garak.promptinject"].status is Status.ERROR
-    marker = str(tmp_path / "repo" / ".aima")
-    leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline") if _cmdline_has(p, marker)]
-    assert not leftovers, "garak processes survived the timeout"
 
 
 def _cmdline_has(path: Path, text: str) -> bool:
