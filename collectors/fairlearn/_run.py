@@ -35,10 +35,6 @@ def _display(ctx: CollectorContext, path: Path) -> str:
         return path.name
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
-
-
 def _spread(result: _metrics.FeatureResult, metric: str, groups: Sequence[str]) -> str:
     """Which groups the metric compares, e.g. 'female 0.31 vs male 0.50'."""
     rates = ["selection_rate"]
