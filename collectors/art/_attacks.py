@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 EXAMPLES = 3
 EXAMPLE_FEATURES = 5
+MAX_RAW_CHANGES = 20
 
 
 @dataclass
@@ -287,25 +288,16 @@ def _examples(
     for i in np.flatnonzero(broken)[:EXAMPLES]:
         delta = (adv[i] - z[i]) / space.scale
         top = np.argsort(-np.abs(delta))[:EXAMPLE_FEATURES]
-        raw_before, raw_after = space.to_raw(z[i : i + 1]), space.to_raw(adv[i : i + 1])
-        changes = []
-        for j in top:
-            if abs(delta[j]) < 1e-9:
-                continue
-            change: dict[str, Any] = {
+        changes = [
+            {
                 "feature": space.names[j],
                 "before": _round(z[i, j]),
                 "after": _round(adv[i, j]),
                 "delta_eps_units": _round(delta[j]),
             }
-            if (
-                raw_before is not None
-                and raw_after is not None
-                and raw_before.shape[1] == len(space.names)
-            ):
-                change["raw_before"] = _round(float(raw_before[0, j]))
-                change["raw_after"] = _round(float(raw_after[0, j]))
-            changes.append(change)
+            for j in top
+            if abs(delta[j]) >= 1e-9
+        ]
         out.append(
             {
                 "row": int(rows[i]) + 1,  # 1-based data row (the header is not counted)
@@ -314,9 +306,32 @@ def _examples(
                 "adversarial_prediction": _plain(space.classes[adv_pred[i]]),
                 "linf_eps_units": _round(dist[i]),
                 "changes": changes,
+                "raw_changes": _raw_changes(space, z[i], adv[i]),
             }
         )
     return out
+
+
+def _raw_changes(
+    space: ModelSpace, before: np.ndarray, after: np.ndarray
+) -> list[dict[str, Any]] | None:
+    """The same change in the model's raw input columns, when the preprocessing can be inverted.
+
+    None for a bare model (the attacked values are the raw values) and for preprocessing without
+    an inverse (one-hot encoders, imputers).
+    """
+    import numpy as np
+
+    if space.prefix is None:
+        return None
+    raw_before, raw_after = space.to_raw(before[None, :]), space.to_raw(after[None, :])
+    if raw_before is None or raw_after is None or np.shape(raw_before)[1] != len(space.raw_names):
+        return None
+    return [
+        {"feature": name, "before": _round(float(b)), "after": _round(float(a))}
+        for name, b, a in zip(space.raw_names, raw_before[0], raw_after[0], strict=True)
+        if not np.isclose(a, b, rtol=1e-9, atol=1e-12)
+    ][:MAX_RAW_CHANGES]
 
 
 def _plain(value: Any) -> Any:

@@ -42,6 +42,7 @@ class ModelSpace:
     prefix: Any | None  # the fitted preprocessing (a Pipeline slice) or None
     final: Any  # the fitted final estimator
     names: list[str]  # feature names in this space
+    raw_names: list[str]  # the model's input columns (before preprocessing)
     z: np.ndarray  # every data row, float64, in this space
     scale: np.ndarray  # per-feature unit for eps: std (or 1 for eps_units: absolute)
     center: np.ndarray  # per-feature mean (0 for absolute), for the standardised black-box view
@@ -162,6 +163,7 @@ def build_space(
         prefix=prefix,
         final=final,
         names=names,
+        raw_names=[str(f) for f in features],
         z=z,
         scale=scale,
         center=center,
@@ -207,18 +209,23 @@ def _names(prefix: Any, width: int) -> list[str]:
 
 
 def _check_split(model: Any, x: Any, space: ModelSpace, where: str, file: str) -> None:
-    """The split must predict exactly what the whole model predicts, or the attack is meaningless."""
+    """The split must score exactly as the whole model does, or the attack is meaningless."""
     import numpy as np
 
     probe = min(len(x), 200)
     try:
-        whole = np.asarray(model.predict(x[:probe]))
+        if callable(getattr(model, "predict_proba", None)):
+            whole = np.asarray(model.predict_proba(x[:probe]), dtype=np.float64)
+            same = np.allclose(whole, space.scores(space.z[:probe]), rtol=1e-6, atol=1e-9)
+        else:
+            whole = np.asarray(model.predict(x[:probe]))
+            split = np.asarray(space.classes, dtype=object)[space.predict_index(space.z[:probe])]
+            same = whole.tolist() == split.tolist()
     except Exception as exc:
         raise InputError(
             f"{where}: {file}: the model cannot predict on the data ({type(exc).__name__}: {exc})"
         ) from exc
-    split = np.asarray(space.classes, dtype=object)[space.predict_index(space.z[:probe])]
-    if not all(a == b for a, b in zip(whole.tolist(), split.tolist(), strict=True)):
+    if not same:
         raise InputError(
             f"{where}: {file}: the model could not be split into preprocessing and estimator "
             f"({' -> '.join(space.steps)}): the parts predict differently from the whole"

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from aima_ci.collect import collect
 from aima_ci.config import load_config
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
+from aima_ci.runner import Job, Runner
 
 FEATURES = ["noise_a", "driver", "noise_b", "noise_c", "noise_d"]
 
@@ -329,3 +331,17 @@ def test_runner_end_to_end(world, tmp_path) -> None:
         "shap_importance.json",
         "shap_summary.png",
     } <= names
+
+
+def test_without_shap_the_checks_are_not_run_with_the_install_hint(world, tmp_path, monkeypatch):
+    # find_spec treats a None entry in sys.modules as "not importable": shap is absent here.
+    monkeypatch.setitem(sys.modules, "shap", None)
+    runner = Runner(root=world["root"], config_dir=world["root"], evidence_dir=tmp_path)
+    config = {"model": "model_a.skops", "data": "data.csv"}
+    run = runner.run_one(Job(ShapCollector, config, 60.0))
+    assert run.status == "not_installed"
+    assert {f.check: f.status for f in run.findings} == {
+        "shap.global_importance": Status.NOT_RUN,
+        "shap.explanation_current": Status.NOT_RUN,
+    }
+    assert "pip install 'aima-ci[shap]'" in run.findings[0].next_step
