@@ -31,7 +31,7 @@ from ._issues import (
 )
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://owaspai.org/aima"
+INFORMATION_URI = "https://owasp.org/www-project-ai-maturity-assessment/"
 # GitHub code scanning limits (docs: "SARIF support for code scanning").
 MAX_RESULTS = 25_000
 MAX_RULES = 25_000
