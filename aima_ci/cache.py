@@ -7,6 +7,9 @@ Two sources serve the same purpose, and one rule decides for both:
 - a **previous evidence directory** (``collect --reuse DIR``): a nightly heavy scan serving quick
   pull-request gates.
 
+Collectors with ``cacheable = False``, and any collector whose config names a URL (an endpoint:
+what answers there is in no file), are never reused.
+
 The *input key* hashes what a result depends on: the collector's name and version, aima-ci's
 version, the collector's config as canonical JSON (minus ``enabled``/``timeout``/``ttl_days``),
 the shard part, and the SHA-256 of every file or folder the config names inside the repository
@@ -23,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -45,6 +49,8 @@ DEFAULT_DIR = ".aima-cache"
 KEY_VERSION = 1
 LAYOUT = "v1"
 IGNORED_CONFIG_KEYS = frozenset({"enabled", "timeout", "ttl_days"})
+# A config value naming an endpoint: what answers there is not in any file the key can hash.
+_URL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
 MAX_TREE_FILES = 10_000
 MAX_CONFIG_STRING = 4096
 KEEP_PER_COLLECTOR = 8
@@ -73,16 +79,28 @@ def _strings(value: Any, depth: int = 0) -> Iterator[str]:
 
 
 def config_paths(config: Mapping[str, Any], root: Path, config_dir: Path) -> list[Path]:
-    """Config values (at any depth) that name an existing file or folder inside the repository."""
+    """Config values (at any depth) that name an existing file or folder inside the repository.
+
+    ``path:attribute`` values (``app.py:reply``, a callable in a file) count by their path part.
+    """
     found: set[Path] = set()
     for value in _strings(config):
         if not value.strip() or len(value) > MAX_CONFIG_STRING or "\n" in value or "://" in value:
             continue
-        try:
-            found.add(resolve_inside(config_dir, value, root, must_exist=True))
-        except (PathError, OSError):
-            continue
+        candidates = [value]
+        if ":" in value:
+            candidates.append(value.split(":", 1)[0])
+        for candidate in candidates:
+            try:
+                found.add(resolve_inside(config_dir, candidate, root, must_exist=True))
+            except (PathError, OSError):
+                continue
     return sorted(found)
+
+
+def names_endpoint(config: Mapping[str, Any]) -> bool:
+    """Whether any config value is a URL (``http://…``, ``grpc://…``)."""
+    return any(_URL.match(value) for value in _strings(config))
 
 
 def tree_digest(folder: Path, exclude: Iterable[Path] = ()) -> str | None:
@@ -116,7 +134,7 @@ def input_key(
 ) -> str | None:
     """The hash of everything the job's result depends on; None when it must not be reused."""
     collector = job.collector()
-    if not collector.cacheable:
+    if not collector.cacheable or names_endpoint(job.config):
         return None
     ctx = CollectorContext(
         collector=collector,

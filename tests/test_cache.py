@@ -268,3 +268,22 @@ def test_cli_collect_uses_the_cache_unless_told_not_to(project: Path, cli):
     statuses = {c["status"] for c in json.loads((project / "c/run.json").read_text())["collectors"]}
     assert cold.returncode == 0 and statuses == {"ok"}
     shutil.rmtree(project / "cache")
+
+
+def test_a_config_naming_an_endpoint_is_never_cached(repo: Path):
+    class Scanner(Collector):
+        name = "scanner"
+
+    def key(config):
+        return input_key(
+            Job(Scanner, config, 1), root=repo, config_dir=repo, evidence_dir=repo / "e"
+        )
+
+    assert key({"target": "http://127.0.0.1:8080/api"}) is None
+    assert key({"targets": [{"url": "grpc://model:9000"}]}) is None
+    assert key({"note": "see the http:// docs"}) is not None  # prose, not an endpoint
+
+
+def test_a_path_attribute_value_counts_by_its_file(repo: Path):
+    (repo / "app.py").write_text("def reply(prompt): return prompt\n")
+    assert config_paths({"function": "app.py:reply"}, repo, repo) == [repo / "app.py"]
