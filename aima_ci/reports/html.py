@@ -223,7 +223,8 @@ def _gaps(
             arts = [
                 x
                 for c in q.get("checks", [])
-                for x in checks.get(c.get("check"), CheckSummary("", "", "", "", "")).artefacts
+                if c.get("check") in checks
+                for x in checks[c["check"]].artefacts
             ]
             out.append(
                 f"<div class='gap'><div class='q'><code>{esc(g.question)}</code> level {g.level},"
