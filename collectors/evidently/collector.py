@@ -14,7 +14,6 @@ Mapping (the collector's own reading of AIMA v1.0, not an official crosswalk):
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -39,9 +38,9 @@ class EvidentlyCollector(Collector):
     version = "1.0.0"
     description = "Data drift and missing values, reference vs current data (evidently)"
     tool = "evidently"
-    # Report mode reads a stored result with the standard library, so nothing is required up
-    # front; run mode checks for evidently itself (see collect()).
-    requires = ()
+    # Run mode needs evidently; report mode reads a stored result with the standard library.
+    requires = ("evidently", "pandas")
+    report_requires = ()
     extra = "evidently"
     default_timeout = 600.0
     checks = (
@@ -83,13 +82,6 @@ class EvidentlyCollector(Collector):
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         settings = _settings.parse(ctx.config)
-        if settings.mode == "run":
-            missing = [m for m in ("evidently", "pandas") if importlib.util.find_spec(m) is None]
-            if missing:
-                # The worker reports this as not_run with the install hint.
-                raise ModuleNotFoundError(
-                    f"{', '.join(missing)} not installed (needed in run mode)"
-                )
         from ._run import run
 
         yield from run(self, ctx, settings)
