@@ -10,7 +10,8 @@ counts match those attempts, a completion entry and the fixture's digest with th
 Then, one after the other, each in its own process with its peak RSS taken from wait4():
 
 - `wc -l` (the floor: reading the bytes and counting newlines);
-- aima-ci's reader (collectors/garak/report.py: read_report + worst_attempts);
+- aima-ci's reader (collectors/garak/report.py: read_report + worst_attempts; a file this size
+  is read in two parts, the second by a forked child: CPU and RSS below include the child);
 - the whole collector in report mode (reader + verdicts + findings + worst-prompts artefact);
 - garak's own analysis of the same file: `python -m garak.analyze.report_digest -r FILE -o HTML`
   (what garak runs at the end of a scan to build the digest and the HTML report) and
@@ -43,7 +44,9 @@ from pathlib import Path
 from aima_ci_collectors.garak.report import read_report, worst_attempts
 r = read_report(Path(sys.argv[1]))
 examples = list(worst_attempts(r))
-print(len(r.evals), sum(r.attempts.values()), len(examples), len(r.problems))
+import resource
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(len(r.evals), sum(r.attempts.values()), len(examples), len(r.problems), f"self-rss={rss}MiB")
 """
 
 COLLECTOR = """

@@ -29,10 +29,13 @@ Version drift handled here (see docs/collectors/garak.md):
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
+import os
+import pickle
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -176,11 +179,23 @@ def _int(value: Any) -> int | None:
 
 
 # --------------------------------------------------------------------------- the reader
-def read_report(path: Path, *, worst_per_probe: int = WORST_PER_PROBE) -> Report:
-    """Read one report.jsonl or hitlog.jsonl in constant memory."""
+def read_report(
+    path: Path, *, worst_per_probe: int = WORST_PER_PROBE, workers: int | None = None
+) -> Report:
+    """Read one report.jsonl or hitlog.jsonl in constant memory.
+
+    A large file is split at line boundaries and its later parts are read by forked children
+    (``workers``: default 2 when the file is over 128 MiB and two CPUs are available), then
+    merged in file order; the result is the same as one sequential read.
+    """
     report = Report(path=path)
     reader = _Reader(report, worst_per_probe)
-    reader.run()
+    size = path.stat().st_size if path.is_file() else 0
+    parts = workers if workers is not None else _default_workers(size)
+    if parts > 1 and hasattr(os, "fork"):
+        _read_in_parts(reader, size, parts)
+    else:
+        reader.run()
     reader.finish()
     if worst_per_probe and report.kind == "report":
         reader.find_worst()
@@ -200,18 +215,22 @@ class _Reader:
         self.spans: dict[str, list[int]] = {}  # probe -> [first, last) byte of its attempts
 
     # -- block loop ----------------------------------------------------------------------
-    def run(self) -> None:
-        """Read blocks into one reused buffer; complete lines are processed in place, and only
-        a line cut by the block boundary is copied (joined with its rest from the next block).
-        Reusing the buffer matters: a fresh 8 MiB object per block costs page faults."""
+    def run(self, start: int = 0, end: int | None = None) -> None:
+        """Read ``[start, end)`` (a whole file by default; ``start`` is a line start) in blocks
+        into one reused buffer; complete lines are processed in place, and only a line cut by
+        the block boundary is copied (joined with its rest from the next block). Reusing the
+        buffer matters: a fresh 8 MiB object per block costs page faults."""
         r = self.r
         buf = bytearray(CHUNK)
         view = memoryview(buf)
         with open(r.path, "rb") as fh:
+            fh.seek(start)
             pending = b""  # the start of a line cut by the previous block
-            offset = 0  # file offset of buf[0]
+            offset = start  # file offset of buf[0]
             skipping_long = False
-            while n := fh.readinto(view):
+            while n := fh.readinto(
+                view if end is None else view[: max(0, min(CHUNK, end - offset))]
+            ):
                 r.size += n
                 first_nl = buf.find(b"\n", 0, n)
                 if skipping_long:
@@ -384,6 +403,56 @@ class _Reader:
         """Holding K hits at the maximum score: no later attempt can displace them."""
         heap = self.r.worst.get(probe)
         return bool(heap) and len(heap) >= self.worst_k and heap[0][0] >= 1.0  # type: ignore[index]
+
+    def absorb(self, other: _Reader) -> None:
+        """Append the results of the next byte range (read by a child process) to these."""
+        a, b = self.r, other.r
+        shift = self.line_no
+        for p in b.problems:
+            if p.line is None:
+                a.problems.append(p)
+                continue
+            message = _LINE_IN_MESSAGE.sub(f"line {p.line + shift}", p.message, count=1)
+            a.problems.append(Problem(p.kind, message, p.line + shift, p.scope, p.probe))
+        a.evals.extend(replace(e, line=e.line + shift) for e in b.evals)
+        for probe, info in b.probe_summaries.items():
+            a.probe_summaries[probe] = {**info, "line": info["line"] + shift}
+        a.probe_tags.update(b.probe_tags)
+        a.digest_counts.update(b.digest_counts)
+        for name in ("attempts", "hits", "unknown_entries"):
+            mine = getattr(a, name)
+            for key, n in getattr(b, name).items():
+                mine[key] = mine.get(key, 0) + n
+        a.run_ids |= b.run_ids
+        a.size += b.size
+        for flag in ("has_setup", "has_init", "has_completion", "has_digest", "legacy_header"):
+            setattr(a, flag, getattr(a, flag) or getattr(b, flag))
+        takes = a.garak_version is None or (
+            b.version_source == "init" and a.version_source != "init"
+        )
+        if b.garak_version and takes:
+            a.garak_version, a.version_source = b.garak_version, b.version_source
+        a.start_time = a.start_time or b.start_time
+        a.end_time = b.end_time or a.end_time
+        if not a.setup and b.setup:
+            a.setup, a.eval_threshold = b.setup, b.eval_threshold
+        if a.kind != b.kind and b.kind == "hitlog" and a.lines:
+            a.problem("mixed_format", "the file mixes report and hitlog lines", None, "all")
+        elif not a.lines:
+            a.kind = b.kind
+        for probe, heap in b.worst.items():
+            mine_heap = a.worst.setdefault(probe, [])
+            for item in heap:
+                if len(mine_heap) < self.worst_k:
+                    heapq.heappush(mine_heap, item)
+                elif item > mine_heap[0]:
+                    heapq.heapreplace(mine_heap, item)
+        for probe, (first, last) in other.spans.items():
+            span = self.spans.setdefault(probe, [first, last])
+            span[0], span[1] = min(span[0], first), max(span[1], last)
+        self.first_seen = self.first_seen or other.first_seen
+        self.line_no += other.line_no
+        a.lines = self.line_no
 
     def find_worst(self) -> None:
         """Second, targeted pass: the worst hits of each probe whose eval rows counted fails.
@@ -794,6 +863,68 @@ _HANDLERS = {
     "tree_data": lambda self, rec, line, offset: None,
     "config": lambda self, rec, line, offset: None,  # garak < 0.10 wrote the config this way
 }
+
+
+PARALLEL_MIN_BYTES = 128 << 20
+_LINE_IN_MESSAGE = re.compile(r"line \d+")
+
+
+def _default_workers(size: int) -> int:
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(2, cpus))
+
+
+def _read_in_parts(reader: _Reader, size: int, parts: int) -> None:
+    """Read the first part here and the others in forked children, then merge in order.
+
+    The children only compute and send back a pickled result through a pipe; one that fails
+    for any reason has its range read again here, so the result never depends on the fork.
+    """
+    path = reader.r.path
+    bounds = [0]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            fh.seek(max(bounds[-1], size * k // parts))
+            fh.readline()  # to the next line start
+            if bounds[-1] < fh.tell() < size:
+                bounds.append(fh.tell())
+    bounds.append(size)
+    children = []
+    for start, end in itertools.pairwise(bounds[1:]):
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's own coverage is not collected
+            os.close(rfd)
+            code = 1
+            try:
+                part = _Reader(Report(path=path), reader.worst_k)
+                part.run(start, end)
+                with os.fdopen(wfd, "wb") as out:
+                    pickle.dump((part.r, part.line_no, part.spans, part.first_seen), out)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(wfd)
+        children.append((pid, rfd, start, end))
+    reader.run(0, bounds[1])
+    for pid, rfd, start, end in children:
+        with os.fdopen(rfd, "rb") as inp:
+            data = inp.read()
+        _, status = os.waitpid(pid, 0)
+        part = _Reader(Report(path=path), reader.worst_k)
+        try:
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise ValueError("child failed")
+            part.r, part.line_no, part.spans, part.first_seen = pickle.loads(data)
+        except Exception:
+            part = _Reader(Report(path=path), reader.worst_k)
+            part.run(start, end)
+        reader.absorb(part)
 
 
 def _looks_like_hit(record: Mapping[str, Any]) -> bool:

@@ -6,6 +6,7 @@ import json
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from aima_ci_collectors.garak import report as report_mod
 from aima_ci_collectors.garak.report import cross_check_hitlog, read_report, worst_attempts
 
@@ -288,6 +289,47 @@ def test_small_chunks_give_the_same_result(monkeypatch):
     assert counts(pieces) == counts(whole) and pieces.attempts == whole.attempts
     assert pieces.lines == whole.lines and pieces.problems == []
     assert [e.prompt for e in worst_attempts(pieces)] == [e.prompt for e in worst_attempts(whole)]
+
+
+def _summary(r):
+    return (
+        r.kind,
+        r.garak_version,
+        r.version_source,
+        r.lines,
+        r.size,
+        r.attempts,
+        [(e.probe, e.detector, e.passed, e.total_evaluated, e.line) for e in r.evals],
+        [p.to_dict() for p in r.problems],
+        sorted(r.run_ids),
+        (r.has_setup, r.has_init, r.has_completion, r.has_digest),
+        r.digest_counts,
+        r.hits,
+        [(e.probe, e.detector, e.score, e.prompt) for e in worst_attempts(r)],
+    )
+
+
+@pytest.mark.parametrize(
+    "source", [REPEAT, REST, HITLOG, TRUNCATED, OLD13, OLD9], ids=lambda p: p.name
+)
+@pytest.mark.parametrize("workers", [2, 3, 7])
+def test_reading_in_parallel_parts_gives_the_same_result(source, workers):
+    assert _summary(read_report(source, workers=workers)) == _summary(
+        read_report(source, workers=1)
+    )
+
+
+def test_parallel_parts_shift_line_numbers_of_damage_in_later_parts(tmp_path):
+    lines = REPEAT.read_bytes().splitlines(keepends=True)
+    i = _eval_index(lines, b"HijackHateHumans")  # near the end: read by a child
+    lines[i] = lines[i].replace(b'"fails": 4', b'"fails": 3')
+    lines.insert(len(lines) - 3, b"garbage\n")
+    path = tmp_path / "d.report.jsonl"
+    path.write_bytes(b"".join(lines))
+    sequential, parallel = read_report(path, workers=1), read_report(path, workers=3)
+    assert _summary(parallel) == _summary(sequential)
+    assert {p.kind for p in parallel.problems} == {"inconsistent", "corrupt"}
+    assert any(p.message.startswith(f"line {i + 1}:") for p in parallel.problems)
 
 
 def test_memory_stays_constant_on_a_large_report(tmp_path):
