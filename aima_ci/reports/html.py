@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 from ..explain import failing_gaps, practice_targets
 from ..paths import PathError, safe_relpath
 from . import ReportContext
-from ._issues import CheckSummary, collect_issues
+from ._issues import CheckSummary, collect_issues, iter_questions
 from ._svg import Axis, bar, radar
 
 CSP = (
@@ -204,13 +204,7 @@ def _gaps(
     gaps = failing_gaps(a, ctx.catalogue)
     if not gaps:
         return []
-    questions = {
-        q["id"]: q
-        for d in a.get("domains", [])
-        for p in d.get("practices", [])
-        for s in p.get("streams", [])
-        for q in s.get("questions", [])
-    }
+    questions = {q["id"]: q for _d, _p, q in iter_questions(a)}
     targets = practice_targets(a)
     out = ["<section id='gaps'><h2>Failing criteria and next steps</h2>"]
     for practice, gap_list in gaps:
