@@ -7,6 +7,7 @@ Validation is hand-written rather than schema-driven so that each error names th
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
 DEFAULT_OUTPUT_DIR = ".aima"
 MAX_CONFIG_BYTES = 1 << 20
 MAX_YAML_NODES = 50_000
+# Longer than any CI job, and far below what threading.Timer accepts (about 9e9 s on Linux).
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
 DOMAIN_IDS = ("RAI", "GOV", "DAT", "PRV", "DES", "IMP", "VER", "OPS")
 TOP_LEVEL_KEYS = {
     "version",
@@ -178,7 +181,8 @@ def _load_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]
     _index_lines(node, "", lines)
     try:
         data = yaml.load(text, Loader=loader)
-    except (yaml.YAMLError, RecursionError) as exc:
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        # ValueError: an integer beyond Python's 4300-digit conversion limit.
         raise ConfigError(display, "", f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(display, "", "the top level must be a mapping of keys")
@@ -282,8 +286,13 @@ def build_config(
             raise err(f"{key}.enabled", "must be true or false")
         if "timeout" in settings:
             t = settings["timeout"]
-            if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
-                raise err(f"{key}.timeout", "must be a positive number of seconds")
+            if not _positive_finite(t) or t > MAX_TIMEOUT_SECONDS:
+                raise err(
+                    f"{key}.timeout",
+                    f"must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}",
+                )
+        if "ttl_days" in settings and not _positive_finite(settings["ttl_days"]):
+            raise err(f"{key}.ttl_days", "must be a positive number of days")
         if "mode" in settings and settings["mode"] not in ("run", "report"):
             raise err(f"{key}.mode", "must be 'run' or 'report'")
         collectors[str(name)] = dict(settings)
@@ -309,12 +318,10 @@ def build_config(
 
     checks = data.get("checks", {}) or {}
     if not isinstance(checks, dict) or not all(isinstance(v, dict) for v in checks.values()):
-        raise err("checks", "must map check ids to settings (ttl_days, severity)")
+        raise err("checks", "must map check ids to settings (ttl_days)")
     for cid, settings in checks.items():
         ttl = settings.get("ttl_days")
-        if ttl is not None and (
-            isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or ttl <= 0
-        ):
+        if ttl is not None and not _positive_finite(ttl):
             raise err(f"checks.{cid}.ttl_days", "must be a positive number of days")
 
     return Config(
@@ -332,6 +339,13 @@ def build_config(
         checks=checks,
         lines=dict(lines),
     )
+
+
+def _positive_finite(value: Any) -> bool:
+    """A real positive number: NaN passes ``<= 0`` checks and infinity overflows timers."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return (isinstance(value, int) or math.isfinite(value)) and value > 0
 
 
 def _path(value: str, base: Path, root: Path, key: str, err: Any) -> Path:
