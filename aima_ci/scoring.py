@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .catalogue import LEVELS, Catalogue, Practice, Question
-from .models import Attestation, Finding, Problem, Status, Waiver
+from .models import SEVERITY_ORDER, Attestation, Finding, Problem, Status, Waiver
 
 EPS = 1e-9
 CREDIT_STATUSES = frozenset({Status.PASS, Status.WAIVED})
@@ -49,10 +49,12 @@ class CheckResult:
     message: str  # the message of the worst finding
     next_step: str = ""
     collector: str = ""
+    severity: str = "medium"  # the highest severity among its findings
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "check": self.check,
+            "severity": self.severity,
             "status": str(self.status),
             "credit": self.credit,
             "findings": self.findings,
@@ -227,6 +229,7 @@ def aggregate_check(check: str, findings: Sequence[Finding]) -> CheckResult:
         message=worst.message,
         next_step=worst.next_step,
         collector=worst.collector,
+        severity=str(max((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__)),
     )
 
 

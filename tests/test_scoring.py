@@ -160,3 +160,15 @@ def test_aggregate_check_worst_status_decides():
 def test_finding_for_unknown_question_is_ignored_not_crashing():
     result = score(CAT, [finding("c", Status.PASS, "XXX-YY-A1")])
     assert result.score == 0
+
+
+def test_check_result_carries_the_highest_severity():
+    from dataclasses import replace
+
+    from aima_ci.models import Severity
+
+    fs = [
+        replace(finding("c", Status.PASS), severity=Severity.LOW),
+        replace(finding("c", Status.FAIL), severity=Severity.CRITICAL),
+    ]
+    assert aggregate_check("c", fs).to_dict()["severity"] == "critical"
