@@ -256,7 +256,7 @@ class _Watcher:
         where = ""
         if self.queue and probe in self.queue:
             where = f" ({self.queue.index(probe) + 1}/{len(self.queue)})"
-        self._emit(f"{probe}{where} {pct}%", self._fraction(probe, pct), force=force)
+        self._emit(f"{probe}{where}", self._fraction(probe, pct), force=force)
 
     def _fraction(self, probe: str, pct: int) -> float | None:
         if not self.queue or probe not in self.queue:
