@@ -108,6 +108,29 @@ history_option = click.option(
 )
 
 
+def gate_options(fn: F) -> F:
+    """The options that decide the gate, shared by score, gate and run."""
+    for option in reversed(
+        (
+            click.option(
+                "--target-level", type=click.IntRange(0, 3), help="Override target.level."
+            ),
+            click.option(
+                "--fail-on-error", is_flag=True, help="Any check in error fails the gate."
+            ),
+            click.option(
+                "--baseline",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="A previous assessment.json for no_regression, or 'history' for the default"
+                " branch's latest assessment in the history store.",
+            ),
+            history_option,
+        )
+    ):
+        fn = option(fn)
+    return fn
+
+
 def _load(config_path: Path | None) -> Any:
     from .config import load_config
 
@@ -301,15 +324,7 @@ def _score(
 @cli.command("score")
 @config_option
 @evidence_option
-@click.option("--target-level", type=click.IntRange(0, 3), help="Override target.level.")
-@click.option("--fail-on-error", is_flag=True, help="Any check in error fails the gate.")
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous assessment.json for no_regression, or 'history' for the default branch's"
-    " latest assessment in the history store.",
-)
-@history_option
+@gate_options
 @click.pass_obj
 @handle_errors
 def score_cmd(
@@ -337,15 +352,7 @@ def score_cmd(
 @cli.command("gate")
 @config_option
 @evidence_option
-@click.option("--target-level", type=click.IntRange(0, 3), help="Override target.level.")
-@click.option("--fail-on-error", is_flag=True, help="Any check in error fails the gate.")
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous assessment.json for no_regression, or 'history' for the default branch's"
-    " latest assessment in the history store.",
-)
-@history_option
+@gate_options
 @click.pass_obj
 @handle_errors
 def gate_cmd(
@@ -557,14 +564,7 @@ def export_cmd(
 @out_option
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Collectors run at once.")
 @click.option("--only", multiple=True, help="Run only this collector (repeatable).")
-@click.option("--target-level", type=click.IntRange(0, 3), help="Override target.level.")
-@click.option("--fail-on-error", is_flag=True, help="Any check in error fails the gate.")
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous assessment.json for no_regression, or 'history' for the default branch's"
-    " latest assessment in the history store.",
-)
+@gate_options
 @click.option(
     "--format",
     "-f",
@@ -577,7 +577,6 @@ def export_cmd(
 @shard_option
 @reuse_option
 @no_cache_option
-@history_option
 @click.pass_obj
 @handle_errors
 def run_cmd(
