@@ -157,6 +157,8 @@ def _load_pyproject(text: str, display: str) -> tuple[dict[str, Any], dict[str, 
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(display, "", f"invalid TOML: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # an integer too long to read, nesting too deep
+        raise ConfigError(display, "", f"invalid TOML: {exc}") from None
     section = doc.get("tool", {}).get("aima-ci")
     if section is None:
         raise ConfigError(display, "tool.aima-ci", "section missing")

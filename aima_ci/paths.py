@@ -26,8 +26,13 @@ def resolve_inside(base: Path, value: str, root: Path, *, must_exist: bool = Tru
     real_root = Path(os.path.realpath(root))
     if resolved != real_root and not resolved.is_relative_to(real_root):
         raise PathError(f"{value!r} resolves outside the repository root ({real_root})")
-    if must_exist and not resolved.exists():
-        raise PathError(f"{value!r} does not exist")
+    if must_exist:
+        try:
+            exists = resolved.exists()
+        except OSError as exc:  # a name too long, a loop: not a path anyone can use
+            raise PathError(f"{value!r} cannot be used: {exc.strerror or exc}") from None
+        if not exists:
+            raise PathError(f"{value!r} does not exist")
     return resolved
 
 
