@@ -81,6 +81,8 @@ def _read(path: Path, display: str) -> Any:
             f"invalid YAML: {getattr(exc, 'problem', exc)}",
             mark.line + 1 if mark else None,
         ) from None
+    except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long to read
+        raise ConfigError(display, "", f"invalid YAML: {type(exc).__name__}: {exc}") from None
 
 
 def parse_attestation(

@@ -144,6 +144,10 @@ def load_yaml(text: str, display: str, first_line: int = 1) -> Any:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         line = mark.line + first_line if mark is not None else None
         raise DocumentError(display, f"invalid YAML: {problem}", line) from None
+    except RecursionError:
+        raise DocumentError(display, "invalid YAML: nested too deeply") from None
+    except ValueError as exc:  # an integer beyond Python's 4300-digit conversion limit
+        raise DocumentError(display, f"invalid YAML: {exc}") from None
 
 
 def line_of(obj: Any) -> int | None:

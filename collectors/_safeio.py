@@ -122,6 +122,8 @@ def parse_yaml(text: str, display: str, *, multi: bool = False) -> Any:
         raise FileProblem(f"{where}: invalid YAML: {problem}") from None
     except RecursionError:
         raise FileProblem(f"{display}: YAML nested too deeply") from None
+    except ValueError as exc:  # an integer beyond Python's 4300-digit conversion limit
+        raise FileProblem(f"{display}: invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     if multi:
