@@ -50,12 +50,16 @@ def import_shap() -> Any:
     well under a second. The collector runs in its own worker process, so this stays local to it.
     """
     import sys
+    import warnings
 
     if "shap" not in sys.modules:
         import numba
 
         numba.config.DISABLE_JIT = True
-    import shap
+    with warnings.catch_warnings():
+        # shap's colour maps use matplotlib calls deprecated upstream: noise, not our problem.
+        warnings.simplefilter("ignore", category=PendingDeprecationWarning)
+        import shap
 
     return shap
 

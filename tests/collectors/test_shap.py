@@ -166,7 +166,13 @@ def test_text_columns_are_explained_through_the_pipeline(world, tmp_path) -> Non
     root = world["root"]
     frame.to_csv(root / "mixed.csv", index=False)
     sio.dump(model, root / "mixed.skops")
-    findings = by_check(run_shap(root, {"model": "mixed.skops", "data": "mixed.csv"}, tmp_path))
+    config = {
+        "model": "mixed.skops",
+        "data": "mixed.csv",
+        "sample_size": 100,
+        "background_size": 30,
+    }
+    findings = by_check(run_shap(root, config, tmp_path))
     assert findings["shap.global_importance"].status is Status.PASS
     assert findings["shap.global_importance"].value == "region"
     top = findings["shap.global_importance"].details["top_k"]
