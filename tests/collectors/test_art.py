@@ -298,6 +298,17 @@ def test_pickle_is_refused_and_never_executed(world, tmp_path, suffix) -> None:
     assert findings[0].subjects[0].name == f"evil{suffix}"
 
 
+def test_the_booby_trapped_pickle_really_runs_code_when_trusted(world, tmp_path) -> None:
+    # The control for the test above: the same file, trusted, does execute (and is no model).
+    root = world["root"]
+    marker = tmp_path / "pwned"
+    (root / "evil-trusted.pkl").write_bytes(pickle.dumps(_Booby(marker)))
+    findings = run_art(root, base("evil-trusted.pkl", trust_model=True), tmp_path / "out")
+    assert marker.exists()
+    assert {f.status for f in findings} == {Status.ERROR}
+    assert "a fitted classifier is needed" in findings[0].message
+
+
 def test_skops_file_with_untrusted_types_needs_trust_model(world, tmp_path) -> None:
     findings = run_art(world["root"], base("tree.skops"), tmp_path)
     assert {f.status for f in findings} == {Status.ERROR}
