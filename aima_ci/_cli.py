@@ -49,6 +49,11 @@ def handle_errors(fn: F) -> F:
             _fail(str(exc))
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # The reader went away (`aima-ci controls -f json | head`): not a bug, stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_FAIL)
         except Exception as exc:
             if os.environ.get("AIMA_CI_DEBUG"):
                 raise
@@ -365,14 +370,16 @@ def gate_cmd(
     history: str | None,
 ) -> None:
     """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
-    from .evidence import ASSESSMENT, RUN, SUMMARY, read_json
+    from .evidence import ASSESSMENT, RUN, SUMMARY, check_listed, read_json
     from .gate import collector_runs, effective_target, evaluate
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
     if not (out / ASSESSMENT).exists():
         _score(config, out, target_level, fail_on_error, baseline, history)
-    assessment = read_json(out / SUMMARY if (out / SUMMARY).exists() else out / ASSESSMENT)
+    source = out / SUMMARY if (out / SUMMARY).exists() else out / ASSESSMENT
+    check_listed(out, source.name, RUN)
+    assessment = read_json(source)
     try:
         run = read_json(out / RUN)
     except Exception:
@@ -384,6 +391,7 @@ def gate_cmd(
         collector_runs=collector_runs(run) if isinstance(run, dict) else {},
         baseline=_gate_baseline(config, out, baseline, history),
         fail_on_error=fail_on_error,
+        source=str(source),
     )
     _echo_verdict(state, assessment, result.to_dict())
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)

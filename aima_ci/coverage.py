@@ -227,19 +227,17 @@ def discovered(
 
     ``first_party_only`` keeps the collectors shipped in the aima-ci distribution itself.
     """
-    from .plugin import _load, discover_names
+    from .plugin import discover_names, load_some
 
-    checks: dict[str, tuple[Check, ...]] = {}
-    broken: dict[str, str] = {}
-    for name, ep in sorted(discover_names().items()):
+    def first_party(ep: object) -> bool:
         dist = getattr(ep, "dist", None)
-        if first_party_only and (dist is None or dist.name != FIRST_PARTY_DIST):
-            continue
-        try:
-            checks[name] = tuple(_load(ep).checks)
-        except Exception as exc:  # a broken third-party plugin must not hide the others
-            broken[name] = f"{type(exc).__name__}: {exc}"
-    return checks, broken
+        return dist is not None and dist.name == FIRST_PARTY_DIST
+
+    names = [
+        n for n, ep in sorted(discover_names().items()) if not first_party_only or first_party(ep)
+    ]
+    loaded, broken = load_some(names)
+    return {name: tuple(cls.checks) for name, cls in loaded.items()}, broken
 
 
 def installed_coverage(
