@@ -40,6 +40,8 @@ from .models import Check, Finding, Severity, Status, Subject
 from .paths import PathError, resolve_inside
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
+# Keys the runner and scoring read from every ``collectors.<name>`` block.
+COMMON_KEYS = frozenset({"enabled", "timeout", "mode", "thresholds", "ttl_days"})
 __all__ = ["CollectorConfigError", "InputError", "sha256_file"]
 
 
@@ -210,6 +212,16 @@ class Collector:
             return version(self.tool)
         except PackageNotFoundError:
             return None
+
+    def check_keys(self, config: Mapping[str, Any], allowed: Iterable[str]) -> None:
+        """Refuse keys this collector does not know (a typo must not silently change a check)."""
+        known = COMMON_KEYS | set(allowed)
+        unknown = sorted(str(k) for k in config if k not in known)
+        if unknown:
+            raise CollectorConfigError(
+                f"collectors.{self.name}.{unknown[0]}",
+                f"unknown key (expected one of: {', '.join(sorted(known))})",
+            )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         """Raise CollectorConfigError for bad keys. Called before any collector runs."""

@@ -166,3 +166,16 @@ def test_requirements_depend_on_mode():
     assert Tool().missing_requirements({"mode": "run"}) == ["aima_ci_no_such_tool_xyz"]
     assert Tool().missing_requirements({"mode": "report"}) == []
     assert Tool().missing_requirements({"report": "scan.json"}) == []
+
+
+def test_check_keys_names_the_unknown_key():
+    from aima_ci.plugin import Collector
+
+    class Tool(Collector):
+        name = "tool"
+
+    Tool().check_keys({"enabled": True, "timeout": 5, "data": "x"}, {"data"})
+    with pytest.raises(CollectorConfigError) as info:
+        Tool().check_keys({"data": "x", "lable": "y"}, {"data", "label"})
+    assert info.value.key == "collectors.tool.lable"
+    assert "label" in info.value.reason
