@@ -52,6 +52,8 @@ ATTACK_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
 ZERO_OK = frozenset({"num_random_init"})  # integer parameters that may be 0
 GRADIENT_ATTACKS = frozenset({"FastGradientMethod", "ProjectedGradientDescent"})
 DEFAULT_SAMPLE_SIZE = 500
+MAX_ROWS = 10_000_000
+MAX_PARAM = 1e9  # no attack parameter is sensibly larger; bigger numbers are typos or hostile
 DEFAULT_EPS = 0.1  # a tenth of each feature's standard deviation (eps_units: std)
 DEFAULT_SEED = 0
 
@@ -133,8 +135,8 @@ def parse(config: Mapping[str, Any]) -> ArtSettings:
         label=_str(config, "label"),
         features=_features(config.get("features")),
         attacks=attacks,
-        sample_size=_int(config, "sample_size", DEFAULT_SAMPLE_SIZE, minimum=1),
-        seed=_int(config, "seed", DEFAULT_SEED, minimum=0),
+        sample_size=_int(config, "sample_size", DEFAULT_SAMPLE_SIZE, minimum=1, maximum=MAX_ROWS),
+        seed=_int(config, "seed", DEFAULT_SEED, minimum=0, maximum=2**32 - 1),  # numpy's seed range
         trust_model=_bool(config, "trust_model"),
         eps_units=str(eps_units),
         clip_values=_clip(config.get("clip_values")),
@@ -149,7 +151,7 @@ def _attack(item: Any, key: str) -> AttackSpec:
             key, "must be a mapping like {name: FastGradientMethod, eps: 0.1}"
         )
     name = item.get("name")
-    if name not in ATTACK_PARAMS:
+    if not isinstance(name, str) or name not in ATTACK_PARAMS:
         raise CollectorConfigError(
             f"{key}.name", f"{name!r} is not supported; use one of {', '.join(ATTACK_PARAMS)}"
         )
@@ -177,16 +179,19 @@ def _attack(item: Any, key: str) -> AttackSpec:
 
 
 def _number(raw: Any, key: str, kind: type, *, zero_ok: bool = False) -> float | int:
+    """A finite number within MAX_PARAM (an int where ``kind`` is int); anything else names ``key``."""
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise CollectorConfigError(key, "must be a number")
+    if raw != raw or not -MAX_PARAM <= raw <= MAX_PARAM:  # NaN, infinities, absurd sizes
+        raise CollectorConfigError(key, f"must be a finite number up to {MAX_PARAM:g}")
     if kind is int:
-        if float(raw) != int(raw):
+        if isinstance(raw, float) and not raw.is_integer():
             raise CollectorConfigError(key, "must be a whole number")
         value: float | int = int(raw)
         if value < 0 or (value == 0 and not zero_ok):
             raise CollectorConfigError(key, "must be positive" if not zero_ok else "must be >= 0")
         return value
-    if not raw > 0 or raw != raw or raw == float("inf"):
+    if not raw > 0:
         raise CollectorConfigError(key, "must be a positive finite number")
     return float(raw)
 
@@ -202,9 +207,13 @@ def _thresholds(raw: Any) -> None:
                 f"{PREFIX}.thresholds.{name}",
                 f"unknown threshold; expected {', '.join(sorted(THRESHOLD_KEYS))}",
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 <= value <= MAX_PARAM  # also refuses NaN and infinities
+        ):
             raise CollectorConfigError(
-                f"{PREFIX}.thresholds.{name}", "must be a non-negative number"
+                f"{PREFIX}.thresholds.{name}", "must be a non-negative finite number"
             )
 
 
@@ -215,10 +224,12 @@ def _str(config: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def _int(config: Mapping[str, Any], key: str, default: int, *, minimum: int) -> int:
+def _int(config: Mapping[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
     value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise CollectorConfigError(f"{PREFIX}.{key}", f"must be a whole number >= {minimum}")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise CollectorConfigError(
+            f"{PREFIX}.{key}", f"must be a whole number from {minimum} to {maximum}"
+        )
     return value
 
 
@@ -251,8 +262,13 @@ def _clip(raw: Any) -> tuple[float, float] | None:
         not isinstance(raw, Sequence)
         or isinstance(raw, str)
         or len(raw) != 2
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
+        or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and -MAX_PARAM <= v <= MAX_PARAM
+            for v in raw
+        )
         or not raw[0] < raw[1]
     ):
-        raise CollectorConfigError(f"{PREFIX}.clip_values", "must be [min, max] with min < max")
+        raise CollectorConfigError(
+            f"{PREFIX}.clip_values", "must be [min, max]: finite numbers with min < max"
+        )
     return (float(raw[0]), float(raw[1]))

@@ -420,6 +420,18 @@ def test_clip_values_must_contain_the_data(world, tmp_path) -> None:
             "collectors.art.thresholds.robustness_ratio",
         ),
         ({**base(), "eps_units": "percent"}, "collectors.art.eps_units"),
+        # Found by tests/robustness fuzzing: an unhashable name crashed with TypeError.
+        ({**base(), "attacks": [{"name": []}]}, "collectors.art.attacks[0].name"),
+        (
+            {**base(), "thresholds": {"robustness_ratio": float("nan")}},
+            "collectors.art.thresholds.robustness_ratio",
+        ),
+        ({**base(), "seed": 2**40}, "collectors.art.seed"),
+        ({**base(), "clip_values": [0, float("inf")]}, "collectors.art.clip_values"),
+        (
+            {**base(), "attacks": [{"name": "FastGradientMethod", "eps": 10**400}]},
+            "collectors.art.attacks[0].eps",
+        ),
         ({**base(), "trust_model": "yes"}, "collectors.art.trust_model"),
     ],
 )
