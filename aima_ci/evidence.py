@@ -33,6 +33,12 @@ UNLISTED = frozenset({MANIFEST, LOCK, ENVELOPE})
 MAX_FINDING_LINE = 1 << 20
 
 
+def is_temp(name: str) -> bool:
+    """A temp file of atomic_write (``.<name>.<random>.tmp``): left behind only by a killed
+    writer, never part of the evidence, so neither listed in nor checked against the manifest."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
     import tempfile
@@ -62,7 +68,9 @@ def read_json(path: Path) -> Any:
             return json.loads(fh.read().decode("utf-8"))
     except FileNotFoundError:
         raise EvidenceError(f"{path.name} not found in {path.parent}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers past the 4300-digit conversion limit;
+        # RecursionError, nesting deeper than the decoder can follow.
         raise EvidenceError(f"{path}: not valid JSON ({exc})") from None
 
 
@@ -90,7 +98,7 @@ def iter_findings(path: Path) -> Iterator[Finding]:
             try:
                 data = json.loads(raw.decode("utf-8"))
                 yield Finding.from_dict(data)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
                 raise EvidenceError(f"{path.name}:{number}: not valid JSON ({exc})") from None
             except (EvidenceError, ValueError, TypeError, KeyError) as exc:
                 raise EvidenceError(f"{path.name}:{number}: {exc}") from None
@@ -107,7 +115,7 @@ def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> 
     files = []
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
-        if rel in UNLISTED or (path.name.startswith(".") and path.name.endswith(".tmp")):
+        if rel in UNLISTED or is_temp(path.name):
             continue
         if path.is_symlink():
             raise EvidenceError(f"evidence directory holds a symlink: {rel}")
@@ -148,19 +156,48 @@ def verify_manifest(directory: Path) -> list[str]:
             continue
         listed.add(rel)
         path = directory / rel
-        if path.is_symlink():
-            problems.append(f"{rel}: is a symlink")
-        elif not path.is_file():
-            problems.append(f"{rel}: missing")
-        elif sha256_file(path) != entry.get("sha256"):
-            problems.append(f"{rel}: changed (SHA-256 differs)")
+        try:
+            if path.is_symlink():
+                problems.append(f"{rel}: is a symlink")
+            elif not path.is_file():
+                problems.append(f"{rel}: missing")
+            elif sha256_file(path) != entry.get("sha256"):
+                problems.append(f"{rel}: changed (SHA-256 differs)")
+        except OSError as exc:  # a name too long for the filesystem, a path through a file
+            problems.append(f"{rel[:200]}: cannot be checked ({exc.strerror or exc})")
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
-        if rel in UNLISTED or not (path.is_file() or path.is_symlink()):
+        if rel in UNLISTED or is_temp(path.name) or not (path.is_file() or path.is_symlink()):
             continue
         if rel not in listed:
             problems.append(f"{rel}: not in the manifest (added)")
     return problems
+
+
+def check_listed(directory: Path, *names: str) -> None:
+    """Refuse evidence files that no longer match manifest.json (EvidenceError, exit 2).
+
+    score and gate read findings.jsonl, run.json and summary.json as facts; a line lost in a
+    copy between CI jobs, or an edited level, would otherwise be scored or gated as if it were
+    what aima-ci wrote. Files the manifest does not list (hand-made evidence, a manifest from
+    before scoring) are not checked; ``aima-ci verify`` checks everything.
+    """
+    from .hashing import sha256_file
+
+    if not (directory / MANIFEST).is_file():
+        return
+    manifest = read_json(directory / MANIFEST)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list):
+        raise EvidenceError(f"{directory / MANIFEST}: malformed (no 'files' list)")
+    listed = {e.get("path"): e.get("sha256") for e in files if isinstance(e, dict)}
+    for name in names:
+        path = directory / name
+        if name in listed and path.is_file() and sha256_file(path) != listed[name]:
+            raise EvidenceError(
+                f"{path}: does not match manifest.json (changed or damaged after aima-ci wrote"
+                f" it); run 'aima-ci verify {directory}' to see what differs, or collect again"
+            )
 
 
 def subjects_of(findings: Iterable[Finding]) -> list[dict[str, Any]]:
