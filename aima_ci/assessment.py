@@ -17,7 +17,16 @@ from . import __version__
 from .attestations import load_attestations
 from .catalogue import Catalogue, load_catalogue
 from .config import Config
-from .evidence import ASSESSMENT, RUN, SUMMARY, read_findings, read_json, write_json
+from .evidence import (
+    ASSESSMENT,
+    FINDINGS,
+    RUN,
+    SUMMARY,
+    check_listed,
+    read_findings,
+    read_json,
+    write_json,
+)
 from .gate import GateResult, collector_runs, effective_target, evaluate, summarise
 from .models import Finding, Problem, Waiver
 from .scoring import Scored, score
@@ -41,6 +50,7 @@ def known_check_ids(findings: Iterable[Finding]) -> set[str]:
 
 
 def load_inputs(config: Config, evidence_dir: Path, today: dt.date, catalogue: Catalogue) -> Inputs:
+    check_listed(evidence_dir, FINDINGS, RUN)
     findings = read_findings(evidence_dir)
     try:
         run = read_json(evidence_dir / RUN)

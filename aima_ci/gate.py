@@ -7,11 +7,13 @@ needs neither the collectors nor the scoring code: it stays fast enough for ever
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Target
+from .config import DOMAIN_IDS, Target
+from .errors import EvidenceError
 
 EPS = 1e-9
 OK_COLLECTOR_STATUSES = frozenset({"ok", "reused"})
@@ -106,6 +108,72 @@ def _fmt_level(level: int, plus: bool = False) -> str:
     return f"{level}{'+' if plus else ''}"
 
 
+def _check_levels(item: Any, what: str, source: str) -> None:
+    if not isinstance(item, Mapping):
+        raise EvidenceError(f"{source}: {what} is not an object")
+    level, score = item.get("level"), item.get("score")
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 3:
+        raise EvidenceError(f"{source}: {what}: level {level!r} is not a whole number from 0 to 3")
+    if (
+        isinstance(score, bool)
+        or not isinstance(score, (int, float))
+        or not (isinstance(score, int) or math.isfinite(score))
+        or not 0 <= score <= 3
+    ):
+        raise EvidenceError(f"{source}: {what}: score {score!r} is not a number from 0 to 3")
+    if not isinstance(item.get("plus", False), bool):
+        raise EvidenceError(f"{source}: {what}: plus must be true or false")
+
+
+def check_assessment(assessment: Any, source: str = "assessment") -> None:
+    """Refuse an assessment the gate cannot judge soundly (EvidenceError, exit 2).
+
+    Every comparison below is "is X below target?", so anything that is not a comparable level
+    would pass: a domain missing from ``domains`` (an empty list passed every target), a NaN
+    level, a string. Levels must also be consistent (domain = lowest practice, overall = lowest
+    domain), so a single damaged level is caught rather than believed.
+    """
+    if not isinstance(assessment, Mapping):
+        raise EvidenceError(f"{source}: not a JSON object")
+    _check_levels(assessment.get("overall"), "overall", source)
+    domains = assessment.get("domains")
+    if not isinstance(domains, list):
+        raise EvidenceError(f"{source}: 'domains' is missing or not a list")
+    seen: set[str] = set()
+    for i, d in enumerate(domains):
+        did = d.get("id") if isinstance(d, Mapping) else None
+        if not isinstance(did, str) or did not in DOMAIN_IDS or did in seen:
+            raise EvidenceError(f"{source}: domains[{i}] has a missing, unknown or repeated id")
+        seen.add(did)
+        _check_levels(d, f"domain {did}", source)
+        if not isinstance(d.get("name"), str):
+            raise EvidenceError(f"{source}: domain {did} has no name")
+        practices = d.get("practices")
+        if not isinstance(practices, list) or not practices:
+            raise EvidenceError(f"{source}: domain {did} lists no practices")
+        for j, p in enumerate(practices):
+            pid = p.get("id") if isinstance(p, Mapping) else None
+            if not isinstance(pid, str) or not pid.startswith(did + "-"):
+                raise EvidenceError(f"{source}: domain {did}: practices[{j}] has no valid id")
+            _check_levels(p, f"practice {pid}", source)
+            if not isinstance(p.get("name"), str):
+                raise EvidenceError(f"{source}: practice {pid} has no name")
+        lowest = min(p["level"] for p in practices)
+        if d["level"] != lowest:
+            raise EvidenceError(
+                f"{source}: domain {did} is at level {d['level']} but its lowest practice is at"
+                f" {lowest}"
+            )
+    missing = [did for did in DOMAIN_IDS if did not in seen]
+    if missing:
+        raise EvidenceError(f"{source}: domain(s) {', '.join(missing)} missing")
+    if assessment["overall"]["level"] != min(d["level"] for d in domains):
+        raise EvidenceError(f"{source}: the overall level is not the lowest domain level")
+    errors = assessment.get("errors")
+    if errors is not None and not isinstance(errors, Mapping):
+        raise EvidenceError(f"{source}: 'errors' must map check ids to messages")
+
+
 def evaluate(
     assessment: Mapping[str, Any],
     target: EffectiveTarget,
@@ -114,8 +182,11 @@ def evaluate(
     collector_runs: Mapping[str, Mapping[str, Any]] | None = None,
     baseline: Mapping[str, Any] | None = None,
     fail_on_error: bool = False,
+    source: str = "assessment",
 ) -> GateResult:
-    """Decide the gate. ``assessment`` is the dict stored in assessment.json."""
+    """Decide the gate. ``assessment`` is the dict stored in assessment.json (or summary.json);
+    ``source`` names it in the error raised when it is malformed."""
+    check_assessment(assessment, source)
     failures: list[GateFailure] = []
     practices = {p["id"]: p for d in assessment["domains"] for p in d["practices"]}
     for d in assessment["domains"]:
@@ -200,6 +271,7 @@ def evaluate(
     if fail_on_error:
         failures.extend(_error_failures(assessment))
     if baseline is not None and target.no_regression:
+        check_baseline(baseline, assessment)
         failures.extend(regressions(assessment, baseline))
     return GateResult(passed=not failures, target=target, failures=tuple(failures))
 
@@ -238,6 +310,25 @@ def summarise(assessment: Mapping[str, Any]) -> dict[str, Any]:
         "errors": erroring_checks(assessment),
         "gate": assessment.get("gate"),
     }
+
+
+def check_baseline(baseline: Any, assessment: Mapping[str, Any]) -> None:
+    """A no_regression baseline must give a level for every practice: one it leaves out (a
+    damaged or truncated baseline) could never be found to have regressed."""
+    levels: dict[str, Any] = {}
+    domains = baseline.get("domains") if isinstance(baseline, Mapping) else None
+    for d in domains if isinstance(domains, list) else []:
+        for p in d.get("practices", []) if isinstance(d, Mapping) else []:
+            if isinstance(p, Mapping) and isinstance(p.get("id"), str):
+                levels[p["id"]] = p.get("level")
+    for d in assessment["domains"]:
+        for p in d["practices"]:
+            level = levels.get(p["id"])
+            if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 3:
+                raise EvidenceError(
+                    f"baseline: practice {p['id']} has no level from 0 to 3 (got {level!r});"
+                    " the baseline is not a complete assessment"
+                )
 
 
 def regressions(assessment: Mapping[str, Any], baseline: Mapping[str, Any]) -> list[GateFailure]:
