@@ -29,6 +29,7 @@ import tarfile
 import tempfile
 import uuid
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +93,41 @@ def _inside(dest: Path, name: str, archive: str) -> Path:
 
 
 def extract_archive(archive: Path, dest: Path) -> None:
-    """Unpack a bundle into ``dest`` (empty), refusing every entry that is not a plain file/dir."""
+    """Unpack a bundle into ``dest`` (empty), refusing every entry that is not a plain file/dir.
+
+    Damage found while unpacking (a bad CRC, a stream cut short, an encrypted or oddly
+    compressed entry, a name the filesystem refuses) is a MergeError naming the bundle, never an
+    exception from zipfile/tarfile escaping as an internal error.
+    """
+    try:
+        _extract(archive, dest)
+    except MergeError:
+        raise
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+        NotImplementedError,
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as exc:
+        raise MergeError(
+            f"{archive.name}: cannot be unpacked ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _claim(seen: dict[str, bool], name: str, is_dir: bool, raw: str, archive: str) -> None:
+    """Each path once: a second file of one name would overwrite (or clash with) the first."""
+    if name in seen and not (is_dir and seen[name]):
+        raise MergeError(f"{archive}: entry {raw!r} appears twice")
+    seen[name] = is_dir
+
+
+def _extract(archive: Path, dest: Path) -> None:
     label = archive.name
+    seen: dict[str, bool] = {}
     budget = [MAX_ARCHIVE_BYTES]
     if archive.name.endswith(".zip"):
         try:
@@ -111,6 +145,7 @@ def extract_archive(archive: Path, dest: Path) -> None:
                     raise MergeError(f"{label}: entry {info.filename!r} is a symlink")
                 if "\\" in info.filename:
                     raise MergeError(f"{label}: entry {info.filename!r} has a backslash")
+                _claim(seen, name, info.is_dir(), info.filename, label)
                 target = _inside(dest, name, label)
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
@@ -131,6 +166,7 @@ def extract_archive(archive: Path, dest: Path) -> None:
             if member.name in (".", "./"):
                 continue
             name = _entry_name(member.name, label)
+            _claim(seen, name, member.isdir(), member.name, label)
             target = _inside(dest, name, label)
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)
@@ -445,7 +481,15 @@ def merge(paths: Sequence[Path], out: Path, *, allow_partial: bool = False) -> M
     _prepare_out(out, paths)
     with _scratch() as scratch:
         inputs = [load_input(path, scratch) for path in paths]
-        plan = plan_merge(inputs, allow_partial=allow_partial)
+        try:
+            plan = plan_merge(inputs, allow_partial=allow_partial)
+        except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+            # Each input matched its manifest, so its run.json is as its producer wrote it:
+            # a shard index that is not a number, a collector entry of the wrong shape.
+            raise MergeError(
+                f"an input's {RUN} is malformed ({type(exc).__name__}: {exc}); only evidence"
+                " written by aima-ci collect merges"
+            ) from None
         with locked(out):
             write_plan(plan, out)
     return plan
