@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aima_ci.plugin import COMMON_KEYS as CORE_KEYS  # read by the runner and scoring
 from aima_ci.plugin import CollectorConfigError
 from aima_ci.redact import KEY_PATTERNS, SECRET_NAME
 
 PREFIX = "collectors.garak"
-CORE_KEYS = frozenset({"enabled", "timeout", "mode"})
-COMMON_KEYS = frozenset({"thresholds", "expected_probes", "max_examples"})
+BOTH_MODES_KEYS = frozenset({"thresholds", "expected_probes", "max_examples"})
 RUN_KEYS = frozenset(
     {
         "target_type",
@@ -197,7 +197,7 @@ def parse_settings(config: Mapping[str, Any]) -> Settings:
         mode = "report" if "report" in config and "target_type" not in config else "run"
     if mode not in ("run", "report"):
         raise _err("mode", "must be 'run' or 'report'")
-    allowed = CORE_KEYS | COMMON_KEYS | (RUN_KEYS if mode == "run" else REPORT_KEYS)
+    allowed = CORE_KEYS | BOTH_MODES_KEYS | (RUN_KEYS if mode == "run" else REPORT_KEYS)
     for key in config:
         if key not in allowed:
             other = REPORT_KEYS if mode == "run" else RUN_KEYS
