@@ -14,9 +14,7 @@ Format (paths are relative to the manifest's own folder and may not leave it)::
     files:
       - {path: data/train.csv, sha256: ..., size: 1234, source: "...", licence: "CC-BY-4.0"}
 
-The strict YAML reader here is also used by the document collectors: it keeps dates as text,
-refuses duplicate keys and aliases, and remembers the line of every mapping so errors can name
-``file:line``.
+The file is read with ``safeio``'s strict reader, as the document collectors read theirs.
 """
 
 from __future__ import annotations
@@ -33,125 +31,19 @@ import yaml
 
 from .paths import PathError, safe_relpath
 from .plugin import sha256_file
+from .safeio import FileProblem, line_of, read_text, strict_yaml
+
+# The names this module gave the reader before it moved to ``safeio``: aima_ci/_cli.py and
+# tests/robustness still import them from here.
+DocumentError = FileProblem
+load_yaml = strict_yaml
 
 MANIFEST_VERSION = 1
 DEFAULT_MANIFEST = "data-manifest.yaml"
-MAX_TEXT_BYTES = 8 << 20
 # Housekeeping files that are never data; DVC pointer files are checked by the DVC part instead.
 DEFAULT_IGNORE = (".gitignore", ".gitkeep", ".gitattributes", ".DS_Store", "*.dvc")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class DocumentError(ValueError):
-    """A file that cannot be trusted as evidence: names the file, the line when known, and why."""
-
-    def __init__(self, file: str, reason: str, line: int | None = None) -> None:
-        self.file = file
-        self.reason = reason
-        self.line = line
-        super().__init__(f"{file}:{line}: {reason}" if line else f"{file}: {reason}")
-
-
-# --------------------------------------------------------------------------- strict text + YAML
-class LineDict(dict[Any, Any]):
-    """A YAML mapping that remembers its 1-based line, so errors can point at it."""
-
-    line: int | None = None
-
-
-class LineList(list[Any]):
-    line: int | None = None
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without the traps: no aliases (billion laughs), no duplicate keys, no dates."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "YAML aliases are not allowed here", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (dict, list)):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _construct_map(loader: _StrictLoader, node: Any) -> Any:
-    data = LineDict()
-    data.line = node.start_mark.line + 1
-    yield data
-    data.update(loader.construct_mapping(node, deep=True))
-
-
-def _construct_seq(loader: _StrictLoader, node: Any) -> Any:
-    data = LineList()
-    data.line = node.start_mark.line + 1
-    yield data
-    data.extend(loader.construct_sequence(node, deep=True))
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-_StrictLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-_StrictLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str
-)  # dates stay strings: JSON-safe for Rego, and compared as text
-
-
-def read_text(path: Path, display: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
-    """The file as UTF-8 text; binary junk, NUL bytes or an oversized file are a DocumentError."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DocumentError(display, f"cannot read: {exc.strerror or exc}") from None
-    if size > max_bytes:
-        raise DocumentError(display, f"larger than {max_bytes} bytes")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(display, f"cannot read: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DocumentError(display, f"not UTF-8 text (byte {exc.start})", line) from None
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise DocumentError(display, "contains a NUL byte: binary data, not text", line)
-    return text.removeprefix("\ufeff")
-
-
-def load_yaml(text: str, display: str, first_line: int = 1) -> Any:
-    """Parse YAML strictly; ``first_line`` offsets reported lines (YAML front-matter in Markdown)."""
-    try:
-        return yaml.load(text, Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        line = mark.line + first_line if mark is not None else None
-        raise DocumentError(display, f"invalid YAML: {problem}", line) from None
-    except RecursionError:
-        raise DocumentError(display, "invalid YAML: nested too deeply") from None
-    except ValueError as exc:  # an integer beyond Python's 4300-digit conversion limit
-        raise DocumentError(display, f"invalid YAML: {exc}") from None
-
-
-def line_of(obj: Any) -> int | None:
-    return getattr(obj, "line", None)
 
 
 # --------------------------------------------------------------------------- the manifest
@@ -187,7 +79,7 @@ def _text_field(data: dict[str, Any], key: str, display: str) -> str:
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise DocumentError(display, f"'{key}' must be text", line_of(data))
+        raise FileProblem(display, f"'{key}' must be text", line_of(data))
     return str(value).strip()
 
 
@@ -195,53 +87,53 @@ def _rel_list(value: Any, key: str, display: str, line: int | None) -> tuple[str
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise DocumentError(display, f"'{key}' must be a list of paths", line_of(value) or line)
+        raise FileProblem(display, f"'{key}' must be a list of paths", line_of(value) or line)
     out = []
     for v in value:
         try:
             out.append(safe_relpath(v.rstrip("/")))
         except PathError as exc:
-            raise DocumentError(display, f"'{key}': {exc}", line_of(value) or line) from None
+            raise FileProblem(display, f"'{key}': {exc}", line_of(value) or line) from None
     return tuple(out)
 
 
 def parse_manifest(path: Path, display: str) -> Manifest:
-    """Read and validate a manifest; any malformed part is a DocumentError naming its line."""
-    data = load_yaml(read_text(path, display), display)
+    """Read and validate a manifest; any malformed part is a FileProblem naming its line."""
+    data = strict_yaml(read_text(path, display), display)
     if not isinstance(data, dict):
-        raise DocumentError(display, "must be a YAML mapping with a 'files' list", 1)
+        raise FileProblem(display, "must be a YAML mapping with a 'files' list", 1)
     top = line_of(data)
     version = data.get("version", MANIFEST_VERSION)
     if version != MANIFEST_VERSION:
-        raise DocumentError(display, f"unsupported manifest version {version!r}", top)
+        raise FileProblem(display, f"unsupported manifest version {version!r}", top)
     files = data.get("files")
     if not isinstance(files, list):
-        raise DocumentError(display, "'files' must be a list of {path, sha256} entries", top)
+        raise FileProblem(display, "'files' must be a list of {path, sha256} entries", top)
     ignore = data.get("ignore") or []
     if not isinstance(ignore, list) or not all(isinstance(g, str) for g in ignore):
-        raise DocumentError(display, "'ignore' must be a list of file-name globs", top)
+        raise FileProblem(display, "'ignore' must be a list of file-name globs", top)
     entries: list[ManifestEntry] = []
     seen: set[str] = set()
     for item in files:
         line = line_of(item) or line_of(files)
         if not isinstance(item, dict):
-            raise DocumentError(display, "each 'files' entry must be a mapping", line)
+            raise FileProblem(display, "each 'files' entry must be a mapping", line)
         raw_path = item.get("path")
         try:
             rel = safe_relpath(raw_path) if isinstance(raw_path, str) else None
         except PathError as exc:
-            raise DocumentError(display, f"files: {exc}", line) from None
+            raise FileProblem(display, f"files: {exc}", line) from None
         if rel is None:
-            raise DocumentError(display, "files: 'path' must be a relative path", line)
+            raise FileProblem(display, "files: 'path' must be a relative path", line)
         if rel in seen:
-            raise DocumentError(display, f"files: {rel!r} is listed twice", line)
+            raise FileProblem(display, f"files: {rel!r} is listed twice", line)
         seen.add(rel)
         digest = item.get("sha256")
         if not isinstance(digest, str) or not SHA256_RE.match(digest.lower()):
-            raise DocumentError(display, f"files: {rel}: 'sha256' must be 64 hex digits", line)
+            raise FileProblem(display, f"files: {rel}: 'sha256' must be 64 hex digits", line)
         size = item.get("size")
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-            raise DocumentError(display, f"files: {rel}: 'size' must be a whole number", line)
+            raise FileProblem(display, f"files: {rel}: 'size' must be a whole number", line)
         entries.append(
             ManifestEntry(
                 path=rel,

@@ -18,7 +18,7 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
-from aima_ci.provenance import DocumentError
+from aima_ci.safeio import FileProblem
 
 from .card import RISK_CLASSES, check_sections, find_risk, required_sections
 from .document import load_document
@@ -112,7 +112,7 @@ class ModelCardCollector(Collector):
         subjects = [ctx.subject("model-card", path)]
         try:
             doc = load_document(path, display)
-        except DocumentError as exc:
+        except FileProblem as exc:
             for check in enabled:
                 yield ctx.finding(
                     check, Status.ERROR, message=f"malformed model card: {exc}", subjects=subjects

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci.provenance import DocumentError, load_yaml, read_text
+from aima_ci.safeio import FileProblem, read_text, strict_yaml
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -97,29 +97,29 @@ def _load_json(text: str, display: str) -> Any:
     try:
         return json.loads(text, parse_constant=reject)
     except json.JSONDecodeError as exc:
-        raise DocumentError(display, f"invalid JSON: {exc.msg}", exc.lineno) from None
+        raise FileProblem(display, f"invalid JSON: {exc.msg}", exc.lineno) from None
     except ValueError as exc:
-        raise DocumentError(display, f"invalid JSON: {exc}") from None
+        raise FileProblem(display, f"invalid JSON: {exc}") from None
 
 
 def load_document(path: Path, display: str) -> Document:
-    """Read a card or metadata file by its suffix; DocumentError names the file and line."""
+    """Read a card or metadata file by its suffix; FileProblem names the file and line."""
     text = read_text(path, display)
     suffix = path.suffix.lower()
     if suffix in MARKDOWN_SUFFIXES:
         front, body, body_line = split_front_matter(text)
-        metadata = load_yaml(front, display, first_line=2) if front is not None else None
+        metadata = strict_yaml(front, display, first_line=2) if front is not None else None
         if front is not None and metadata is not None and not isinstance(metadata, dict):
-            raise DocumentError(display, "front-matter must be a YAML mapping", 2)
+            raise FileProblem(display, "front-matter must be a YAML mapping", 2)
         return Document(display, "markdown", metadata, parse_sections(body, body_line), body)
     if suffix in YAML_SUFFIXES:
-        data = load_yaml(text, display)
+        data = strict_yaml(text, display)
     elif suffix == ".json":
         data = _load_json(text, display)
     else:
-        raise DocumentError(display, "unsupported file type: use .md, .yaml, .yml or .json")
+        raise FileProblem(display, "unsupported file type: use .md, .yaml, .yml or .json")
     if not isinstance(data, dict):
-        raise DocumentError(display, "must be a mapping (key: value) at the top level", 1)
+        raise FileProblem(display, "must be a mapping (key: value) at the top level", 1)
     return Document(display, suffix.lstrip(".").replace("yml", "yaml"), data, (), "")
 
 

@@ -11,19 +11,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import (
-    FileProblem,
-    inside,
-    load_yaml,
-    parse_yaml,
-    read_text,
-    rel,
-    walk,
-    yaml_lines,
-)
+from aima_ci_collectors._safeio import walk
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.safeio import FileProblem, inside, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
 
@@ -40,6 +32,7 @@ KEYS = {
 }
 ALERT_PATTERNS = ("**/*alert*.yml", "**/*alert*.yaml", "**/*rules*.yml", "**/*rules*.yaml")
 PLAYBOOK_PATTERNS = ("**/*incident*.md", "**/*playbook*.md", "**/*runbook*.md")
+MAX_FILE_BYTES = 4 << 20  # rule files, playbooks and registries are small; refuse a huge one
 
 
 class OpsReadinessCollector(Collector):
@@ -189,7 +182,7 @@ class OpsReadinessCollector(Collector):
         for path in files:
             display = rel(ctx.root, path)
             try:
-                text = read_text(ctx.root, path, display)
+                text = read_text(path, display, MAX_FILE_BYTES, root=ctx.root)
                 data = parse_yaml(text, display)
             except FileProblem as exc:
                 errored += 1
@@ -277,7 +270,7 @@ class OpsReadinessCollector(Collector):
             path = found[0]
         display = rel(ctx.root, path)
         try:
-            text = read_text(ctx.root, path, display)
+            text = read_text(path, display, MAX_FILE_BYTES, root=ctx.root)
         except FileProblem as exc:
             return ctx.finding(cid, Status.ERROR, message=str(exc))
         synonyms = {**playbook.DEFAULT_SECTIONS, **(ctx.config.get("sections") or {})}
@@ -318,7 +311,8 @@ class OpsReadinessCollector(Collector):
             try:
                 path = ctx.path(cfg["registry_file"], "rollback.registry_file")
                 display = rel(ctx.root, path)
-                data = load_yaml(ctx.root, path, display)  # YAML is a superset of JSON
+                # YAML is a superset of JSON: a JSON registry reads as well
+                data = load_yaml(path, display, root=ctx.root, max_bytes=MAX_FILE_BYTES)
             except (InputError, FileProblem) as exc:
                 return ctx.finding(cid, Status.ERROR, message=str(exc))
             subjects.append(ctx.subject("model_registry", path))

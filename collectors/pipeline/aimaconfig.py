@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import FileProblem, load_yaml, read_text, rel
-
 from aima_ci.config import CONFIG_NAMES
 from aima_ci.paths import PathError, resolve_inside
+from aima_ci.safeio import FileProblem, load_yaml, read_text, rel
 
 from .ci import GateStep
 
@@ -53,13 +52,13 @@ def resolve(root: Path, step: GateStep) -> GateConfig:
     display = rel(root, path)
     try:
         if path.name == "pyproject.toml":
-            text = read_text(root, path, display, 1 << 20)
+            text = read_text(path, display, 1 << 20, root=root)
             try:
                 data = tomllib.loads(text).get("tool", {}).get("aima-ci")
             except tomllib.TOMLDecodeError as exc:
                 return GateConfig(display, problem=f"{display}: invalid TOML: {exc}")
         else:
-            data = load_yaml(root, path, display, max_bytes=1 << 20)
+            data = load_yaml(path, display, root=root, max_bytes=1 << 20)
     except FileProblem as exc:
         return GateConfig(display, problem=str(exc))
     if not isinstance(data, Mapping):
@@ -82,7 +81,7 @@ def _discover(root: Path, base: Path) -> Path | None:
     pyproject = base / "pyproject.toml"
     if pyproject.is_file():
         try:
-            text = read_text(root, pyproject, rel(root, pyproject), 1 << 20)
+            text = read_text(pyproject, rel(root, pyproject), 1 << 20, root=root)
         except FileProblem:
             return None
         if "[tool.aima-ci" in text:

@@ -15,15 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import (
-    FileProblem,
-    inside,
-    parse_yaml,
-    read_text,
-    rel,
-    walk,
-    yaml_lines,
-)
+from aima_ci_collectors._safeio import walk
+
+from aima_ci.safeio import FileProblem, inside, parse_yaml, read_text, rel, yaml_lines
 
 from .scripts import invocations
 
@@ -127,7 +121,7 @@ def _load(root: Path, path: Path, scan: CiScan) -> tuple[Any, dict[str, int], st
         scan.problems.append(f"{display}: resolves outside the repository root; not read")
         return None
     try:
-        text = read_text(root, path, display, 1 << 20)
+        text = read_text(path, display, 1 << 20, root=root)
         docs = parse_yaml(text, display, multi=True)
     except FileProblem as exc:
         scan.problems.append(str(exc))

@@ -17,7 +17,7 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.provenance import DocumentError, read_text
+from aima_ci.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
 
@@ -85,7 +85,7 @@ class PolicyCollector(Collector):
         query = ctx.config.get("query", DEFAULT_QUERY)
         try:
             data = _input_data(input_path, input_display)
-        except DocumentError as exc:
+        except FileProblem as exc:
             yield ctx.finding(
                 "policy.deny", Status.ERROR, message=f"model metadata: {exc}", subjects=subjects
             )
@@ -94,7 +94,7 @@ class PolicyCollector(Collector):
         try:
             sources = [(n, read_text(p, n, MAX_POLICY_BYTES)) for n, p in files]
             violations, engine = evaluate(sources, data, query)
-        except (PolicyError, DocumentError) as exc:
+        except (PolicyError, FileProblem) as exc:
             yield ctx.finding(
                 "policy.deny", Status.ERROR, message=f"policy error: {exc}", subjects=subjects
             )
@@ -173,5 +173,5 @@ def _input_data(path: Path, display: str) -> Any:
 
     doc = load_document(path, display)
     if doc.metadata is None:
-        raise DocumentError(display, "Markdown file has no YAML front-matter (--- ... ---)", 1)
+        raise FileProblem(display, "Markdown file has no YAML front-matter (--- ... ---)", 1)
     return doc.metadata

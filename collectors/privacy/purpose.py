@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import FileProblem, load_yaml, rel
+from aima_ci.safeio import FileProblem, load_yaml, rel
 
 DEFAULT_FILE = "data-purpose.yaml"
 KEYS = {"description", "needed_columns", "personal_data", "owner", "legal_basis", "retention"}
@@ -41,20 +41,20 @@ class Purpose:
 
 def parse(data: Any, source: str) -> Purpose:
     if not isinstance(data, Mapping):
-        raise FileProblem(f"{source}: purpose must be a mapping (description, needed_columns)")
+        raise FileProblem(source, "purpose must be a mapping (description, needed_columns)")
     unknown = sorted(str(k) for k in data if k not in KEYS)
     if unknown:
         raise FileProblem(
-            f"{source}: purpose: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})"
+            source, f"purpose: unknown key {unknown[0]!r} (known: {', '.join(sorted(KEYS))})"
         )
     description = data.get("description") or ""
     if not isinstance(description, str):
-        raise FileProblem(f"{source}: purpose.description must be text")
+        raise FileProblem(source, "purpose.description must be text")
     lists = {}
     for key in ("needed_columns", "personal_data"):
         value = data.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise FileProblem(f"{source}: purpose.{key} must be a list of column names")
+            raise FileProblem(source, f"purpose.{key} must be a list of column names")
         lists[key] = tuple(value)
     extra = {k: data[k] for k in ("owner", "legal_basis", "retention") if k in data}
     return Purpose(source, description, lists["needed_columns"], lists["personal_data"], extra)
@@ -62,4 +62,4 @@ def parse(data: Any, source: str) -> Purpose:
 
 def load(root: Path, path: Path) -> Purpose:
     display = rel(root, path)
-    return parse(load_yaml(root, path, display, max_bytes=1 << 20), display)
+    return parse(load_yaml(path, display, root=root, max_bytes=1 << 20), display)

@@ -20,7 +20,8 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.provenance import DATE_RE, DEFAULT_MANIFEST, DocumentError, parse_manifest
+from aima_ci.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
+from aima_ci.safeio import FileProblem
 
 from . import dvc
 from .manifest_check import verify_manifest
@@ -140,7 +141,7 @@ class ProvenanceCollector(Collector):
             raise InputError(f"collectors.provenance.manifest: {display} is a folder, not a file")
         try:
             manifest = parse_manifest(path, display)
-        except DocumentError as exc:
+        except FileProblem as exc:
             for check in checks:
                 yield ctx.finding(check, Status.ERROR, message=f"malformed manifest: {exc}")
             return
@@ -267,7 +268,7 @@ class ProvenanceCollector(Collector):
             report.sources.append(display)
             try:
                 entries = dvc.parse(path, display)
-            except DocumentError as exc:
+            except FileProblem as exc:
                 report.errors.append(str(exc))
                 continue
             dvc.verify(entries, path, root, report)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aima_ci.paths import PathError, resolve_inside
-from aima_ci.provenance import DocumentError, line_of, load_yaml, read_text
+from aima_ci.safeio import FileProblem, line_of, read_text, strict_yaml
 
 SKIP_DIRS = {
     ".git",
@@ -79,43 +79,43 @@ def find_dvc_files(start: Path) -> list[Path]:
 def _entry(item: Any, source: str, role: str, fallback_line: int | None) -> DvcEntry:
     line = line_of(item) or fallback_line
     if not isinstance(item, dict):
-        raise DocumentError(source, f"each {role} must be a mapping", line)
+        raise FileProblem(source, f"each {role} must be a mapping", line)
     path, md5 = item.get("path"), item.get("md5")
     if not isinstance(path, str) or not path:
-        raise DocumentError(source, f"{role}: 'path' must be a non-empty string", line)
+        raise FileProblem(source, f"{role}: 'path' must be a non-empty string", line)
     if not isinstance(md5, str) or not md5:
-        raise DocumentError(source, f"{role} {path}: no md5 recorded", line)
+        raise FileProblem(source, f"{role} {path}: no md5 recorded", line)
     size = item.get("size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
-        raise DocumentError(source, f"{role} {path}: 'size' must be a whole number", line)
+        raise FileProblem(source, f"{role} {path}: 'size' must be a whole number", line)
     hash_name = item.get("hash")
     if hash_name not in (None, "md5"):
-        raise DocumentError(source, f"{role} {path}: unsupported hash {hash_name!r}", line)
+        raise FileProblem(source, f"{role} {path}: unsupported hash {hash_name!r}", line)
     return DvcEntry(source, line, path, md5.lower(), size, hash_name is None, role)
 
 
 def parse(path: Path, display: str) -> list[DvcEntry]:
     """The hashed entries of a ``.dvc`` file (outs) or a ``dvc.lock`` (every stage's deps, outs)."""
-    data = load_yaml(read_text(path, display), display)
+    data = strict_yaml(read_text(path, display), display)
     if not isinstance(data, dict):
-        raise DocumentError(display, "must be a YAML mapping", 1)
+        raise FileProblem(display, "must be a YAML mapping", 1)
     entries: list[DvcEntry] = []
     if path.name == "dvc.lock":
         stages = data.get("stages")
         if not isinstance(stages, dict):
-            raise DocumentError(display, "'stages' must be a mapping", line_of(data))
+            raise FileProblem(display, "'stages' must be a mapping", line_of(data))
         for name, stage in stages.items():
             if not isinstance(stage, dict):
-                raise DocumentError(display, f"stage {name!r} must be a mapping", line_of(stages))
+                raise FileProblem(display, f"stage {name!r} must be a mapping", line_of(stages))
             for role, key in (("dep", "deps"), ("out", "outs")):
                 items = stage.get(key) or []
                 if not isinstance(items, list):
-                    raise DocumentError(display, f"{name}.{key} must be a list", line_of(stage))
+                    raise FileProblem(display, f"{name}.{key} must be a list", line_of(stage))
                 entries.extend(_entry(i, display, role, line_of(items)) for i in items)
         return entries
     outs = data.get("outs")
     if not isinstance(outs, list) or not outs:
-        raise DocumentError(display, "'outs' must be a non-empty list", line_of(data))
+        raise FileProblem(display, "'outs' must be a non-empty list", line_of(data))
     return [_entry(i, display, "out", line_of(outs)) for i in outs]
 
 

@@ -13,10 +13,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import FileProblem, inside, rel, walk
+from aima_ci_collectors._safeio import walk
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.safeio import FileProblem, inside, rel
 
 from . import formats, inventory, modelscan_run, sbom
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import FileProblem, parse_yaml, read_text, rel, yaml_lines
+from aima_ci.safeio import FileProblem, parse_yaml, read_text, rel, yaml_lines
 
 REQUIRED = ("name", "version", "licence", "source")
 UNDETERMINED = frozenset({"", "unknown", "noassertion", "tbd", "todo", "none", "n/a", "?"})
@@ -52,23 +52,24 @@ class Inventory:
 def load_inventory(root: Path, path: Path) -> Inventory:
     """Parse and validate the inventory; structural errors raise FileProblem naming file:line."""
     display = rel(root, path)
-    text = read_text(root, path, display, MAX_INVENTORY_BYTES)
+    text = read_text(path, display, MAX_INVENTORY_BYTES, root=root)
     data = parse_yaml(text, display)
     lines = yaml_lines(text)
     if not isinstance(data, Mapping):
-        raise FileProblem(f"{display}: the top level must be a mapping with models: and datasets:")
+        raise FileProblem(display, "the top level must be a mapping with models: and datasets:")
     unknown = sorted(str(k) for k in data if k not in ("models", "datasets", "version"))
     if unknown:
         raise FileProblem(
-            f"{display}:{lines.get(unknown[0], 1)}: unknown key {unknown[0]!r}"
-            " (expected models, datasets)"
+            display,
+            f"unknown key {unknown[0]!r} (expected models, datasets)",
+            lines.get(unknown[0], 1),
         )
     base = posixpath.dirname(display)
     entries: list[Entry] = []
     for kind in ("models", "datasets"):
         raw = data.get(kind) or []
         if not isinstance(raw, list):
-            raise FileProblem(f"{display}:{lines.get(kind, 1)}: {kind} must be a list of entries")
+            raise FileProblem(display, f"{kind} must be a list of entries", lines.get(kind, 1))
         for i, item in enumerate(raw):
             entries.append(_entry(kind, i, item, base, display, lines))
     return Inventory(display, entries)
@@ -81,7 +82,9 @@ def _entry(
     line = lines.get(key)
     where = f"{display}:{line}" if line else display
     if not isinstance(item, Mapping):
-        raise FileProblem(f"{where}: {key} must be a mapping (name, version, licence, source)")
+        raise FileProblem(
+            display, f"{key} must be a mapping (name, version, licence, source)", line
+        )
     fields: dict[str, str] = {}
     for name in REQUIRED:
         value = item.get(name)
@@ -91,12 +94,12 @@ def _entry(
     raw_files = item.get("files", item.get("path"))
     files = [raw_files] if isinstance(raw_files, str) else raw_files or []
     if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
-        raise FileProblem(f"{where}: {key}.files must be a path or a list of paths/globs")
+        raise FileProblem(display, f"{key}.files must be a path or a list of paths/globs", line)
     patterns = []
     for f in files:
         joined = posixpath.normpath(posixpath.join(base, f)) if not f.startswith("/") else f
         if f.startswith("/") or joined == ".." or joined.startswith("../") or "\x00" in f:
-            raise FileProblem(f"{where}: {key}.files: {f!r} points outside the repository")
+            raise FileProblem(display, f"{key}.files: {f!r} points outside the repository", line)
         patterns.append(joined)
     sha = item.get("sha256")
     entry = Entry(

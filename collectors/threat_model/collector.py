@@ -19,7 +19,7 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
-from aima_ci.provenance import DocumentError
+from aima_ci.safeio import FileProblem
 
 from . import coverage, freshness
 from .models import (
@@ -121,7 +121,7 @@ class ThreatModelCollector(Collector):
         subjects = [ctx.subject("threat-model", path)]
         try:
             model = self._load(ctx, path, display)
-        except DocumentError as exc:
+        except FileProblem as exc:
             for check in self.checks:
                 yield ctx.finding(
                     check.id,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci.provenance import DocumentError, line_of, load_yaml, read_text
+from aima_ci.safeio import FileProblem, line_of, read_text, strict_yaml
 
 MAX_PYTM_JSON = 64 << 20
 KINDS = ("auto", "pytm", "yaml", "markdown")
@@ -54,7 +54,7 @@ def detect_kind(path: Path, configured: str) -> str:
         return "yaml"
     if suffix in (".md", ".markdown"):
         return "markdown"
-    raise DocumentError(path.name, "cannot tell the kind from the suffix: set kind")
+    raise FileProblem(path.name, "cannot tell the kind from the suffix: set kind")
 
 
 def _text(value: Any) -> str:
@@ -67,21 +67,21 @@ def _text(value: Any) -> str:
 
 def load_yaml_model(path: Path, display: str) -> ThreatModel:
     text = read_text(path, display)
-    data = load_yaml(text, display)
+    data = strict_yaml(text, display)
     if not isinstance(data, dict):
-        raise DocumentError(display, "must be a mapping with a 'threats' list", 1)
+        raise FileProblem(display, "must be a mapping with a 'threats' list", 1)
     items = data.get("threats")
     if not isinstance(items, list) or not items:
-        raise DocumentError(display, "'threats' must be a non-empty list", line_of(data))
+        raise FileProblem(display, "'threats' must be a non-empty list", line_of(data))
     threats = []
     for item in items:
         line = line_of(item) or line_of(items)
         if not isinstance(item, dict):
-            raise DocumentError(display, "each threat must be a mapping", line)
+            raise FileProblem(display, "each threat must be a mapping", line)
         tid = item.get("id")
         title = _text(item.get("title")) or _text(item.get("description"))
         if not isinstance(tid, (str, int)) or not str(tid).strip() or not title:
-            raise DocumentError(display, "each threat needs an 'id' and a 'title'", line)
+            raise FileProblem(display, "each threat needs an 'id' and a 'title'", line)
         mitigation = _text(item.get("mitigation")) or _text(item.get("mitigations"))
         response = _text(item.get("response"))
         threats.append(
@@ -102,10 +102,10 @@ def load_markdown_model(path: Path, display: str) -> ThreatModel:
     doc = load_document(path, display)
     written = [s for s in doc.sections if s.content.strip()]
     if not written:
-        raise DocumentError(display, "no Markdown section with content: not a threat model yet", 1)
+        raise FileProblem(display, "no Markdown section with content: not a threat model yet", 1)
     text = read_text(path, display)
     if "threat" not in text.lower():
-        raise DocumentError(display, "never mentions a threat: does not read as a threat model")
+        raise FileProblem(display, "never mentions a threat: does not read as a threat model")
     return ThreatModel("markdown", display, text)
 
 
@@ -114,14 +114,14 @@ def load_pytm_source(path: Path, display: str) -> ThreatModel:
     try:
         tree = ast.parse(text, filename=display)
     except SyntaxError as exc:
-        raise DocumentError(display, f"Python syntax error: {exc.msg}", exc.lineno) from None
+        raise FileProblem(display, f"Python syntax error: {exc.msg}", exc.lineno) from None
     uses_pytm = any(
         (isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "pytm")
         or (isinstance(n, ast.Import) and any(a.name.split(".")[0] == "pytm" for a in n.names))
         for n in ast.walk(tree)
     )
     if not uses_pytm:
-        raise DocumentError(display, "does not import pytm: not a pytm threat model")
+        raise FileProblem(display, "does not import pytm: not a pytm threat model")
     return ThreatModel("pytm", display, text)
 
 
@@ -142,27 +142,27 @@ def run_pytm(path: Path, out: Path, timeout: float) -> list[dict[str, Any]]:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        raise DocumentError(path.name, f"pytm model did not finish within {timeout:g}s") from None
+        raise FileProblem(path.name, f"pytm model did not finish within {timeout:g}s") from None
     tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] if err else []
     if proc.returncode != 0:
-        raise DocumentError(
+        raise FileProblem(
             path.name,
             f"pytm model exited with code {proc.returncode}" + (f": {tail[0]}" if tail else ""),
         )
     if not out.is_file():
-        raise DocumentError(
+        raise FileProblem(
             path.name,
             "pytm wrote no JSON: the model must call tm.process() under if __name__ == '__main__'",
         )
     if out.stat().st_size > MAX_PYTM_JSON:
-        raise DocumentError(path.name, "pytm JSON output is too large")
+        raise FileProblem(path.name, "pytm JSON output is too large")
     try:
         data = json.loads(out.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise DocumentError(path.name, f"pytm JSON output is unreadable: {exc}") from None
+        raise FileProblem(path.name, f"pytm JSON output is unreadable: {exc}") from None
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list):
-        raise DocumentError(path.name, "pytm JSON output has no 'findings' list")
+        raise FileProblem(path.name, "pytm JSON output has no 'findings' list")
     return [f for f in findings if isinstance(f, dict)]
 
 
