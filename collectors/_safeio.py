@@ -13,11 +13,11 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from aima_ci.safeio import FileProblem, parse_yaml
+from aima_ci.safeio import FileProblem, inside, parse_yaml
 
 # FileProblem and parse_yaml lived here before the reader moved to the core; tests/robustness
 # still imports them from this module.
-__all__ = ["SKIP_DIRS", "FileProblem", "matches", "parse_yaml", "walk"]
+__all__ = ["SKIP_DIRS", "FileProblem", "find_inside", "matches", "parse_yaml", "walk"]
 
 # Folders that hold other people's code or generated output, never the project's own evidence.
 SKIP_DIRS = frozenset(
@@ -41,6 +41,24 @@ SKIP_DIRS = frozenset(
         ".ipynb_checkpoints",
     }
 )
+
+
+def find_inside(
+    root: Path, base: Path, patterns: Iterable[str], exclude: Iterable[str] = ()
+) -> tuple[list[Path], list[str]]:
+    """Files under ``base`` matching the globs, resolved, and one message per symlink out of
+    ``root``: an unread file is reported, so that skipping it cannot look like a clean result."""
+    files: list[Path] = []
+    refused: list[str] = []
+    for path in walk(base, patterns, exclude):
+        if inside(root, path):
+            files.append(path.resolve())
+        else:
+            refused.append(
+                f"{path.relative_to(base).as_posix()}: symlink resolving outside the repository;"
+                " not read"
+            )
+    return files, refused
 
 
 def walk(

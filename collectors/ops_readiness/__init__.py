@@ -11,11 +11,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import walk
+from aima_ci_collectors._safeio import find_inside
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.safeio import FileProblem, inside, load_yaml, parse_yaml, read_text, rel, yaml_lines
+from aima_ci.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
 
@@ -161,13 +161,9 @@ class OpsReadinessCollector(Collector):
                 except InputError as exc:
                     problems.append(str(exc))
                 continue
-            for path in walk(ctx.config_dir, [item]):
-                if inside(ctx.root, path):
-                    files.append(path.resolve())
-                else:
-                    problems.append(
-                        f"{path.relative_to(ctx.config_dir).as_posix()}: symlink resolving outside the repository; not read"
-                    )
+            found, refused = find_inside(ctx.root, ctx.config_dir, [item])
+            files.extend(found)
+            problems.extend(refused)
         return list(dict.fromkeys(files)), problems, explicit
 
     def _alerts(self, ctx: CollectorContext) -> Iterator[Finding]:

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import walk
+from aima_ci_collectors._safeio import find_inside
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.safeio import FileProblem, inside, rel
+from aima_ci.safeio import FileProblem, rel
 
 from . import detectors, purpose, readers
 
@@ -171,13 +171,9 @@ class PrivacyCollector(Collector):
         problems: list[str] = []
         for item in items:
             if any(ch in item for ch in "*?["):
-                for path in walk(ctx.config_dir, [item]):
-                    if not inside(ctx.root, path):
-                        problems.append(
-                            f"{path.relative_to(ctx.config_dir).as_posix()}: symlink resolving outside the repository; not read"
-                        )
-                    else:
-                        files.append(path.resolve())
+                found, refused = find_inside(ctx.root, ctx.config_dir, [item])
+                files.extend(found)
+                problems.extend(refused)
                 continue
             try:
                 path = ctx.path(item, "data")
@@ -185,7 +181,7 @@ class PrivacyCollector(Collector):
                 problems.append(str(exc))
                 continue
             if path.is_dir():
-                files.extend(p.resolve() for p in walk(path, DATA_EXTS) if inside(ctx.root, p))
+                files.extend(find_inside(ctx.root, path, DATA_EXTS)[0])
             else:
                 files.append(path)
         unique = list(dict.fromkeys(files))

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import walk
+from aima_ci_collectors._safeio import find_inside
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.safeio import FileProblem, inside, rel
+from aima_ci.safeio import FileProblem, rel
 
 from . import formats, inventory, modelscan_run, sbom
 
@@ -145,16 +145,7 @@ class SupplyChainCollector(Collector):
     def _model_files(self, ctx: CollectorContext) -> tuple[list[Path], list[str]]:
         patterns = ctx.config.get("models") or formats.MODEL_PATTERNS
         exclude = ctx.config.get("exclude") or ()
-        base = ctx.config_dir
-        files, refused = [], []
-        for path in walk(base, patterns, exclude):
-            if not inside(ctx.root, path):
-                refused.append(
-                    f"{path.relative_to(base).as_posix()}: symlink resolving outside the repository; not read"
-                )
-                continue
-            files.append(path.resolve())
-        return files, refused
+        return find_inside(ctx.root, ctx.config_dir, patterns, exclude)
 
     def _inspect_models(
         self, ctx: CollectorContext, allow: tuple[str, ...], max_bytes: int
@@ -254,9 +245,7 @@ class SupplyChainCollector(Collector):
         inv_key = cfg.get("inventory")
         datasets: list[Path] = []
         if cfg.get("datasets"):
-            datasets = [
-                p.resolve() for p in walk(ctx.config_dir, cfg["datasets"]) if inside(ctx.root, p)
-            ]
+            datasets = find_inside(ctx.root, ctx.config_dir, cfg["datasets"])[0]
         if not inv_key:
             if models:
                 yield ctx.finding(
