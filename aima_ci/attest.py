@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -158,11 +159,29 @@ def generate_keypair(path: Path) -> tuple[Path, Path]:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(private)
-    pub_path.write_bytes(public)
+    for target, data in ((path, private), (pub_path, public)):
+        _create_whole(target, data)
     return path, pub_path
+
+
+def _create_whole(target: Path, data: bytes) -> None:
+    """Write a key file whole or not at all (mode 0600), and never over an existing file: a temp
+    file is written and fsynced, then hard-linked to the name, which fails if the name exists."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise SigningError(f"{target} already exists; refusing to overwrite a key") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def sign_envelope(statement: Mapping[str, Any], private_key: Any) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .evidence import MANIFEST, RUN, read_findings, read_json, verify_manifest
+from .evidence import MANIFEST, RUN, atomic_copy, read_findings, read_json, verify_manifest
 from .freshness import DigestOf, TtlFor, staleness
 from .models import EvidenceError, Finding, Status
 from .paths import PathError, resolve_inside, safe_relpath
@@ -469,9 +469,8 @@ def _restore(files: Iterable[StoredFile], evidence_dir: Path) -> bool:
         except PathError:
             ok = False
         else:
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                shutil.copyfile(stored.source, target)
+                atomic_copy(stored.source, target)
                 ok = sha256_file(target) == stored.sha256
             except OSError:
                 ok = False

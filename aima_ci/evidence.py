@@ -58,6 +58,26 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
+def atomic_copy(source: Path, path: Path) -> None:
+    """Copy ``source`` to ``path`` as atomic_write does: streamed into a temp file, fsynced,
+    renamed. A merge or cache restore killed half-way leaves no half artefact behind."""
+    import shutil
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def write_json(path: Path, data: Any) -> None:
     atomic_write(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
 

@@ -569,8 +569,10 @@ def init_repository(
     existing = [p for p in targets if p.exists()]
     if existing and not force:
         raise FileExistsError(", ".join(p.name for p in existing))
+    from .evidence import atomic_write
+
     for path, text in targets.items():
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text)
     return InitResult(list(targets), found, enabled, left)
 
 

@@ -41,6 +41,7 @@ from .evidence import (
     ARTEFACTS,
     MANIFEST,
     RUN,
+    atomic_copy,
     read_findings,
     read_json,
     verify_manifest,
@@ -456,8 +457,7 @@ def write_plan(plan: MergePlan, out: Path) -> None:
 
     for rel, (source, digest) in sorted(plan.files.items()):
         target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        atomic_copy(source, target)
         if sha256_file(target) != digest:
             raise MergeError(f"{rel} changed while it was being copied")
     write_findings(out, plan.findings)

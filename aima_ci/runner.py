@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .evidence import atomic_write
 from .models import EvidenceError, Finding, Status
 from .plugin import Collector, CollectorConfigError, now_iso
 from .redact import Redactor
@@ -246,6 +247,7 @@ class Runner:
             cwd=str(self.config_dir),
             env=env,
             start_new_session=True,
+            preexec_fn=_DEATH_SIGNAL,
         )
         timed_out = threading.Event()
 
@@ -307,8 +309,7 @@ class Runner:
             err_thread.join(timeout=5)
         stderr = b"".join(stderr_chunks).decode("utf-8", "replace")
         if stderr.strip():
-            log = artefact_dir / "collector.log"
-            log.write_text(self.redactor.text(stderr), encoding="utf-8")
+            atomic_write(artefact_dir / "collector.log", self.redactor.text(stderr))
         have = {f.check for f in run.findings}
         tail = stderr.strip()[-STDERR_TAIL:].splitlines()[-1:] if stderr.strip() else []
         if timed_out.is_set():
@@ -354,6 +355,30 @@ class Runner:
         run.findings.extend(_synthetic(collector, job.config, status, run.message, have))
         if run.status == "ok":
             run.message = f"{len(run.findings)} finding(s)"
+
+
+def _death_signal() -> Callable[[], None] | None:
+    """Linux: the kernel SIGKILLs a worker whose aima-ci died (it runs in its own session, so
+    nothing else would stop it, and it would go on writing into the next run's evidence).
+
+    libc is loaded here, in the parent: between fork and exec the child only makes the call.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def hook() -> None:  # pragma: no cover - runs in the child
+        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+    return hook
+
+
+_DEATH_SIGNAL = _death_signal()
 
 
 def _stamp_ttl(collector: Collector, finding: Finding) -> Finding:
