@@ -309,19 +309,21 @@ def _score(
     history: str | None = None,
 ) -> Any:
     from .assessment import assess
+    from .collect import locked
     from .evidence import manifest_subjects, read_findings, write_manifest
 
     base, source = _resolve_baseline(config, baseline, history)
-    assessment = assess(
-        config,
-        out,
-        today=_today(),
-        level_override=level,
-        fail_on_error=fail_on_error,
-        baseline=base,
-        baseline_source=source,
-    )
-    write_manifest(out, manifest_subjects(config, read_findings(out)))
+    with locked(out):  # never score evidence another run is rewriting
+        assessment = assess(
+            config,
+            out,
+            today=_today(),
+            level_override=level,
+            fail_on_error=fail_on_error,
+            baseline=base,
+            baseline_source=source,
+        )
+        write_manifest(out, manifest_subjects(config, read_findings(out)))
     _append_history(config, out, assessment, history)
     return assessment
 
@@ -614,15 +616,21 @@ def run_cmd(
         scratch = tempfile.TemporaryDirectory(prefix="aima-ci-light-")  # removed at exit
         out_dir = Path(scratch.name)
     out = _evidence_dir(config, out_dir)
-    _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
-    assessment = _score(config, out, target_level, fail_on_error, baseline, history)
-    ctx = _report_context(state, config, out)
-    for fmt in formats:
-        file_ctx = _report_context(state, config, out)
-        file_ctx.color = False
-        atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", _render(fmt, assessment, file_ctx))
-    if formats:
-        write_manifest(out, manifest_subjects(config, read_findings(out)))
+    from .collect import hold
+
+    # Collect, score and reports as one unit: between this run's collect and its score another
+    # run could otherwise clear the directory, and its manifest would vouch for our assessment.
+    with hold(out):
+        _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
+        assessment = _score(config, out, target_level, fail_on_error, baseline, history)
+        ctx = _report_context(state, config, out)
+        for fmt in formats:
+            file_ctx = _report_context(state, config, out)
+            file_ctx.color = False
+            text = _render(fmt, assessment, file_ctx)
+            atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", text)
+        if formats:
+            write_manifest(out, manifest_subjects(config, read_findings(out)))
     if light:
         from .reports._issues import light_verdict
 

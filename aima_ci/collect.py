@@ -26,10 +26,17 @@ if TYPE_CHECKING:  # keep shard/cache imports out of the module's import time
     from .shard import ShardSpec
 
 
+# Directories held by hold() in this process: locked() inside it passes through.
+_HELD: set[Path] = set()
+
+
 @contextlib.contextmanager
 def locked(directory: Path) -> Iterator[None]:
     """Refuse a second concurrent run on the same output directory instead of interleaving."""
     directory.mkdir(parents=True, exist_ok=True)
+    if directory.resolve() in _HELD:  # this command already holds it (see hold())
+        yield
+        return
     fd = os.open(directory / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
     try:
         try:
@@ -43,6 +50,19 @@ def locked(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def hold(directory: Path) -> Iterator[None]:
+    """Keep the directory locked across several steps of one command (``run``: collect, score,
+    reports), so no other run can clear it between them; the steps' own locked() pass through."""
+    with locked(directory):
+        key = directory.resolve()
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
 
 
 def select_collectors(
