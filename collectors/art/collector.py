@@ -16,10 +16,11 @@ from typing import Any
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError, now_iso
 
+from .._modelio import LoadedModel
+from .._tabular import load_classifier_table, sample_indices
 from ._attacks import AttackOutcome, run_attack
 from ._config import PREFIX, ArtSettings, default_attacks, parse
-from ._data import label_indices, read_table, resolve_features, sample_indices
-from ._model import LoadedModel, load_model, require_classifier
+from ._data import label_indices
 from ._space import ModelSpace, build_space
 from ._tool import gradient_classifier, import_art
 
@@ -103,16 +104,14 @@ class ArtCollector(Collector):
         subjects: Sequence[Subject],
     ) -> list[Finding]:
         ctx.progress("loading model and data", 0.0)
-        loaded = load_model(model_path, key=f"{PREFIX}.model", trust_model=settings.trust_model)
-        require_classifier(loaded.estimator, f"{PREFIX}.model: {model_path.name}", proba=False)
-        frame = read_table(data_path, f"{PREFIX}.data")
-        features = resolve_features(
-            loaded.estimator,
-            frame,
-            settings.features,
+        loaded, frame, features = load_classifier_table(
+            model_path,
+            data_path,
+            prefix=PREFIX,
+            trust_model=settings.trust_model,
+            proba=False,
+            configured=settings.features,
             exclude=[settings.label],
-            where=f"{PREFIX}.data",
-            file=data_path.name,
         )
         y = label_indices(
             frame,

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aima_ci_collectors.art._data import missing_value_summary, sample_indices
-
 from aima_ci.plugin import InputError
+
+from .._tabular import missing_value_summary, sample_indices
 
 if TYPE_CHECKING:
     import numpy as np

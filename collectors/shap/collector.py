@@ -94,23 +94,18 @@ class ShapCollector(Collector):
         data_path: Path,
         subjects: Sequence[Subject],
     ) -> list[Finding]:
-        from aima_ci_collectors.art._data import read_table, resolve_features
-        from aima_ci_collectors.art._model import load_model, require_classifier
-
+        from .._tabular import load_classifier_table
         from ._explain import explain
         from ._plot import summary_plot
 
         ctx.progress("loading model and data", 0.0)
-        loaded = load_model(model_path, key=f"{PREFIX}.model", trust_model=settings.trust_model)
-        require_classifier(loaded.estimator, f"{PREFIX}.model: {model_path.name}", proba=True)
-        frame = read_table(data_path, f"{PREFIX}.data")
-        features = resolve_features(
-            loaded.estimator,
-            frame,
-            settings.features,
-            exclude=(),
-            where=f"{PREFIX}.data",
-            file=data_path.name,
+        loaded, frame, features = load_classifier_table(
+            model_path,
+            data_path,
+            prefix=PREFIX,
+            trust_model=settings.trust_model,
+            proba=True,
+            configured=settings.features,
         )
         ctx.progress("computing SHAP values", 0.2)
         explanation = explain(

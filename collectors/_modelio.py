@@ -1,10 +1,13 @@
-"""Load a model file without executing code from it, unless the user says they trust the file.
+"""Loading a model file without executing code from it, unless the user says they trust the file.
 
 A pickle (``.pkl``/``.pickle``/``.joblib``) runs arbitrary code while it loads, so it is only
 opened with ``trust_model: true``. A skops file is a zip of JSON that skops rebuilds from an
 allow-list; any type outside that list (even scikit-learn's own tree node storage, which a crafted
 file can use to read out of bounds) is refused unless ``trust_model`` is true, and the refusal
-names the types so the user can review them. Shared by the ``art`` and ``shap`` collectors.
+names the types so the user can review them.
+
+Shared by the collectors that load a scikit-learn model (fairlearn, art, shap), so the rule about
+what may be unpickled lives in one place. skops and joblib are imported inside the functions.
 """
 
 from __future__ import annotations
@@ -26,13 +29,12 @@ class LoadedModel:
 
     estimator: Any
     format: str  # "skops" or "pickle"
-    trusted_types: tuple[str, ...] = ()
+    trusted_types: tuple[str, ...] = ()  # skops types loaded only because trust_model said so
 
 
-def load_model(path: Path, *, key: str, trust_model: bool) -> LoadedModel:
-    """Load ``path`` by its suffix; every refusal is an InputError naming ``key`` and the file."""
+def load_model(path: Path, where: str, *, trust_model: bool) -> LoadedModel:
+    """Load ``path`` by its suffix; every refusal is an InputError starting with ``where``."""
     suffix = path.suffix.lower()
-    where = f"{key}: {path.name}"
     if suffix in SKOPS_SUFFIXES:
         return _load_skops(path, where, trust_model)
     if suffix in PICKLE_SUFFIXES:
@@ -45,11 +47,11 @@ def load_model(path: Path, *, key: str, trust_model: bool) -> LoadedModel:
         return _load_pickle(path, where)
     if suffix in ONNX_SUFFIXES:
         raise InputError(
-            f"{where}: ONNX models are not supported by this collector yet "
-            "(it needs the scikit-learn estimator); save the model with skops"
+            f"{where}: ONNX models are not supported yet (the collectors need the scikit-learn "
+            "estimator); save the model with skops"
         )
     raise InputError(
-        f"{where}: unknown model format {suffix or '(no suffix)'!r}; "
+        f"{where}: unsupported model format {suffix or '(no suffix)'!r}; "
         "expected .skops (or .pkl/.joblib with trust_model: true)"
     )
 
@@ -58,21 +60,21 @@ def _load_skops(path: Path, where: str, trust_model: bool) -> LoadedModel:
     import skops.io as sio
 
     try:
-        untrusted = [str(t) for t in sio.get_untrusted_types(file=path)]
+        untrusted = sorted(str(t) for t in sio.get_untrusted_types(file=path))
     except Exception as exc:  # a zip/JSON error: the file is not a skops archive
         raise InputError(
-            f"{where}: not a readable skops file ({type(exc).__name__}: {exc})"
+            f"{where}: cannot be loaded: not a readable skops file ({type(exc).__name__}: {exc})"
         ) from exc
     if untrusted and not trust_model:
         raise InputError(
-            f"{where}: the skops file contains types outside skops' trusted list: "
-            f"{', '.join(sorted(untrusted))}; review them and set trust_model: true to load it"
+            f"{where}: contains types that are not trusted by default (outside skops' trusted"
+            f" list): {', '.join(untrusted)}; review them and set trust_model: true to load it"
         )
     try:
         estimator = sio.load(path, trusted=untrusted or None)
     except Exception as exc:
-        raise InputError(f"{where}: could not be loaded ({type(exc).__name__}: {exc})") from exc
-    return LoadedModel(estimator, "skops", tuple(sorted(untrusted)))
+        raise InputError(f"{where}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
+    return LoadedModel(estimator, "skops", tuple(untrusted))
 
 
 def _load_pickle(path: Path, where: str) -> LoadedModel:
@@ -81,7 +83,7 @@ def _load_pickle(path: Path, where: str) -> LoadedModel:
     try:
         estimator = joblib.load(path)
     except Exception as exc:
-        raise InputError(f"{where}: could not be loaded ({type(exc).__name__}: {exc})") from exc
+        raise InputError(f"{where}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
     return LoadedModel(estimator, "pickle")
 
 
