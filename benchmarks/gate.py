@@ -44,8 +44,9 @@ def build_evidence(root: Path, n: int) -> None:
             }
             fh.write(json.dumps(finding) + "\n")
     (out / "run.json").write_text(json.dumps({"collectors": []}))
-    subprocess.run([sys.executable, "-m", "aima_ci", "score"], cwd=root, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "aima_ci", "score"], cwd=root, check=True, capture_output=True
+    )
 
 
 def timed(cmd: list[str], cwd: Path) -> float:
