@@ -24,6 +24,7 @@ def _display(ctx: CollectorContext, path: Path) -> str:
 def _from_run(
     ctx: CollectorContext, settings: Settings, drift_share: float
 ) -> tuple[Any, list[Subject], list[Path]]:
+    from .. import _tabular
     from . import _engine, _tables
 
     assert settings.reference is not None and settings.current is not None
@@ -35,8 +36,8 @@ def _from_run(
         ctx.subject("dataset", cur_path, name=f"current: {cur_path.name}"),
     ]
     ctx.progress("reading data", 0.05)
-    reference = _tables.read_table(ref_path, "reference", displays[0])
-    current = _tables.read_table(cur_path, "current", displays[1])
+    reference = _tabular.read_table(ref_path, f"collectors.evidently.reference: {displays[0]}")
+    current = _tabular.read_table(cur_path, f"collectors.evidently.current: {displays[1]}")
     columns = _tables.choose_columns(reference, current, settings.columns, displays)
     for key, names in (
         ("categorical", settings.categorical),

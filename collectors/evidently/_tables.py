@@ -1,14 +1,13 @@
-"""Loading the reference and current tables and checking they can be compared, failing closed.
+"""Checking that the reference and current tables can be compared, failing closed.
 
 evidently itself would silently skip an all-empty column or coerce a column whose type changed;
 both hide exactly the data problems this collector exists to report, so they are refused here with
-the file and column named.
+the file and column named. Reading the files is ``aima_ci_collectors._tabular``'s job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aima_ci.plugin import InputError
@@ -17,32 +16,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PREFIX = "collectors.evidently"
-
-
-def read_table(path: Path, key: str, display: str) -> pd.DataFrame:
-    import pandas as pd
-
-    where = f"{PREFIX}.{key}: {display}"
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InputError(f"{where}: not a file")
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        else:
-            raise InputError(f"{where}: unsupported file type '{suffix}' (use .csv or .parquet)")
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{where}: the file is empty") from None
-    except ImportError as exc:
-        raise InputError(f"{where}: cannot read Parquet ({exc}); pip install pyarrow") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{where}: cannot be parsed: {first}") from None
-    if frame.shape[0] == 0:
-        raise InputError(f"{where}: the file has no data rows")
-    return frame
 
 
 def choose_columns(

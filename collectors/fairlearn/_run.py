@@ -10,7 +10,8 @@ from typing import Any
 from aima_ci.models import Finding, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
 
-from . import _artefacts, _metrics, _model, _tabular
+from .. import _tabular
+from . import _artefacts, _columns, _metrics, _model
 from ._settings import FAMILY, Settings
 
 LABELS = {
@@ -100,11 +101,11 @@ def judge(
 def _outcomes(
     ctx: CollectorContext, settings: Settings, frame: Any, display: str, model_path: Path | None
 ) -> tuple[Any, Any]:
-    label = _tabular.require_column(frame, settings.label, "label", display)
-    y = _tabular.binarize(label, settings.positive_label, "label", display)
+    label = _columns.require_column(frame, settings.label, "label", display)
+    y = _columns.binarize(label, settings.positive_label, "label", display)
     if settings.prediction is not None:
-        column = _tabular.require_column(frame, settings.prediction, "prediction", display)
-        return y, _tabular.binarize(column, settings.positive_label, "prediction", display)
+        column = _columns.require_column(frame, settings.prediction, "prediction", display)
+        return y, _columns.binarize(column, settings.positive_label, "prediction", display)
     assert model_path is not None
     import pandas as pd
 
@@ -113,17 +114,17 @@ def _outcomes(
     model = _model.load_model(model_path, model_display, trust=settings.trust_model)
     features = _model.feature_columns(model, settings.features, model_display)
     for feature in features:
-        _tabular.require_column(frame, feature, "features", display)
+        _columns.require_column(frame, feature, "features", display)
     ctx.progress("predicting", 0.3)
     predicted = pd.Series(
         _model.predict(model, frame, features, model_display), name=f"{model_display} predictions"
     )
-    return y, _tabular.binarize(predicted, settings.positive_label, "model", model_display)
+    return y, _columns.binarize(predicted, settings.positive_label, "model", model_display)
 
 
 def _groups(frame: Any, feature: Any, display: str) -> tuple[Any, list[str]]:
     """The sensitive column as strings, checked against its expected groups if any."""
-    series = _tabular.require_column(frame, feature.name, "sensitive_features", display)
+    series = _columns.require_column(frame, feature.name, "sensitive_features", display)
     values = series.astype(str).rename(feature.name)
     absent: list[str] = []
     if feature.groups is not None:
@@ -149,7 +150,7 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
     if model_path is not None:
         subjects.append(ctx.subject("model", model_path))
     ctx.progress("reading data", 0.05)
-    frame = _tabular.read_table(data_path, "data", display)
+    frame = _tabular.read_table(data_path, f"collectors.fairlearn.data: {display}")
     y, y_pred = _outcomes(ctx, settings, frame, display, model_path)
 
     checks = collector.enabled_checks(ctx.config)

@@ -1,4 +1,4 @@
-"""Reading the evaluation table and turning its columns into clean binary outcomes, failing closed.
+"""Turning the evaluation table's columns into clean binary outcomes, failing closed.
 
 Every rejection names the config key, the file and the column, because the person reading a red CI
 job needs to know which of their files to fix; a silently dropped row would bias the very metric
@@ -7,7 +7,6 @@ the gate is about.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.plugin import InputError
@@ -17,33 +16,6 @@ if TYPE_CHECKING:
 
 PREFIX = "collectors.fairlearn"
 MAX_SHOWN = 5
-
-
-def read_table(path: Path, key: str, display: str) -> pd.DataFrame:
-    """A CSV or Parquet file as a DataFrame with at least one row."""
-    import pandas as pd
-
-    where = f"{PREFIX}.{key}: {display}"
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InputError(f"{where}: not a file")
-    try:
-        if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        else:
-            raise InputError(f"{where}: unsupported file type '{suffix}' (use .csv or .parquet)")
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{where}: the file is empty") from None
-    except ImportError as exc:
-        raise InputError(f"{where}: cannot read Parquet ({exc}); pip install pyarrow") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{where}: cannot be parsed: {first}") from None
-    if frame.shape[0] == 0:
-        raise InputError(f"{where}: the file has no data rows")
-    return frame
 
 
 def require_column(frame: pd.DataFrame, column: str, key: str, display: str) -> pd.Series:
