@@ -4,35 +4,48 @@ Every one of them reads a file some other CI step wrote, so each needs the same 
 path stays inside the repository (``ctx.path`` refuses ``..`` and symlinks out), a missing,
 oversized, truncated or non-UTF-8 file is an InputError naming the config key and the file (the
 runner turns that into ``error`` findings, never a pass), and the shape checks name the JSON key.
+Their config rules are in ``_reportmode``.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import CollectorContext, InputError
 
 MAX_REPORT_BYTES = 64 << 20
 
 
-def config_path(config: Mapping[str, Any], collector: str, key: str) -> None:
-    """validate_config helper: ``key`` is absent or a non-empty string."""
-    value = config.get(key)
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise CollectorConfigError(f"collectors.{collector}.{key}", "must be a path (a string)")
+@dataclass(frozen=True)
+class Report:
+    """A tool's JSON report as configured: where it is, what it holds, how messages cite it."""
+
+    path: Path
+    data: Any
+    where: str  # "collectors.<name>.<key>: <path as configured>", the prefix of every message
+
+    def keep(self, ctx: CollectorContext, name: str) -> Path:
+        """Copy the report into the artefact folder: the evidence keeps exactly what was judged,
+        even if the CI step overwrites its own file later."""
+        copy = ctx.artefact(name)
+        shutil.copyfile(self.path, copy)
+        return copy
 
 
-def read_report(ctx: CollectorContext, key: str = "report") -> tuple[Path, Any]:
+def read_report(ctx: CollectorContext, key: str = "report") -> Report:
     """Resolve ``collectors.<name>.<key>`` and parse it as JSON; every failure is an InputError."""
     name = ctx.collector.name
     raw = ctx.config.get(key)
     if not isinstance(raw, str) or not raw.strip():
         raise InputError(f"collectors.{name}.{key}: set it to the path of the tool's JSON report")
     path = ctx.path(raw, key)
-    return path, load_json(path, f"collectors.{name}.{key}: {raw}")
+    where = f"collectors.{name}.{key}: {raw}"
+    return Report(path, load_json(path, where), where)
 
 
 def load_json(path: Path, where: str) -> Any:

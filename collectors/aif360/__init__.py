@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._reportjson import config_path, load_json, need, read_report
+from aima_ci_collectors._reportjson import load_json, need, read_report
+from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
 
 NAME = "aif360"
-COMMON_KEYS = {"enabled", "timeout", "mode", "thresholds", "ttl_days"}
 RUN_KEYS = {"data", "label", "favorable", "protected"}
 REPORT_KEYS = {"report"}
 
@@ -48,10 +48,6 @@ class GroupMetric:
         if di is None:
             return None
         return 0.0 if di == 0 else min(di, 1 / di)
-
-
-def mode_of(config: Mapping[str, Any]) -> str:
-    return str(config.get("mode") or ("report" if "report" in config else "run"))
 
 
 class Aif360Collector(Collector):
@@ -85,22 +81,13 @@ class Aif360Collector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        mode = mode_of(config)
-        allowed = COMMON_KEYS | (REPORT_KEYS if mode == "report" else RUN_KEYS)
-        unknown = set(config) - allowed
-        if unknown:
-            key = min(str(k) for k in unknown)
-            raise CollectorConfigError(
-                f"collectors.{NAME}.{key}",
-                f"not a {mode}-mode key; expected {', '.join(sorted(allowed - {'enabled', 'timeout'}))}",
-            )
-        if mode == "report":
-            config_path(config, NAME, "report")
-            if "report" not in config:
-                raise CollectorConfigError(f"collectors.{NAME}.report", "required in report mode")
+        report_mode = mode_of(config) == "report"
+        self.check_keys(config, REPORT_KEYS if report_mode else RUN_KEYS)
+        if report_mode:
+            require_path(config, NAME, "report", "required in report mode")
         else:
-            config_path(config, NAME, "data")
-            for key in ("data", "label", "protected"):
+            require_path(config, NAME, "data", "required in run mode")
+            for key in ("label", "protected"):
                 if key not in config:
                     raise CollectorConfigError(f"collectors.{NAME}.{key}", "required in run mode")
             if not isinstance(config["label"], str) or not config["label"]:
@@ -126,31 +113,16 @@ class Aif360Collector(Collector):
                         f"collectors.{NAME}.protected.{col}",
                         "must be a non-empty list of privileged values",
                     )
-        thresholds = config.get("thresholds") or {}
-        if not isinstance(thresholds, Mapping):
-            raise CollectorConfigError(f"collectors.{NAME}.thresholds", "must be a mapping")
-        for key, value in thresholds.items():
-            if key not in ("disparate_impact", "statistical_parity_difference"):
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{key}",
-                    "expected disparate_impact or statistical_parity_difference",
-                )
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not 0 <= value <= 1
-            ):
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{key}", "must be a number between 0 and 1"
-                )
+        check_thresholds(
+            config, NAME, ("disparate_impact", "statistical_parity_difference"), "rate"
+        )
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         if mode_of(ctx.config) == "report":
-            path, data = read_report(ctx)
-            where = f"collectors.{NAME}.report: {ctx.config['report']}"
-            report = ctx.artefact("aif360-metrics.json")
-            report.write_bytes(path.read_bytes())
-            subjects = [ctx.subject("report", path)]
+            source = read_report(ctx)
+            data, where = source.data, source.where
+            report = source.keep(ctx, "aif360-metrics.json")
+            subjects = [ctx.subject("report", source.path)]
         else:
             from .metrics import compute  # aif360, pandas: only here
 

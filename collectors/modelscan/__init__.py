@@ -13,7 +13,6 @@ check, because an unparseable model is not known to be safe. Format: docs/collec
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -21,22 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._reportjson import config_path, load_json, need, read_report
+from aima_ci_collectors._reportjson import load_json, need, read_report
+from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
 
 NAME = "modelscan"
-KEYS = {
-    "enabled",
-    "timeout",
-    "mode",
-    "thresholds",
-    "ttl_days",
-    "report",
-    "path",
-    "min_severity",
-}
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 MAX_SUBJECTS = 200
 
@@ -89,21 +79,12 @@ class ModelscanCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        unknown = set(config) - KEYS
-        if unknown:
-            raise CollectorConfigError(
-                f"collectors.{NAME}.{min(str(k) for k in unknown)}",
-                f"unknown key; expected one of {', '.join(sorted(KEYS - {'enabled', 'timeout'}))}",
-            )
-        mode = config.get("mode", "report" if "report" in config else "run")
-        key = "report" if mode == "report" else "path"
-        config_path(config, NAME, key)
-        if key not in config:
-            raise CollectorConfigError(
-                f"collectors.{NAME}.{key}",
-                "required in report mode: modelscan's JSON report"
-                if key == "report"
-                else "required in run mode: the model file or folder to scan",
+        self.check_keys(config, {"report", "path", "min_severity"})
+        if mode_of(config) == "report":
+            require_path(config, NAME, "report", "required in report mode: modelscan's JSON report")
+        else:
+            require_path(
+                config, NAME, "path", "required in run mode: the model file or folder to scan"
             )
         sev = config.get("min_severity", "low")
         if not isinstance(sev, str) or sev.upper() not in SEVERITIES:
@@ -111,29 +92,14 @@ class ModelscanCollector(Collector):
                 f"collectors.{NAME}.min_severity",
                 "must be low, medium, high or critical",
             )
-        thresholds = config.get("thresholds") or {}
-        if not isinstance(thresholds, Mapping):
-            raise CollectorConfigError(f"collectors.{NAME}.thresholds", "must be a mapping")
-        for k, v in thresholds.items():
-            if k not in ("unsafe_operators", "scan_errors"):
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{k}",
-                    "expected unsafe_operators or scan_errors",
-                )
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{k}",
-                    "must be a whole number (0 or more)",
-                )
+        check_thresholds(config, NAME, ("unsafe_operators", "scan_errors"), "count")
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        mode = ctx.config.get("mode", "report" if "report" in ctx.config else "run")
-        if mode == "report":
-            path, data = read_report(ctx)
-            where = f"collectors.{NAME}.report: {ctx.config['report']}"
-            report = ctx.artefact("modelscan-report.json")
-            shutil.copyfile(path, report)
-            subjects = [ctx.subject("report", path)]
+        if mode_of(ctx.config) == "report":
+            source = read_report(ctx)
+            data, where = source.data, source.where
+            report = source.keep(ctx, "modelscan-report.json")
+            subjects = [ctx.subject("report", source.path)]
             base = None
         else:
             base = ctx.path(ctx.config["path"], "path")

@@ -13,22 +13,21 @@ docs/collectors/promptfoo.md. No Node is needed: nothing is run.
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._reportjson import config_path, need, read_report
+from aima_ci_collectors._reportjson import need, read_report
+from aima_ci_collectors._reportmode import check_thresholds, report_only, require_path
 
 from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorContext, InputError
 
 from .owasp import PROMPTFOO_VERSION, owasp_llm
 
 NAME = "promptfoo"
-KEYS = {"enabled", "timeout", "mode", "thresholds", "ttl_days", "report"}
 FAILURE_ERROR = 2
 
 
@@ -86,49 +85,16 @@ class PromptfooCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        unknown = set(config) - KEYS
-        if unknown:
-            raise CollectorConfigError(
-                f"collectors.{NAME}.{min(str(k) for k in unknown)}",
-                f"unknown key; expected one of {', '.join(sorted(KEYS - {'enabled', 'timeout'}))}",
-            )
-        if config.get("mode", "report") != "report":
-            raise CollectorConfigError(
-                f"collectors.{NAME}.mode",
-                "promptfoo runs in report mode only (run promptfoo in CI with -o results.json)",
-            )
-        config_path(config, NAME, "report")
-        if "report" not in config:
-            raise CollectorConfigError(
-                f"collectors.{NAME}.report",
-                "required: path to promptfoo's JSON output (-o)",
-            )
-        thresholds = config.get("thresholds") or {}
-        if not isinstance(thresholds, Mapping):
-            raise CollectorConfigError(f"collectors.{NAME}.thresholds", "must be a mapping")
-        for key, value in thresholds.items():
-            if key not in ("pass_rate", "redteam"):
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{key}",
-                    "expected pass_rate or redteam",
-                )
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not 0 <= value <= 1
-            ):
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{key}",
-                    "must be a rate between 0 and 1",
-                )
+        self.check_keys(config, {"report"})
+        report_only(config, NAME, "run promptfoo in CI with -o results.json")
+        require_path(config, NAME, "report", "required: path to promptfoo's JSON output (-o)")
+        check_thresholds(config, NAME, ("pass_rate", "redteam"), "rate")
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        path, data = read_report(ctx)
-        where = f"collectors.{NAME}.report: {ctx.config['report']}"
-        evals, plugins, info = parse_results(data, where)
-        copy = ctx.artefact("promptfoo-results.json")
-        shutil.copyfile(path, copy)
-        subjects = [ctx.subject("report", path)]
+        report = read_report(ctx)
+        evals, plugins, info = parse_results(report.data, report.where)
+        copy = report.keep(ctx, "promptfoo-results.json")
+        subjects = [ctx.subject("report", report.path)]
         common = {**info, "owasp_mapping_from": f"promptfoo {PROMPTFOO_VERSION}"}
         yield self._pass_rate(ctx, evals, subjects, copy, common)
         yield self._redteam(ctx, plugins, subjects, copy, common)

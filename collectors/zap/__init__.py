@@ -10,26 +10,17 @@ the bar. Format: docs/collectors/zap.md.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aima_ci_collectors._reportjson import config_path, need, read_report
+from aima_ci_collectors._reportjson import need, read_report
+from aima_ci_collectors._reportmode import check_thresholds, report_only, require_path
 
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
 
 NAME = "zap"
-KEYS = {
-    "enabled",
-    "timeout",
-    "mode",
-    "thresholds",
-    "ttl_days",
-    "report",
-    "min_confidence",
-}
 RISKS = {0: "Informational", 1: "Low", 2: "Medium", 3: "High"}
 CONFIDENCES = {"false_positive": 0, "low": 1, "medium": 2, "high": 3, "confirmed": 4}
 # check -> (riskcode, threshold key)
@@ -88,58 +79,28 @@ class ZapCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        unknown = set(config) - KEYS
-        if unknown:
-            raise CollectorConfigError(
-                f"collectors.{NAME}.{min(str(k) for k in unknown)}",
-                f"unknown key; expected one of {', '.join(sorted(KEYS - {'enabled', 'timeout'}))}",
-            )
-        if config.get("mode", "report") != "report":
-            raise CollectorConfigError(
-                f"collectors.{NAME}.mode",
-                "zap runs in report mode only (run ZAP in CI, then point report: at its JSON)",
-            )
-        config_path(config, NAME, "report")
-        if "report" not in config:
-            raise CollectorConfigError(
-                f"collectors.{NAME}.report", "required: path to ZAP's JSON report (-J)"
-            )
+        self.check_keys(config, {"report", "min_confidence"})
+        report_only(config, NAME, "run ZAP in CI, then point report: at its JSON")
+        require_path(config, NAME, "report", "required: path to ZAP's JSON report (-J)")
         conf = config.get("min_confidence", "low")
         if conf not in CONFIDENCES or conf == "false_positive":
             raise CollectorConfigError(
                 f"collectors.{NAME}.min_confidence",
                 "must be low, medium, high or confirmed",
             )
-        thresholds = config.get("thresholds") or {}
-        if not isinstance(thresholds, Mapping):
-            raise CollectorConfigError(
-                f"collectors.{NAME}.thresholds", "must be a mapping (high, medium, low)"
-            )
-        for key, value in thresholds.items():
-            if key not in ("high", "medium", "low"):
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{key}",
-                    "expected high, medium or low",
-                )
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.thresholds.{key}",
-                    "must be a whole number of alerts (0 or more)",
-                )
+        check_thresholds(config, NAME, ("high", "medium", "low"), "count")
 
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         low_gated = "low" in (config.get("thresholds") or {})
         return tuple(c for c in self.checks if c.id != "zap.low_risk" or low_gated)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        path, data = read_report(ctx)
-        where = f"collectors.{NAME}.report: {ctx.config['report']}"
-        version, sites, alerts = parse_report(data, where)
+        report = read_report(ctx)
+        version, sites, alerts = parse_report(report.data, report.where)
         min_conf = CONFIDENCES[ctx.config.get("min_confidence", "low")]
         kept = [a for a in alerts if a.confidence >= min_conf]
-        copy = ctx.artefact("zap-report.json")
-        shutil.copyfile(path, copy)
-        subjects = [ctx.subject("report", path)] + [
+        copy = report.keep(ctx, "zap-report.json")
+        subjects = [ctx.subject("report", report.path)] + [
             Subject(kind="endpoint", name=site) for site in sites
         ]
         counts = {
