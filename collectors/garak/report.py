@@ -213,6 +213,7 @@ class _Reader:
         self.order: list[str] = []  # probes seen, most recent first
         self.keys: dict[str, bytes] = {}  # probe -> its '"probe_classname": "..."' bytes
         self.spans: dict[str, list[int]] = {}  # probe -> [first, last) byte of its attempts
+        self.digest_setup: dict[str, Any] = {}
 
     # -- block loop ----------------------------------------------------------------------
     def run(self, start: int = 0, end: int | None = None) -> None:
@@ -451,6 +452,7 @@ class _Reader:
             span = self.spans.setdefault(probe, [first, last])
             span[0], span[1] = min(span[0], first), max(span[1], last)
         self.first_seen = self.first_seen or other.first_seen
+        self.digest_setup = self.digest_setup or other.digest_setup
         self.line_no += other.line_no
         a.lines = self.line_no
 
@@ -685,6 +687,9 @@ class _Reader:
         version = meta.get("garak_version") if isinstance(meta, dict) else None
         if isinstance(version, str) and r.garak_version is None:
             r.garak_version, r.version_source = version, "digest"
+        setup = meta.get("setup") if isinstance(meta, dict) else None
+        if isinstance(setup, dict):  # a copy of the start_run setup record
+            self.digest_setup = {k: setup[k] for k in SETUP_KEYS if k in setup}
         groups = rec.get("eval")
         if not isinstance(groups, dict):
             return
@@ -809,6 +814,11 @@ class _Reader:
             r.garak_version = "<0.14"
         if not (r.has_init or r.has_setup or r.legacy_header):
             r.problem("no_header", "no init or start_run setup entry: not a complete garak report")
+        elif r.has_init and not (r.has_setup or r.legacy_header):
+            # garak writes its setup record first; the digest keeps a copy of it
+            r.problem("no_setup", "the start_run setup entry is missing: the report is damaged")
+            if not r.setup and self.digest_setup:
+                r.setup = dict(self.digest_setup)
         if len(r.run_ids) > 1:
             r.problem(
                 "mixed_runs",
@@ -828,6 +838,16 @@ class _Reader:
         suspect as one whose counts differ: its counts cannot be vouched for.
         """
         r = self.r
+        have = {(row.probe, row.detector) for row in r.evals}
+        for probe, detector in sorted(set(r.digest_counts) - have):
+            r.problem(
+                "inconsistent",
+                f"{probe} / {detector}: the digest lists it but the report has no eval row for"
+                " it (a lost row may have been a failing one)",
+                None,
+                "probe",
+                probe,
+            )
         for row in r.evals:
             expected = r.digest_counts.get((row.probe, row.detector))
             if expected is None:
@@ -905,7 +925,8 @@ def _read_in_parts(reader: _Reader, size: int, parts: int) -> None:
                 part = _Reader(Report(path=path), reader.worst_k)
                 part.run(start, end)
                 with os.fdopen(wfd, "wb") as out:
-                    pickle.dump((part.r, part.line_no, part.spans, part.first_seen), out)
+                    state = (part.r, part.line_no, part.spans, part.first_seen, part.digest_setup)
+                    pickle.dump(state, out)
                 code = 0
             finally:
                 os._exit(code)
@@ -920,7 +941,9 @@ def _read_in_parts(reader: _Reader, size: int, parts: int) -> None:
         try:
             if os.waitstatus_to_exitcode(status) != 0:
                 raise ValueError("child failed")
-            part.r, part.line_no, part.spans, part.first_seen = pickle.loads(data)
+            (part.r, part.line_no, part.spans, part.first_seen, part.digest_setup) = pickle.loads(
+                data
+            )
         except Exception:
             part = _Reader(Report(path=path), reader.worst_k)
             part.run(start, end)

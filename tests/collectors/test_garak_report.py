@@ -141,10 +141,12 @@ def test_corrupt_eval_row_is_attributed_to_its_probe(tmp_path):
         return lines
 
     r = read_report(_mutate(tmp_path, REST, corrupt))
-    (p,) = r.problems
+    p, lost = r.problems
     assert p.kind == "corrupt" and p.scope == "probe"
     assert p.probe == "latentinjection.LatentInjectionReport" and p.line == 16
     assert "latentinjection.LatentInjectionReport" not in r.evaluated_probes
+    # and the digest still lists the row the damage took away
+    assert lost.kind == "inconsistent" and lost.probe == p.probe and "no eval row" in lost.message
 
 
 def test_unattributable_garbage_line_affects_everything(tmp_path):
@@ -160,8 +162,9 @@ def test_invalid_utf8_in_eval_and_in_attempt(tmp_path):
         return lines
 
     r = read_report(_mutate(tmp_path, REST, bad_eval))
-    (p,) = r.problems
+    p, lost = r.problems
     assert p.kind == "invalid_utf8" and p.scope == "probe" and p.probe == "encoding.InjectBase64"
+    assert lost.kind == "inconsistent" and lost.probe == "encoding.InjectBase64"
 
     def bad_attempt(lines):
         # the scored record of the failing prompt: kept for the worst-prompts artefact
@@ -193,7 +196,8 @@ def test_inconsistent_and_negative_counts(tmp_path):
         return lines
 
     r = read_report(_mutate(tmp_path, REST, inconsistent))
-    assert [p.kind for p in r.problems] == ["inconsistent"]
+    assert [p.kind for p in r.problems] == ["inconsistent", "inconsistent"]  # row, then digest
+    assert {p.probe for p in r.problems} == {"encoding.InjectBase64"}
     assert len(r.evals) == 2
 
     def negative(lines):
@@ -202,7 +206,7 @@ def test_inconsistent_and_negative_counts(tmp_path):
         return lines
 
     r = read_report(_mutate(tmp_path, REST, negative, "n.jsonl"))
-    assert [p.kind for p in r.problems] == ["bad_eval"]
+    assert [p.kind for p in r.problems] == ["bad_eval", "inconsistent"]
 
     def boolean(lines):
         i = _eval_index(lines, b"TriggerList")
@@ -210,7 +214,27 @@ def test_inconsistent_and_negative_counts(tmp_path):
         return lines
 
     r = read_report(_mutate(tmp_path, REST, boolean, "b.jsonl"))
-    assert [p.kind for p in r.problems] == ["bad_eval"]
+    assert [p.kind for p in r.problems] == ["bad_eval", "inconsistent"]
+
+
+def test_lost_rows_and_setup_are_caught_through_the_digest(tmp_path):
+    """Found by tests/robustness: a report that lost its setup line and a detector's eval row."""
+
+    def lose(lines):
+        i = _eval_index(lines, b"DecodeApprox")
+        return [
+            ln
+            for j, ln in enumerate(lines)
+            if j != i and not ln.startswith(b'{"entry_type": "start_run')
+        ]
+
+    r = read_report(_mutate(tmp_path, REPEAT, lose))
+    kinds = sorted(p.kind for p in r.problems)
+    assert kinds == ["inconsistent", "no_setup"]
+    lost = next(p for p in r.problems if p.kind == "inconsistent")
+    assert lost.probe == "encoding.InjectBase64" and "encoding.DecodeApprox" in lost.message
+    # what the setup said is recovered from the digest's copy of it
+    assert r.active_probes == ["encoding.InjectBase64", "promptinject.HijackHateHumans"]
 
 
 def test_digest_disagreeing_with_eval_rows(tmp_path):
@@ -247,7 +271,11 @@ def test_empty_file_and_file_without_evals(tmp_path):
     empty.write_bytes(b"")
     r = read_report(empty)
     assert {p.kind for p in r.problems} == {"empty", "no_eval"}
-    no_eval = _mutate(tmp_path, REST, lambda ls: [ln for ln in ls if b'"eval"' not in ln[:30]])
+    no_eval = _mutate(
+        tmp_path,
+        REST,
+        lambda ls: [ln for ln in ls if b'"eval"' not in ln[:30] and b'"digest"' not in ln[:30]],
+    )
     r = read_report(no_eval)
     assert [p.kind for p in r.problems] == ["no_eval"] and r.problems[0].scope == "all"
 
