@@ -20,7 +20,6 @@ from aima_ci.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, y
 from . import playbook, promrules, rollback
 
 NAME = "ops_readiness"
-CORE_KEYS = {"enabled", "timeout", "mode", "thresholds"}
 KEYS = {
     "alert_rules",
     "watch",
@@ -67,12 +66,8 @@ class OpsReadinessCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
+        self.check_keys(config, KEYS)
         prefix = f"collectors.{NAME}"
-        unknown = sorted(set(config) - KEYS - CORE_KEYS)
-        if unknown:
-            raise CollectorConfigError(
-                f"{prefix}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(KEYS))})"
-            )
         rules = config.get("alert_rules")
         items = [rules] if isinstance(rules, str) else rules
         if rules is not None and not (

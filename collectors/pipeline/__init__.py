@@ -19,7 +19,6 @@ from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
 from . import aimaconfig, ci
 
 NAME = "pipeline"
-CORE_KEYS = {"enabled", "timeout", "mode", "thresholds"}
 KEYS = {"github_workflows", "gitlab_ci", "checks"}
 
 
@@ -159,12 +158,8 @@ class PipelineCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
+        self.check_keys(config, KEYS)
         prefix = f"collectors.{NAME}"
-        unknown = sorted(set(config) - KEYS - CORE_KEYS)
-        if unknown:
-            raise CollectorConfigError(
-                f"{prefix}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(KEYS))})"
-            )
         wf = config.get("github_workflows")
         if wf is not None and not (
             isinstance(wf, list) and all(isinstance(w, str) and w for w in wf)

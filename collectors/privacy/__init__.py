@@ -22,7 +22,6 @@ from aima_ci.safeio import FileProblem, rel
 from . import detectors, purpose, readers
 
 NAME = "privacy"
-CORE_KEYS = {"enabled", "timeout", "mode", "thresholds"}
 KEYS = {"data", "sample_rows", "sample", "seed", "pii_types", "purpose"}
 DATA_EXTS = ("*.csv", "*.tsv", "*.jsonl", "*.ndjson", "*.parquet")
 
@@ -63,12 +62,8 @@ class PrivacyCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
+        self.check_keys(config, KEYS)
         prefix = f"collectors.{NAME}"
-        unknown = sorted(set(config) - KEYS - CORE_KEYS)
-        if unknown:
-            raise CollectorConfigError(
-                f"{prefix}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(KEYS))})"
-            )
         data = config.get("data")
         items = [data] if isinstance(data, str) else data
         if (

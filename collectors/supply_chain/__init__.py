@@ -22,7 +22,6 @@ from aima_ci.safeio import FileProblem, rel
 from . import formats, inventory, modelscan_run, sbom
 
 NAME = "supply_chain"
-CORE_KEYS = {"enabled", "timeout", "mode", "thresholds"}
 KEYS = {
     "models",
     "exclude",
@@ -80,12 +79,8 @@ class SupplyChainCollector(Collector):
 
     # -- configuration --------------------------------------------------------------------------
     def validate_config(self, config: Mapping[str, Any]) -> None:
+        self.check_keys(config, KEYS)
         prefix = f"collectors.{NAME}"
-        unknown = sorted(set(config) - KEYS - CORE_KEYS)
-        if unknown:
-            raise CollectorConfigError(
-                f"{prefix}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(KEYS))})"
-            )
         for key in ("models", "exclude", "allow_globals", "datasets", "allowed_licences"):
             value = config.get(key)
             if value is not None and not (
