@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 from collections.abc import Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,25 +179,22 @@ class ThreatModelCollector(Collector):
         subjects: list[Any],
         summary: dict[str, Any],
     ) -> Finding:
+        verdict = partial(ctx.finding, "threat_model.current", subjects=subjects)
         watch = ctx.config.get("watch", [])
         watch = [watch] if isinstance(watch, str) else list(watch)
         if not watch:
-            return ctx.finding(
-                "threat_model.current",
+            return verdict(
                 Status.NOT_APPLICABLE,
                 message="no 'watch' paths configured (e.g. [model/, prompts/])",
-                subjects=subjects,
             )
         use_git = freshness.is_git_repo(root)
         if use_git and freshness.is_shallow(root):
-            return ctx.finding(
-                "threat_model.current",
+            return verdict(
                 Status.WARN,
                 message=(
                     "shallow git clone: every file shows the same commit, so freshness cannot be"
                     " judged (check out with full history, e.g. fetch-depth: 0)"
                 ),
-                subjects=subjects,
             )
         tm = freshness.last_change(path, root, use_git)
         changes = []
@@ -215,30 +213,24 @@ class ThreatModelCollector(Collector):
             "absent": absent,
         }
         if newer:
-            return ctx.finding(
-                "threat_model.current",
+            return verdict(
                 Status.FAIL,
                 message=(
                     f"{tm.path} ({tm.how}) is older than the last change of "
                     + _short([f"{c.path} ({c.how})" for c in newer])
                 ),
-                subjects=subjects,
                 details=details,
             )
         if len(absent) == len(changes):
-            return ctx.finding(
-                "threat_model.current",
+            return verdict(
                 Status.FAIL,
                 message=f"none of the watched paths exist: {_short(absent)}",
-                subjects=subjects,
                 details=details,
             )
-        return ctx.finding(
-            "threat_model.current",
+        return verdict(
             Status.PASS,
             message=f"{tm.path} is at least as recent as {_short([c.path for c in changes if c.time])}"
             + (" (by git history)" if use_git else " (by file times: not a git work tree)"),
-            subjects=subjects,
             details=details,
         )
 
@@ -255,47 +247,35 @@ class ThreatModelCollector(Collector):
         summary["llm_risks"] = {"named": sorted(named), "from_pytm_findings": sorted(from_pytm)}
         required_raw = ctx.config.get("required_llm_risks")
         details = {"named": sorted(named), "from_pytm_findings": sorted(from_pytm)}
+        # details is filled in below; the finding copies it only when it is made
+        verdict = partial(ctx.finding, "threat_model.llm_risks", subjects=subjects, details=details)
         if required_raw is None:
             if not found:
-                return ctx.finding(
-                    "threat_model.llm_risks",
+                return verdict(
                     Status.NOT_APPLICABLE,
                     message=(
                         "names no OWASP LLM Top 10 risk; for an LLM system set"
                         " required_llm_risks (e.g. all)"
                     ),
-                    subjects=subjects,
-                    details=details,
                 )
-            return ctx.finding(
-                "threat_model.llm_risks",
-                Status.PASS,
-                value=len(found),
-                message=f"{model.display} covers {', '.join(found)}",
-                subjects=subjects,
-                details=details,
+            return verdict(
+                Status.PASS, value=len(found), message=f"{model.display} covers {', '.join(found)}"
             )
         required = coverage.normalise_required(required_raw)
         missing = [r for r in required if r not in found]
         details["required"] = required
         details["missing"] = missing
         if missing:
-            return ctx.finding(
-                "threat_model.llm_risks",
+            return verdict(
                 Status.FAIL,
                 value=len(required) - len(missing),
                 message=f"{model.display} does not name "
                 + ", ".join(f"{r} ({coverage.LLM_TOP10_2025[r]})" for r in missing),
-                subjects=subjects,
-                details=details,
             )
-        return ctx.finding(
-            "threat_model.llm_risks",
+        return verdict(
             Status.PASS,
             value=len(required),
             message=f"{model.display} names all {len(required)} required LLM risks",
-            subjects=subjects,
-            details=details,
         )
 
     def _mitigations(
@@ -305,19 +285,16 @@ class ThreatModelCollector(Collector):
         subjects: list[Any],
         summary: dict[str, Any],
     ) -> Finding:
+        verdict = partial(ctx.finding, "threat_model.mitigations", subjects=subjects)
         if model.kind == "markdown":
-            return ctx.finding(
-                "threat_model.mitigations",
+            return verdict(
                 Status.NOT_APPLICABLE,
                 message="a Markdown threat model cannot be read threat by threat (use YAML or pytm)",
-                subjects=subjects,
             )
         if model.kind == "pytm" and model.pytm_findings is None:
-            return ctx.finding(
-                "threat_model.mitigations",
+            return verdict(
                 Status.NOT_RUN,
                 message=f"pytm is not installed, so the model was not run: {self.install_hint()}",
-                subjects=subjects,
             )
         floor = SEVERITY_RANK[str(ctx.config.get("fail_on_severity", "high")).lower()]
         if model.kind == "yaml":
@@ -343,21 +320,17 @@ class ThreatModelCollector(Collector):
         if model.kind == "pytm":
             artefacts.append(ctx.artefact("pytm.json"))
         if open_:
-            return ctx.finding(
-                "threat_model.mitigations",
+            return verdict(
                 Status.FAIL,
                 value=len(open_),
                 message=f"{len(open_)} threat(s) without a documented mitigation: {_short(listed)}",
-                subjects=subjects,
                 artefacts=artefacts,
                 details=details,
             )
-        return ctx.finding(
-            "threat_model.mitigations",
+        return verdict(
             Status.PASS,
             value=0,
             message=f"all {len(gating)} gating threat(s) have a documented mitigation or response",
-            subjects=subjects,
             artefacts=artefacts,
             details=details,
         )
