@@ -32,7 +32,10 @@ class State:
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"aima-ci: error: {message}", err=True)
+    from .redact import Redactor
+
+    # An error may quote a config value, and CI logs are widely readable.
+    click.echo(f"aima-ci: error: {Redactor().text(message)}", err=True)
     sys.exit(code)
 
 
@@ -57,8 +60,10 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("AIMA_CI_DEBUG"):
                 raise
+            from .redact import Redactor
+
             click.echo(
-                f"aima-ci: internal error: {type(exc).__name__}: {exc}\n"
+                f"aima-ci: internal error: {type(exc).__name__}: {Redactor().text(str(exc))}\n"
                 "This is a bug in aima-ci; please report it with the command you ran"
                 " (set AIMA_CI_DEBUG=1 for the traceback).",
                 err=True,

@@ -185,6 +185,11 @@ def assess(
     assessment["gate_inputs"] = gate_inputs(
         config.required_collectors, fail_on_error, level_override, baseline, baseline_source
     )
+    # Attestation notes, waiver reasons and problem messages come from people's files, not
+    # through the runner: keep credentials out of the assessment and every report rendered from it.
+    from .redact import Redactor
+
+    assessment = Redactor().data(assessment)
     write_json(evidence_dir / ASSESSMENT, assessment)
     write_json(evidence_dir / SUMMARY, summarise(assessment))
     return assessment

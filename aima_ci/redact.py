@@ -6,12 +6,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 SECRET_NAME = re.compile(
     r"(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)", re.I
 )
 MIN_SECRET_LEN = 6
+# Literal bytes every KEY_PATTERNS match contains (lower-cased): a file with none of them, and
+# with no secret value, is left alone without a regex pass.
+ANCHORS = (b"sk-", b"gh", b"akia", b"asia", b"xox", b"hf_", b"aiza", b"bearer", b"private key")
+BLOCK = 8 << 20
+SNIFF = 8192
 KEY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("openai-key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}")),
     ("github-token", re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}")),
@@ -69,6 +75,50 @@ class Redactor:
         if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         return value
+
+    def file(self, path: Path) -> bool:
+        """Redact a text file in place (temp file + rename); True if it was rewritten.
+
+        For artefacts a tool wrote itself (a copied report, a log): they reach the evidence
+        without passing through a finding. Binary files (a NUL in the first 8 KiB: images,
+        archives, models) are left alone, as rewriting them would corrupt them. A file with no
+        secret value and no key-format anchor is only read, in large blocks, and not rewritten.
+        """
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF)
+            if b"\x00" in head or not self._may_hold_secret(fh, head):
+                return False
+        import tempfile
+
+        changed = False
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                for raw in src:
+                    line = raw.decode("utf-8", "surrogateescape")
+                    clean = self.text(line)
+                    changed = changed or clean != line
+                    out.write(clean.encode("utf-8", "surrogateescape"))
+                out.flush()
+                os.fsync(out.fileno())
+            if changed:
+                os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return changed
+
+    def _may_hold_secret(self, fh: Any, head: bytes) -> bool:
+        values = [v.encode("utf-8", "surrogateescape") for v, _ in self._values]
+        overlap = max([len(v) for v in values] + [16])
+        block = head
+        while block:
+            lowered = block.lower()
+            if any(v in block for v in values) or any(a in lowered for a in ANCHORS):
+                return True
+            more = fh.read(BLOCK)
+            block = block[-overlap:] + more if more else b""
+        return False
 
     def note(self) -> dict[str, int]:
         """What kind of thing was removed and how often (never the value)."""

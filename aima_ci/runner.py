@@ -188,6 +188,8 @@ class Runner:
         self._lock = threading.Lock()
 
     def _notify(self, event: Event) -> None:
+        if event.message:  # progress lines reach the terminal and CI logs
+            event = replace(event, message=self.redactor.text(event.message))
         with self._lock:
             self.listener(event)
 
@@ -211,6 +213,9 @@ class Runner:
             run.findings = _synthetic(collector, job.config, Status.NOT_RUN, run.message, set())
         else:
             self._execute(collector, job, run, start)
+            rewritten = self._redact_artefacts(artefact_subdir(collector.name, job.part))
+            if rewritten:
+                run.findings = [_redigest(f, rewritten) for f in run.findings]
         run.duration = time.monotonic() - start
         run.finished_at = now_iso()
         run.findings = [self._redact(_stamp_ttl(collector, f)) for f in run.findings]
@@ -219,6 +224,31 @@ class Runner:
             Event(collector.name, "finished", run.message, status=run.status, elapsed=run.duration)
         )
         return run
+
+    def _redact_artefacts(self, subdir: str) -> dict[str, str]:
+        """Redact what the collector wrote itself, before anything hashes it (the manifest, the
+        cache). Returns the new digest of each rewritten file, keyed by its path relative to
+        the repository root (how finding subjects name files)."""
+        from .hashing import sha256_file
+
+        folder = self.evidence_dir / subdir
+        rewritten: dict[str, str] = {}
+        if not folder.is_dir():
+            return rewritten
+        for path in sorted(folder.rglob("*")):
+            if path.is_symlink() or not path.is_file():
+                continue
+            try:
+                changed = self.redactor.file(path)
+            except OSError:
+                continue
+            if changed:
+                try:
+                    key = path.resolve().relative_to(self.root.resolve()).as_posix()
+                except ValueError:
+                    key = path.name
+                rewritten[key] = "sha256:" + sha256_file(path)
+        return rewritten
 
     def _redact(self, finding: Finding) -> Finding:
         return Finding.from_dict(self.redactor.data(finding.to_dict()))
@@ -379,6 +409,16 @@ def _death_signal() -> Callable[[], None] | None:
 
 
 _DEATH_SIGNAL = _death_signal()
+
+
+def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
+    """A subject naming an artefact that redaction rewrote gets the digest of the stored file."""
+    if not any(s.path in rewritten for s in finding.subjects):
+        return finding
+    subjects = tuple(
+        replace(s, digest=rewritten[s.path]) if s.path in rewritten else s for s in finding.subjects
+    )
+    return replace(finding, subjects=subjects)
 
 
 def _stamp_ttl(collector: Collector, finding: Finding) -> Finding:
