@@ -313,7 +313,7 @@ def run_garak(
     result = RunResult(command=argv, config_file=config_file, generator_file=generator_file)
     redactor = Redactor(extra={secret: settings.api_key_env or "api_key"} if secret else None)
     console = artefact_dir / "garak-console.log"
-    home = Path(tempfile.mkdtemp(prefix="aima-garak-"))
+    home = _job_home()
     start = time.monotonic()
     try:
         with open(console, "w", encoding="utf-8") as log:
@@ -366,6 +366,36 @@ def run_garak(
             if secret:
                 result.secrets_scrubbed += scrub_file(path, secret, settings.api_key_env or "")
     return result
+
+
+HOME_PREFIX = "aima-garak-"
+
+
+def _job_home() -> Path:
+    """A fresh temporary folder for garak's XDG dirs, marked with our pid.
+
+    It is removed when the run ends; a worker the runner SIGKILLs cannot do that, so each new
+    run first sweeps folders whose owner process is gone.
+    """
+    base = Path(tempfile.gettempdir())
+    for old in base.glob(f"{HOME_PREFIX}*"):
+        with contextlib.suppress(OSError, ValueError):
+            owner = int((old / "owner.pid").read_text())
+            if not _alive(owner):
+                shutil.rmtree(old, ignore_errors=True)
+    home = Path(tempfile.mkdtemp(prefix=HOME_PREFIX))
+    (home / "owner.pid").write_text(str(os.getpid()))
+    return home
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

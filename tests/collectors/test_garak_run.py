@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -321,6 +322,23 @@ def test_garak_dies_with_a_worker_the_runner_kills(tmp_path):
                 break
             time.sleep(0.2)
         assert not left, "garak outlived the worker the runner killed"
+    # the killed worker could not remove garak's temporary home; the next run sweeps it
+    from aima_ci_collectors.garak import run as run_mod
+
+    def orphans() -> list[Path]:
+        found = []
+        for home in Path(tempfile.gettempdir()).glob(f"{run_mod.HOME_PREFIX}*"):
+            with contextlib.suppress(OSError, ValueError):
+                if not run_mod._alive(int((home / "owner.pid").read_text())):
+                    found.append(home)
+        return found
+
+    assert orphans()
+    fresh = run_mod._job_home()
+    try:
+        assert not orphans()
+    finally:
+        shutil.rmtree(fresh)
 
 
 @contextlib.contextmanager
