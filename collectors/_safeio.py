@@ -13,11 +13,20 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from aima_ci.plugin import CollectorContext, InputError
 from aima_ci.safeio import FileProblem, inside, parse_yaml
 
 # FileProblem and parse_yaml lived here before the reader moved to the core; tests/robustness
 # still imports them from this module.
-__all__ = ["SKIP_DIRS", "FileProblem", "find_inside", "matches", "parse_yaml", "walk"]
+__all__ = [
+    "SKIP_DIRS",
+    "FileProblem",
+    "configured_files",
+    "find_inside",
+    "matches",
+    "parse_yaml",
+    "walk",
+]
 
 # Folders that hold other people's code or generated output, never the project's own evidence.
 SKIP_DIRS = frozenset(
@@ -41,6 +50,37 @@ SKIP_DIRS = frozenset(
         ".ipynb_checkpoints",
     }
 )
+
+
+def configured_files(
+    ctx: CollectorContext, key: str, items: Iterable[str], folder_patterns: Iterable[str] = ()
+) -> tuple[list[Path], list[str]]:
+    """The files a config value of paths and globs names, and what was wrong with it.
+
+    A glob is matched below the config's folder (``find_inside``); a plain path must resolve
+    inside the repository (``ctx.path``: its error names ``collectors.<name>.<key>``) and, if it
+    is a folder and ``folder_patterns`` are given, stands for the files in it that match them.
+    Problems are messages, not exceptions: one bad entry must not hide what the others name.
+    """
+    files: list[Path] = []
+    problems: list[str] = []
+    pats = tuple(folder_patterns)
+    for item in items:
+        if any(ch in item for ch in "*?["):
+            found, refused = find_inside(ctx.root, ctx.config_dir, [item])
+            files.extend(found)
+            problems.extend(refused)
+            continue
+        try:
+            path = ctx.path(item, key)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        if pats and path.is_dir():
+            files.extend(find_inside(ctx.root, path, pats)[0])
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files)), problems
 
 
 def find_inside(

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import find_inside
+from aima_ci_collectors._safeio import configured_files
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
@@ -146,20 +146,8 @@ class OpsReadinessCollector(Collector):
         """Configured (explicit) or discovered files, and the problems with configured paths."""
         raw = ctx.config.get(key)
         items = [raw] if isinstance(raw, str) else list(raw or [])
-        explicit = bool(items)
-        files: list[Path] = []
-        problems: list[str] = []
-        for item in items or defaults:
-            if explicit and not any(ch in item for ch in "*?["):
-                try:
-                    files.append(ctx.path(item, key))
-                except InputError as exc:
-                    problems.append(str(exc))
-                continue
-            found, refused = find_inside(ctx.root, ctx.config_dir, [item])
-            files.extend(found)
-            problems.extend(refused)
-        return list(dict.fromkeys(files)), problems, explicit
+        files, problems = configured_files(ctx, key, items or defaults)
+        return files, problems, bool(items)
 
     def _alerts(self, ctx: CollectorContext) -> Iterator[Finding]:
         cid = "ops_readiness.alert_rules"

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._safeio import find_inside
+from aima_ci_collectors._safeio import configured_files
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
@@ -161,26 +161,7 @@ class PrivacyCollector(Collector):
     # -- data -----------------------------------------------------------------------------------
     def _data_files(self, ctx: CollectorContext) -> tuple[list[Path], list[str]]:
         data = ctx.config["data"]
-        items = [data] if isinstance(data, str) else list(data)
-        files: list[Path] = []
-        problems: list[str] = []
-        for item in items:
-            if any(ch in item for ch in "*?["):
-                found, refused = find_inside(ctx.root, ctx.config_dir, [item])
-                files.extend(found)
-                problems.extend(refused)
-                continue
-            try:
-                path = ctx.path(item, "data")
-            except InputError as exc:
-                problems.append(str(exc))
-                continue
-            if path.is_dir():
-                files.extend(find_inside(ctx.root, path, DATA_EXTS)[0])
-            else:
-                files.append(path)
-        unique = list(dict.fromkeys(files))
-        return unique, problems
+        return configured_files(ctx, "data", [data] if isinstance(data, str) else data, DATA_EXTS)
 
     def _scan_file(
         self,
