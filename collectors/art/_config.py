@@ -12,8 +12,11 @@ from typing import Any
 
 from aima_ci.plugin import CollectorConfigError
 
-PREFIX = "collectors.art"
-COMMON_KEYS = {"enabled", "timeout"}
+from .._options import KeyCheck, Options
+
+OPTIONS = Options("art")
+PREFIX = OPTIONS.prefix
+PATH = "a path relative to the config file"
 KEYS = {
     "model",
     "data",
@@ -113,12 +116,10 @@ def default_attacks(has_gradients: bool) -> tuple[AttackSpec, ...]:
     return tuple(_attack(item, f"{PREFIX}.attacks[default {i}]") for i, item in enumerate(raw))
 
 
-def parse(config: Mapping[str, Any]) -> ArtSettings:
-    unknown = sorted(set(config) - KEYS - COMMON_KEYS)
-    if unknown:
-        raise CollectorConfigError(
-            f"{PREFIX}.{unknown[0]}", f"unknown key; expected one of {', '.join(sorted(KEYS))}"
-        )
+def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> ArtSettings:
+    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
+    OPTIONS.refuse_mode(config)
+    check_keys(config, KEYS)
     attacks_raw = config.get("attacks")
     attacks: tuple[AttackSpec, ...] | None = None
     if attacks_raw is not None:
@@ -129,15 +130,19 @@ def parse(config: Mapping[str, Any]) -> ArtSettings:
     eps_units = config.get("eps_units", "std")
     if eps_units not in EPS_UNITS:
         raise CollectorConfigError(f"{PREFIX}.eps_units", f"must be one of {', '.join(EPS_UNITS)}")
+    features = config.get("features")
     return ArtSettings(
-        model=_str(config, "model"),
-        data=_str(config, "data"),
-        label=_str(config, "label"),
-        features=_features(config.get("features")),
+        model=OPTIONS.required(config, "model", PATH),
+        data=OPTIONS.required(config, "data", PATH),
+        label=OPTIONS.required(config, "label", "a column name"),
+        features=None if features is None else OPTIONS.columns(features, "features"),
         attacks=attacks,
-        sample_size=_int(config, "sample_size", DEFAULT_SAMPLE_SIZE, minimum=1, maximum=MAX_ROWS),
-        seed=_int(config, "seed", DEFAULT_SEED, minimum=0, maximum=2**32 - 1),  # numpy's seed range
-        trust_model=_bool(config, "trust_model"),
+        sample_size=OPTIONS.whole(
+            config, "sample_size", DEFAULT_SAMPLE_SIZE, minimum=1, maximum=MAX_ROWS
+        ),
+        # numpy's seed range
+        seed=OPTIONS.whole(config, "seed", DEFAULT_SEED, minimum=0, maximum=2**32 - 1),
+        trust_model=OPTIONS.flag(config, "trust_model"),
         eps_units=str(eps_units),
         clip_values=_clip(config.get("clip_values")),
     )
@@ -215,44 +220,6 @@ def _thresholds(raw: Any) -> None:
             raise CollectorConfigError(
                 f"{PREFIX}.thresholds.{name}", "must be a non-negative finite number"
             )
-
-
-def _str(config: Mapping[str, Any], key: str) -> str:
-    value = config.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise CollectorConfigError(f"{PREFIX}.{key}", "is required (a non-empty string)")
-    return value
-
-
-def _int(config: Mapping[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
-    value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise CollectorConfigError(
-            f"{PREFIX}.{key}", f"must be a whole number from {minimum} to {maximum}"
-        )
-    return value
-
-
-def _bool(config: Mapping[str, Any], key: str) -> bool:
-    value = config.get(key, False)
-    if not isinstance(value, bool):
-        raise CollectorConfigError(f"{PREFIX}.{key}", "must be true or false")
-    return value
-
-
-def _features(raw: Any) -> tuple[str, ...] | None:
-    if raw is None:
-        return None
-    if (
-        not isinstance(raw, Sequence)
-        or isinstance(raw, str)
-        or not raw
-        or not all(isinstance(c, str) and c for c in raw)
-    ):
-        raise CollectorConfigError(f"{PREFIX}.features", "must be a non-empty list of column names")
-    if len(set(raw)) != len(raw):
-        raise CollectorConfigError(f"{PREFIX}.features", "lists a column twice")
-    return tuple(raw)
 
 
 def _clip(raw: Any) -> tuple[float, float] | None:

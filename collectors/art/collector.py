@@ -79,10 +79,10 @@ class ArtCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        parse(config)
+        parse(config, self.check_keys)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        settings = parse(ctx.config)
+        settings = parse(ctx.config, self.check_keys)
         model_path = ctx.path(settings.model, "model")
         data_path = ctx.path(settings.data, "data")
         subjects = (ctx.subject("model", model_path), ctx.subject("data", data_path))

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aima_ci.plugin import CollectorConfigError
+from .._options import KeyCheck, Options
 
-PREFIX = "collectors.evidently"
-GENERIC_KEYS = {"enabled", "timeout", "mode"}
+OPTIONS = Options("evidently")
+PATH = "a path relative to the config file"
 RUN_KEYS = {
     "reference",
     "current",
@@ -25,7 +25,7 @@ RUN_KEYS = {
     "html",
 }
 REPORT_KEYS = {"report"}
-COMMON_KEYS = {"thresholds", "column_drift", "columns"}
+BOTH_MODES_KEYS = {"thresholds", "column_drift", "columns"}
 THRESHOLD_KEYS = {"drift_share", "missing_share", "columns"}
 DEFAULT_DRIFT_SHARE = 0.3
 DEFAULT_MISSING_SHARE = 0.05
@@ -46,26 +46,7 @@ class Settings:
     column_drift: str = "warn"  # the status of a drifted column: warn or fail
 
 
-def _err(key: str, reason: str) -> CollectorConfigError:
-    return CollectorConfigError(f"{PREFIX}.{key}", reason)
-
-
-def _path(config: Mapping[str, Any], key: str) -> str:
-    value = config.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise _err(key, "is required (a path relative to the config file)")
-    return value
-
-
-def _names(value: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise _err(key, "must be a non-empty list of column names")
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not item:
-            raise _err(f"{key}[{i}]", "must be a column name")
-    if len(set(value)) != len(value):
-        raise _err(key, "lists a column twice")
-    return tuple(value)
+_err = OPTIONS.error
 
 
 def _number(value: Any, key: str, low: float, high: float) -> float:
@@ -111,27 +92,33 @@ def _thresholds(value: Any, mode: str) -> tuple[dict[str, float], dict[str, floa
     return policy, columns
 
 
-def parse(config: Mapping[str, Any]) -> Settings:
+def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
+    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
     mode = config.get("mode", "run")
     if mode not in ("run", "report"):
         raise _err("mode", "must be 'run' or 'report'")
-    allowed = GENERIC_KEYS | COMMON_KEYS | (RUN_KEYS if mode == "run" else REPORT_KEYS)
-    unknown = sorted(set(config) - allowed)
-    if unknown:
-        other = REPORT_KEYS if mode == "run" else RUN_KEYS
-        if unknown[0] in other:
-            raise _err(unknown[0], f"does not apply in mode '{mode}'")
-        raise _err(unknown[0], f"unknown key (known: {', '.join(sorted(allowed - GENERIC_KEYS))})")
+    other = REPORT_KEYS if mode == "run" else RUN_KEYS
+    misplaced = sorted(k for k in other if k in config)
+    if misplaced:
+        raise _err(misplaced[0], f"does not apply in mode '{mode}'")
+    check_keys(config, BOTH_MODES_KEYS | (RUN_KEYS if mode == "run" else REPORT_KEYS))
     _, column_thresholds = _thresholds(config.get("thresholds"), mode)
     column_drift = config.get("column_drift", "warn")
     if column_drift not in ("warn", "fail"):
         raise _err("column_drift", "must be 'warn' or 'fail' (the status of a drifted column)")
-    columns = _names(config["columns"], "columns") if config.get("columns") is not None else None
+    columns = (
+        OPTIONS.columns(config["columns"], "columns") if config.get("columns") is not None else None
+    )
     if mode == "report":
         return Settings(
-            mode=mode, report=_path(config, "report"), columns=columns, column_drift=column_drift
+            mode=mode,
+            report=OPTIONS.required(config, "report", PATH),
+            columns=columns,
+            column_drift=column_drift,
         )
-    categorical = _names(config["categorical"], "categorical") if config.get("categorical") else ()
+    categorical = (
+        OPTIONS.columns(config["categorical"], "categorical") if config.get("categorical") else ()
+    )
     method = config.get("method")
     if method is not None and (not isinstance(method, str) or not method):
         raise _err("method", "must be an evidently drift method name such as 'wasserstein'")
@@ -140,9 +127,7 @@ def parse(config: Mapping[str, Any]) -> Settings:
         isinstance(v, str) and v for v in methods.values()
     ):
         raise _err("column_methods", "must map column names to evidently drift method names")
-    html = config.get("html", True)
-    if not isinstance(html, bool):
-        raise _err("html", "must be true or false")
+    html = OPTIONS.flag(config, "html", default=True)
     for key, names in (("column_methods", methods), ("thresholds.columns", column_thresholds)):
         if columns is not None:
             outside = [n for n in names if n not in columns]
@@ -150,8 +135,8 @@ def parse(config: Mapping[str, Any]) -> Settings:
                 raise _err(f"{key}.{outside[0]}", "is not one of the compared 'columns'")
     return Settings(
         mode=mode,
-        reference=_path(config, "reference"),
-        current=_path(config, "current"),
+        reference=OPTIONS.required(config, "reference", PATH),
+        current=OPTIONS.required(config, "current", PATH),
         columns=columns,
         categorical=categorical,
         method=method,

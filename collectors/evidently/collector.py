@@ -78,10 +78,10 @@ class EvidentlyCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        _settings.parse(config)
+        _settings.parse(config, self.check_keys)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        settings = _settings.parse(ctx.config)
+        settings = _settings.parse(ctx.config, self.check_keys)
         from ._run import run
 
         yield from run(self, ctx, settings)

@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aima_ci.plugin import CollectorConfigError
+from .._options import KeyCheck, Options
 
-PREFIX = "collectors.fairlearn"
-GENERIC_KEYS = {"enabled", "timeout"}
+OPTIONS = Options("fairlearn")
+PATH = "a path relative to the config file"
+COLUMN = "a column name"
 KEYS = {
     "data",
     "label",
@@ -64,30 +65,7 @@ class Settings:
     trust_model: bool = False
 
 
-def _err(key: str, reason: str) -> CollectorConfigError:
-    return CollectorConfigError(f"{PREFIX}.{key}" if key else PREFIX, reason)
-
-
-def _str(config: Mapping[str, Any], key: str, *, required: bool) -> str | None:
-    value = config.get(key)
-    if value is None:
-        if required:
-            raise _err(key, "is required")
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise _err(key, "must be a non-empty string")
-    return value
-
-
-def _str_list(value: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise _err(key, "must be a non-empty list of column names")
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not item:
-            raise _err(f"{key}[{i}]", "must be a column name")
-    if len(set(value)) != len(value):
-        raise _err(key, "lists a column twice")
-    return tuple(value)
+_err = OPTIONS.error
 
 
 def _sensitive(value: Any) -> tuple[SensitiveFeature, ...]:
@@ -145,23 +123,21 @@ def _thresholds(value: Any) -> dict[str, float]:
     return out
 
 
-def parse(config: Mapping[str, Any]) -> Settings:
-    unknown = sorted(set(config) - KEYS - GENERIC_KEYS)
-    if unknown:
-        if unknown[0] == "mode":
-            raise _err("mode", "the fairlearn collector has no report mode; remove the key")
-        raise _err(unknown[0], f"unknown key (known: {', '.join(sorted(KEYS))})")
-    data = _str(config, "data", required=True)
-    label = _str(config, "label", required=True)
-    prediction = _str(config, "prediction", required=False)
-    model = _str(config, "model", required=False)
+def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
+    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
+    OPTIONS.refuse_mode(config)
+    check_keys(config, KEYS)
+    data = OPTIONS.required(config, "data", PATH)
+    label = OPTIONS.required(config, "label", COLUMN)
+    prediction = OPTIONS.text(config, "prediction", COLUMN)
+    model = OPTIONS.text(config, "model", PATH)
     if (prediction is None) == (model is None):
         raise _err("prediction", "set exactly one of 'prediction' (a column) or 'model' (a file)")
     features = None
     if config.get("features") is not None:
         if model is None:
             raise _err("features", "only applies with 'model'")
-        features = _str_list(config["features"], "features")
+        features = OPTIONS.columns(config["features"], "features")
     sensitive = _sensitive(config.get("sensitive_features"))
     used = {label, prediction} - {None}
     for s in sensitive:
@@ -173,10 +149,7 @@ def parse(config: Mapping[str, Any]) -> Settings:
     positive = config.get("positive_label", 1)
     if isinstance(positive, bool) or not isinstance(positive, (int, float, str)):
         raise _err("positive_label", "must be a number or a string")
-    trust = config.get("trust_model", False)
-    if not isinstance(trust, bool):
-        raise _err("trust_model", "must be true or false")
-    assert data is not None and label is not None
+    trust = OPTIONS.flag(config, "trust_model")
     return Settings(
         data=data,
         label=label,

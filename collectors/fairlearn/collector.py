@@ -86,7 +86,7 @@ class FairlearnCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        _settings.parse(config)
+        _settings.parse(config, self.check_keys)
 
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         thresholds = config.get("thresholds")
@@ -98,4 +98,4 @@ class FairlearnCollector(Collector):
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         from ._run import run
 
-        yield from run(self, ctx, _settings.parse(ctx.config))
+        yield from run(self, ctx, _settings.parse(ctx.config, self.check_keys))

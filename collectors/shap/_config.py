@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aima_ci.plugin import CollectorConfigError
+from .._options import KeyCheck, Options
 
-PREFIX = "collectors.shap"
-COMMON_KEYS = {"enabled", "timeout"}
+OPTIONS = Options("shap")
+PREFIX = OPTIONS.prefix
+PATH = "a path relative to the config file"
 KEYS = {
     "model",
     "data",
@@ -40,69 +41,25 @@ class ShapSettings:
         return self.explanation is not None
 
 
-def parse(config: Mapping[str, Any]) -> ShapSettings:
-    unknown = sorted(set(config) - KEYS - COMMON_KEYS)
-    if unknown:
-        raise CollectorConfigError(
-            f"{PREFIX}.{unknown[0]}", f"unknown key; expected one of {', '.join(sorted(KEYS))}"
-        )
-    explanation = _opt_str(config, "explanation")
-    data = _opt_str(config, "data")
+def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> ShapSettings:
+    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
+    OPTIONS.refuse_mode(config)
+    if "thresholds" in config:  # a runner key, but no shap check has a threshold to set
+        raise OPTIONS.error("thresholds", "the shap collector has no thresholds; remove the key")
+    check_keys(config, KEYS)
+    explanation = OPTIONS.text(config, "explanation", PATH)
+    data = OPTIONS.text(config, "data", PATH)
     if data is None and explanation is None:
-        raise CollectorConfigError(
-            f"{PREFIX}.data", "is required (or give 'explanation' to verify an existing one)"
-        )
-    model = _opt_str(config, "model")
-    if model is None:
-        raise CollectorConfigError(f"{PREFIX}.model", "is required (a non-empty string)")
+        raise OPTIONS.error("data", "is required (or give 'explanation' to verify an existing one)")
+    features = config.get("features")
     return ShapSettings(
-        model=model,
+        model=OPTIONS.required(config, "model", PATH),
         data=data,
-        features=_features(config.get("features")),
-        sample_size=_int(config, "sample_size", 200, minimum=1, maximum=100_000),
-        background_size=_int(config, "background_size", 50, minimum=1, maximum=10_000),
-        top_k=_int(config, "top_k", 10, minimum=1, maximum=10_000),
-        seed=_int(config, "seed", 0, minimum=0, maximum=2**32 - 1),
-        trust_model=_bool(config, "trust_model"),
+        features=None if features is None else OPTIONS.columns(features, "features"),
+        sample_size=OPTIONS.whole(config, "sample_size", 200, minimum=1, maximum=100_000),
+        background_size=OPTIONS.whole(config, "background_size", 50, minimum=1, maximum=10_000),
+        top_k=OPTIONS.whole(config, "top_k", 10, minimum=1, maximum=10_000),
+        seed=OPTIONS.whole(config, "seed", 0, minimum=0, maximum=2**32 - 1),
+        trust_model=OPTIONS.flag(config, "trust_model"),
         explanation=explanation,
     )
-
-
-def _opt_str(config: Mapping[str, Any], key: str) -> str | None:
-    if key not in config or config[key] is None:
-        return None
-    value = config[key]
-    if not isinstance(value, str) or not value.strip():
-        raise CollectorConfigError(f"{PREFIX}.{key}", "must be a non-empty path")
-    return value
-
-
-def _int(config: Mapping[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
-    value = config.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise CollectorConfigError(
-            f"{PREFIX}.{key}", f"must be a whole number from {minimum} to {maximum}"
-        )
-    return value
-
-
-def _bool(config: Mapping[str, Any], key: str) -> bool:
-    value = config.get(key, False)
-    if not isinstance(value, bool):
-        raise CollectorConfigError(f"{PREFIX}.{key}", "must be true or false")
-    return value
-
-
-def _features(raw: Any) -> tuple[str, ...] | None:
-    if raw is None:
-        return None
-    if (
-        not isinstance(raw, Sequence)
-        or isinstance(raw, str)
-        or not raw
-        or not all(isinstance(c, str) and c for c in raw)
-    ):
-        raise CollectorConfigError(f"{PREFIX}.features", "must be a non-empty list of column names")
-    if len(set(raw)) != len(raw):
-        raise CollectorConfigError(f"{PREFIX}.features", "lists a column twice")
-    return tuple(raw)

@@ -63,10 +63,10 @@ class ShapCollector(Collector):
     )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        parse(config)
+        parse(config, self.check_keys)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        settings = parse(ctx.config)
+        settings = parse(ctx.config, self.check_keys)
         model_path = ctx.path(settings.model, "model")
         subjects: list[Subject] = [ctx.subject("model", model_path)]
         data_path = ctx.path(settings.data, "data") if settings.data else None
