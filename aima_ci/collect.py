@@ -17,7 +17,7 @@ from .errors import EvidenceLocked
 from .evidence import LOCK, RUN, manifest_subjects, write_findings, write_json, write_manifest
 from .models import EvidenceError
 from .plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
-from .redact import Redactor
+from .redact import Redactor, named_env_values
 from .runinfo import base_info
 from .runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
 
@@ -138,7 +138,7 @@ def collect(
             evidence_dir=out_dir,
             jobs=jobs or config.jobs,
             listener=listener,
-            redactor=Redactor(),
+            redactor=Redactor(extra=named_env_values(configured.values())),
         )
         reuser = Reuser(
             sources=[*sources, *([cache] if cache is not None else [])],

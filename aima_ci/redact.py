@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,22 @@ def secret_env_values(environ: Mapping[str, str] | None = None) -> dict[str, str
         for name, value in env.items()
         if SECRET_NAME.search(name) and isinstance(value, str) and len(value) >= MIN_SECRET_LEN
     }
+
+
+def named_env_values(
+    configs: Iterable[Mapping[str, Any]], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Values of variables a config names through ``*_env`` keys (e.g. ``api_key_env: MY_VAR``):
+    they are secrets by declaration, whatever the variable is called."""
+    env = os.environ if environ is None else environ
+    out: dict[str, str] = {}
+    for config in configs:
+        for key, name in config.items():
+            if str(key).endswith("_env") and isinstance(name, str):
+                value = env.get(name)
+                if value and len(value) >= MIN_SECRET_LEN:
+                    out[value] = name
+    return out
 
 
 class Redactor:

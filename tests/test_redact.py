@@ -42,3 +42,38 @@ def test_nested_data():
         "a": ["[REDACTED:env:X_SECRET]", {"b": "x [REDACTED:env:X_SECRET]"}],
         "n": 1,
     }
+
+
+def test_variables_named_by_env_keys_are_secrets_whatever_their_name():
+    from aima_ci.redact import named_env_values
+
+    env = {"SHOPBOT_CREDENTIAL_X": "opaque-value-123", "MODEL": "gpt"}
+    extra = named_env_values([{"api_key_env": "SHOPBOT_CREDENTIAL_X", "target": "x"}], env)
+    assert extra == {"opaque-value-123": "SHOPBOT_CREDENTIAL_X"}
+    r = Redactor({}, extra=extra)
+    assert r.text("key opaque-value-123") == "key [REDACTED:env:SHOPBOT_CREDENTIAL_X]"
+
+
+def test_runner_redacts_values_of_named_variables(repo, write_config, monkeypatch):
+    from aima_ci.collect import collect
+    from aima_ci.config import load_config
+
+    monkeypatch.setenv("PLAIN_NAME", "value-that-is-secret-42")
+    cfg = load_config(
+        write_config(
+            {
+                "collectors": {
+                    "testplugin": {
+                        "behaviour": "input_error",
+                        "note": "value-that-is-secret-42",
+                        "token_env": "PLAIN_NAME",
+                    }
+                }
+            }
+        ),
+        cwd=repo,
+    )
+    collect(cfg, repo / ".aima")
+    for path in (repo / ".aima").rglob("*"):
+        if path.is_file():
+            assert "value-that-is-secret-42" not in path.read_text(errors="replace"), path
