@@ -28,21 +28,6 @@ import yaml
 MAX_TEXT_BYTES = 8 << 20
 MAX_YAML_NODES = 200_000
 
-__all__ = [
-    "MAX_TEXT_BYTES",
-    "FileProblem",
-    "LineDict",
-    "LineList",
-    "inside",
-    "line_of",
-    "load_yaml",
-    "parse_yaml",
-    "read_text",
-    "rel",
-    "strict_yaml",
-    "yaml_lines",
-]
-
 
 class FileProblem(ValueError):
     """A repository file that cannot be trusted as input: names the file, the line when known,
