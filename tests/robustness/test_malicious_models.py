@@ -102,7 +102,9 @@ def test_no_collector_unpickles_an_untrusted_model(tmp_path, fairlearn, art, sha
         ), (name, message)
         assert "trust_model" in message or "skops" in message, (name, message)
     # the static scanners read every file opcode by opcode and name the dangerous import
-    serialisation = [f for f in found["supply_chain"] if f.check == "supply_chain.unsafe_serialisation"]
+    serialisation = [
+        f for f in found["supply_chain"] if f.check == "supply_chain.unsafe_serialisation"
+    ]
     assert serialisation and all(str(f.status) == "fail" for f in serialisation)
     assert any("system" in f.message for f in serialisation), [f.message for f in serialisation]
     (unsafe,) = [f for f in found["modelscan"] if f.check == "modelscan.unsafe_operators"]
