@@ -18,6 +18,7 @@ import yaml
 
 from .errors import UserError
 from .paths import PathError, find_repo_root, resolve_inside
+from .safeio import expands_beyond, index_lines
 
 CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
 DEFAULT_OUTPUT_DIR = ".aima"
@@ -178,9 +179,9 @@ def _load_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]
         raise ConfigError(display, "", f"invalid YAML: {problem}", line) from None
     if node is None:
         return {}, {}
-    lines: dict[str, int] = {}
-    _count_nodes(node, display)
-    _index_lines(node, "", lines)
+    if expands_beyond(node, MAX_YAML_NODES):
+        raise ConfigError(display, "", f"YAML expands to more than {MAX_YAML_NODES} nodes")
+    lines = index_lines(node)
     try:
         data = yaml.load(text, Loader=loader)
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
@@ -189,42 +190,6 @@ def _load_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]
     if not isinstance(data, dict):
         raise ConfigError(display, "", "the top level must be a mapping of keys")
     return data, lines
-
-
-def _count_nodes(root: yaml.Node, display: str) -> None:
-    """Refuse alias bombs: count nodes as if every alias were expanded, with a hard cap."""
-    seen = 0
-    stack: list[Any] = [root]
-    while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > MAX_YAML_NODES:
-            raise ConfigError(display, "", f"YAML expands to more than {MAX_YAML_NODES} nodes")
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                stack.extend((k, v))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
-def _index_lines(node: yaml.Node, prefix: str, lines: dict[str, int]) -> None:
-    stack: list[tuple[yaml.Node, str, int]] = [(node, prefix, 0)]
-    while stack:
-        current, pre, depth = stack.pop()
-        if depth > 50:
-            continue
-        if isinstance(current, yaml.MappingNode):
-            for key_node, value_node in current.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue
-                key = f"{pre}.{key_node.value}" if pre else str(key_node.value)
-                lines.setdefault(key, key_node.start_mark.line + 1)
-                stack.append((value_node, key, depth + 1))
-        elif isinstance(current, yaml.SequenceNode):
-            for i, item in enumerate(current.value):
-                key = f"{pre}[{i}]"
-                lines.setdefault(key, item.start_mark.line + 1)
-                stack.append((item, key, depth + 1))
 
 
 def build_config(

@@ -245,20 +245,26 @@ def _parse(
     return docs[0] if docs else None
 
 
-def _count_nodes(root: yaml.Node | None, display: str, limit: int) -> None:
-    """Refuse alias bombs: count nodes as if every alias were expanded, up to ``limit``."""
+def expands_beyond(root: yaml.Node | None, limit: int) -> bool:
+    """True for alias bombs: the node count, as if every alias were expanded, exceeds ``limit``."""
     seen = 0
     stack: list[Any] = [root] if root is not None else []
     while stack:
         node = stack.pop()
         seen += 1
         if seen > limit:
-            raise FileProblem(display, f"YAML expands to more than {limit} nodes")
+            return True
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 stack.extend((key, value))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
+    return False
+
+
+def _count_nodes(root: yaml.Node | None, display: str, limit: int) -> None:
+    if expands_beyond(root, limit):
+        raise FileProblem(display, f"YAML expands to more than {limit} nodes")
 
 
 def yaml_lines(text: str) -> dict[str, int]:
@@ -267,8 +273,12 @@ def yaml_lines(text: str) -> dict[str, int]:
     For ``parse_yaml`` results (``strict_yaml`` keeps lines on the values themselves); call it
     only after ``parse_yaml`` accepted the text.
     """
+    return index_lines(yaml.compose(text, Loader=_Loader))
+
+
+def index_lines(node: yaml.Node | None) -> dict[str, int]:
+    """The line of every key and list item of a composed YAML node tree (see yaml_lines)."""
     lines: dict[str, int] = {}
-    node = yaml.compose(text, Loader=_Loader)
     stack: list[tuple[Any, str]] = [(node, "")] if node is not None else []
     while stack:
         current, prefix = stack.pop()
