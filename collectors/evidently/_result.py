@@ -70,6 +70,8 @@ def load(path: Path) -> Any:
         raise ResultError(f"not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ResultError(f"not valid JSON (line {exc.lineno}: {exc.msg}); truncated?") from None
+    except (ValueError, RecursionError) as exc:  # an overlong integer, nesting too deep
+        raise ResultError(f"not valid JSON ({type(exc).__name__}: {exc})") from None
 
 
 def _config(metric: Mapping[str, Any], i: int) -> Mapping[str, Any]:
@@ -128,6 +130,24 @@ def restrict(result: DriftResult, wanted: Sequence[str]) -> DriftResult:
         report_drift_share=result.report_drift_share,
         missing={c: v for c, v in result.missing.items() if c in wanted},
     )
+
+
+def _check_count(
+    share: float, count: float, config: Any, columns: Mapping[str, ColumnDrift]
+) -> None:
+    """share must be count / compared columns: the two numbers vouch for each other, so one
+    damaged digit (0.75 -> 0.05 with 3 of 4 drifted) is refused instead of passing the policy.
+
+    The compared columns are the metric's own ``columns`` list, else the per-column ValueDrift
+    metrics (DataDriftPreset emits one per column it counts); with neither, nothing to check.
+    """
+    listed = config.get("columns") if isinstance(config, Mapping) else None
+    total = len(listed) if isinstance(listed, list) and listed else len(columns)
+    if total and abs(share * total - count) > 1e-6 * max(1.0, count):
+        raise ResultError(
+            f"DriftedColumnsCount is inconsistent: {count:g} drifted but share {share:g} of"
+            f" {total} compared columns; the result is damaged or was edited"
+        )
 
 
 def parse(data: Any) -> DriftResult:
@@ -199,6 +219,7 @@ def parse(data: Any) -> DriftResult:
         ds = config.get("drift_share") if isinstance(config, Mapping) else None
         report_share = float(ds) if isinstance(ds, (int, float)) else None
         share_from = "DriftedColumnsCount"
+        _check_count(share, count, config, columns)
     else:
         count = sum(1 for c in columns.values() if c.drifted)
         share = count / len(columns)
