@@ -139,26 +139,20 @@ def test_hostile_drift_share_is_refused(tmp_path, value):
     assert "DriftedColumnsCount" in result, result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="open bug: _result.load catches ValueError only (collectors/evidently/_result.py is"
-    " being changed by its owner; the fix is one except clause)",
-)
 def test_deeply_nested_json_is_an_input_error_not_a_crash(tmp_path):
-    """json.loads raises RecursionError (not a ValueError) on deep nesting; it escaped load()."""
+    """json.loads raises RecursionError (not a ValueError) on deep nesting; it escaped load()
+    and the worker reported a crash instead of naming the file."""
     result = judge(make_repo(tmp_path), b'{"metrics": ' + b"[" * 100_000)
     assert isinstance(result, str) and "not valid JSON" in result, result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open bug: DriftedColumnsCount's share is trusted without checking it against its"
-    " count and the per-column tests (3 of 4 columns drifted, share 0.05 passes)",
-)
 def test_one_flipped_digit_in_the_share_is_not_a_pass(tmp_path, intact):
     """0.75 -> 0.05 is one byte: the count (3 of the 4 compared columns) contradicts it."""
     text = FIXTURE.read_text()
     assert '"share": 0.75' in text
     hurt = judge(make_repo(tmp_path), text.replace('"share": 0.75', '"share": 0.05', 1).encode())
     assert_no_false_pass(intact, hurt)
+    assert isinstance(hurt, str) and "DriftedColumnsCount is inconsistent" in hurt, hurt
+    # and the count, the other half of the pair
+    hurt = judge(make_repo(tmp_path), text.replace('"count": 3.0', '"count": 0.0', 1).encode())
+    assert isinstance(hurt, str) and "3 drifted" not in hurt and "inconsistent" in hurt, hurt
