@@ -23,11 +23,13 @@ recorded for it. Anything else runs again: a miss costs time, a wrong hit would 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -166,11 +168,35 @@ def input_key(
         "aima_ci": __version__,
         "collector": collector.name,
         "version": collector.version,
+        "code": code_digest(type(collector)),
         "config": {k: v for k, v in job.config.items() if k not in IGNORED_CONFIG_KEYS},
         "part": dict(job.part) if job.part else None,
         "inputs": inputs,
     }
     return hashlib.sha256(canonical_json(material)).hexdigest()
+
+
+def code_digest(cls: type) -> str | None:
+    """A digest of the Python sources of the package that defines the collector.
+
+    A collector whose code changed without a version bump must not be served stale results.
+    """
+    module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if not module_file:
+        return None
+    top_file = getattr(sys.modules.get(cls.__module__.split(".")[0]), "__file__", None)
+    if top_file and Path(top_file).name == "__init__.py":
+        return _tree_source_digest(str(Path(top_file).parent))  # the whole package
+    return "sha256:" + sha256_file(Path(module_file))  # a single-module plugin
+
+
+@functools.cache
+def _tree_source_digest(folder: str) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*.py")):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return "sha256:" + digest.hexdigest()
 
 
 def cache_key(key: str, tool_version: str | None) -> str:

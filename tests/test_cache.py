@@ -287,3 +287,24 @@ def test_a_config_naming_an_endpoint_is_never_cached(repo: Path):
 def test_a_path_attribute_value_counts_by_its_file(repo: Path):
     (repo / "app.py").write_text("def reply(prompt): return prompt\n")
     assert config_paths({"function": "app.py:reply"}, repo, repo) == [repo / "app.py"]
+
+
+def test_code_digest_covers_the_collectors_package_sources(tmp_path, monkeypatch):
+    import importlib
+    import sys as _sys
+
+    from aima_ci.cache import _tree_source_digest, code_digest
+
+    pkg = tmp_path / "fakepkg_codedigest"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "impl.py").write_text("class C:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cls = importlib.import_module("fakepkg_codedigest.impl").C
+    before = code_digest(cls)
+    (pkg / "helper.py").write_text("X = 1\n")  # any source change in the package
+    _tree_source_digest.cache_clear()
+    after = code_digest(cls)
+    assert before and after and before != after
+    for name in ("fakepkg_codedigest.impl", "fakepkg_codedigest"):
+        _sys.modules.pop(name, None)
