@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import stat
 import tarfile
@@ -474,13 +475,25 @@ def _scratch() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _load_named(path: Path, scratch: Path) -> ShardInput:
+    """load_input, with an unreadable file inside the input named by the input (a bundle's
+    files live in a scratch folder whose path would mean nothing to the user)."""
+    try:
+        return load_input(path, scratch)
+    except MergeError:
+        raise
+    except EvidenceError as exc:
+        inner = re.sub(re.escape(str(scratch)) + r"/in-[^/]+/", "", str(exc))
+        raise MergeError(f"{path}: {inner}") from None
+
+
 def merge(paths: Sequence[Path], out: Path, *, allow_partial: bool = False) -> MergePlan:
     """Merge shard evidence (directories or bundles) into the new directory ``out``."""
     from .collect import locked
 
     _prepare_out(out, paths)
     with _scratch() as scratch:
-        inputs = [load_input(path, scratch) for path in paths]
+        inputs = [_load_named(path, scratch) for path in paths]
         try:
             plan = plan_merge(inputs, allow_partial=allow_partial)
         except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
