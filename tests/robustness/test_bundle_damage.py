@@ -93,8 +93,9 @@ def test_damaged_bundle_merges_exactly_or_is_refused(tmp_path, shards, intact, s
     out = tmp_path / "out"
     shutil.rmtree(out, ignore_errors=True)
     message = merge_or_refuse([bundle, shards / "shard2"], out, intact)
-    if message:
+    if message:  # named by the bundle, never by the scratch folder it was unpacked into
         assert message.startswith(str(bundle)) or message.startswith(bundle.name), message
+        assert "aima-merge-" not in message, message
 
 
 @budget(60)
@@ -197,6 +198,21 @@ HOSTILE = {
     "zip-unknown-method": "cannot be unpacked (NotImplementedError",
     "tar-cut": "cannot be unpacked (EOFError",
 }
+
+
+def test_a_damaged_file_inside_a_bundle_is_named_by_the_bundle(tmp_path, shards):
+    """A manifest.json that is not JSON inside a bundle: the error named the scratch folder
+    (/tmp/aima-merge-.../in-.../manifest.json) instead of the bundle."""
+    bundle = _zip(
+        tmp_path / "b.zip",
+        [
+            ("run.json", (shards / "shard1" / "run.json").read_bytes()),
+            ("manifest.json", b'{"files": [\n\t\x01'),
+        ],
+    )
+    with pytest.raises(MergeError) as info:
+        merge([bundle, shards / "shard2"], tmp_path / "out")
+    assert str(info.value).startswith(f"{bundle}: manifest.json: not valid JSON"), info.value
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))

@@ -202,6 +202,7 @@ def test_atomic_copy_streams_and_replaces(tmp_path):
 ALLOWED_WRITERS = {
     ("evidence.py", "atomic_write"): "the temp file of the atomic write itself",
     ("evidence.py", "atomic_copy"): "the temp file of the atomic copy itself",
+    ("redact.py", "file"): "the temp file of a redacted rewrite, renamed over the original",
     ("attest.py", "_create_whole"): "temp file, fsync, then link(): whole or absent, never over",
     ("_worker.py", "main"): "the event pipe (fd 1), not a file",
     ("collect.py", "locked"): "the lock file: its content (a pid) is informational",

@@ -72,7 +72,8 @@ def load_or_error(path: Path, root: Path) -> Any:
         assert exc.file.endswith(path.name) and str(exc).startswith(exc.file), exc
         assert exc.reason, exc
         if exc.line is not None:
-            assert 1 <= exc.line <= path.read_bytes().count(b"\n") + 2, exc
+            raw = path.read_bytes()  # YAML also breaks lines at \r
+            assert 1 <= exc.line <= raw.count(b"\n") + raw.count(b"\r") + 2, exc
         return exc
 
 
