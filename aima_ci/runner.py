@@ -258,6 +258,7 @@ class Runner:
         artefact_dir.mkdir(parents=True, exist_ok=True)
         request = {
             "collector": collector.name,
+            "class": f"{type(collector).__module__}:{type(collector).__qualname__}",
             "config": dict(job.config),
             "root": str(self.root),
             "config_dir": str(self.config_dir),
