@@ -7,11 +7,12 @@ Imports are kept inside commands so ``aima-ci gate`` loads little more than clic
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -443,6 +444,32 @@ def _report_context(state: State, config: Any, out: Path) -> Any:
     )
 
 
+def _read_assessment(out: Path) -> Any:
+    """assessment.json for report and export: as aima-ci wrote it (manifest) and judgeable."""
+    from .evidence import ASSESSMENT, check_listed, read_json
+    from .gate import check_assessment
+
+    check_listed(out, ASSESSMENT)
+    assessment = read_json(out / ASSESSMENT)
+    check_assessment(assessment, str(out / ASSESSMENT))
+    return assessment
+
+
+@contextlib.contextmanager
+def _malformed(path: Path) -> Iterator[None]:
+    """A renderer meeting a field it needs missing or of the wrong type in an assessment that
+    was not written by this aima-ci (hand-made, another version): exit 2 naming the file."""
+    from .errors import EvidenceError
+
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise EvidenceError(
+            f"{path}: malformed assessment ({type(exc).__name__}: {exc}); run 'aima-ci score'"
+            " to write it again"
+        ) from None
+
+
 def _render(fmt: str, assessment: dict[str, Any], ctx: Any) -> str:
     from .reports import renderer
 
@@ -483,22 +510,23 @@ def report_cmd(
     view: str | None,
 ) -> None:
     """Render the last assessment in a report format."""
-    from .evidence import ASSESSMENT, atomic_write, read_json
+    from .evidence import ASSESSMENT, atomic_write
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    assessment = read_json(out / ASSESSMENT)
+    assessment = _read_assessment(out)
     ctx = _report_context(state, config, out)
     if output is not None:
         ctx.color = False
-    if view is not None:
-        from .reports.views import framework_view, render_view
+    with _malformed(out / ASSESSMENT):
+        if view is not None:
+            from .reports.views import framework_view, render_view
 
-        if fmt not in ("text", "markdown", "json"):
-            _fail(f"--view renders as text, markdown or json, not {fmt}")
-        text = render_view(framework_view(assessment, view), fmt, ctx)
-    else:
-        text = _render(fmt, assessment, ctx)
+            if fmt not in ("text", "markdown", "json"):
+                _fail(f"--view renders as text, markdown or json, not {fmt}")
+            text = render_view(framework_view(assessment, view), fmt, ctx)
+        else:
+            text = _render(fmt, assessment, ctx)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -549,7 +577,7 @@ def export_cmd(
     labels: tuple[str, ...],
 ) -> None:
     """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
-    from .evidence import ASSESSMENT, atomic_write, read_findings, read_json
+    from .evidence import ASSESSMENT, atomic_write, read_findings
     from .metrics import openmetrics, parse_labels, push, push_url
 
     config = _load(config_path)
@@ -560,7 +588,8 @@ def export_cmd(
         if push_to
         else None
     )
-    text = openmetrics(read_json(out / ASSESSMENT), read_findings(out), labels=constant)
+    with _malformed(out / ASSESSMENT):
+        text = openmetrics(_read_assessment(out), read_findings(out), labels=constant)
     if output is not None:
         atomic_write(output, text)
         if not state.quiet:
