@@ -352,3 +352,23 @@ def test_verify_names_every_damaged_file(tmp_path, built, name):
     assert "Traceback" not in result.stderr
     if name != "manifest.json":
         assert f"{name}: changed (SHA-256 differs)" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["report", "-f", "text"], ["report", "-f", "html"], ["report", "-f", "sarif"], ["export"]],
+)
+@pytest.mark.parametrize(
+    "doc", ["{}", "[]", '{"overall": 1, "domains": []}'], ids=["empty", "list", "no-levels"]
+)
+def test_report_and_export_refuse_a_malformed_assessment(tmp_path, built, command, doc):
+    """Renderers read many fields: on a hand-made or damaged assessment they died with
+    KeyError/TypeError (exit 3). Now: exit 2 naming the file."""
+    root = built["fail"]
+    evidence = copy_evidence(root, tmp_path / "ev")
+    (evidence / "manifest.json").unlink()
+    (evidence / "assessment.json").write_text(doc)
+    args = [*command, "--config", str(root / "aima.yaml"), "--evidence", str(evidence)]
+    result = CliRunner().invoke(cli, args, env=ENV)
+    assert_clean_failure(result, allowed=(2,))
+    assert f"{evidence / 'assessment.json'}: " in result.output, result.output
