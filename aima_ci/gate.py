@@ -121,7 +121,7 @@ def _check_levels(item: Any, what: str, source: str) -> None:
         or not 0 <= score <= 3
     ):
         raise EvidenceError(f"{source}: {what}: score {score!r} is not a number from 0 to 3")
-    if not isinstance(item.get("plus", False), bool):
+    if not isinstance(item.get("plus"), bool):
         raise EvidenceError(f"{source}: {what}: plus must be true or false")
 
 
