@@ -169,6 +169,7 @@ def _set_level(doc: dict[str, Any], value: Any) -> dict[str, Any]:
             "domain VER is at level 3 but its lowest practice is at 0",
         ),
         (lambda s: {**s, "errors": ["x"]}, "'errors' must map check ids to messages"),
+        (lambda s: {**s, "overall": {"level": 0, "score": 0.0}}, "overall: plus must be"),
     ],
     ids=[
         "empty-domains",
@@ -183,6 +184,7 @@ def _set_level(doc: dict[str, Any], value: Any) -> dict[str, Any]:
         "no-domains-key",
         "domain-above-its-practices",
         "errors-not-a-map",
+        "no-plus",  # found by the deep run: KeyError 'plus' in the verdict line, exit 3
     ],
 )
 def test_summaries_that_used_to_pass_every_target_are_refused(tmp_path, built, edit, reason):
