@@ -172,6 +172,12 @@ def lexical_inside(base: Path, rel: str) -> Path:
         raise PathError(f"{rel!r} is or passes through a symlink")
     if not resolved.is_relative_to(base):
         raise PathError(f"{rel!r} leaves the manifest's folder")
+    try:
+        os.lstat(resolved)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # missing: the caller reports it as such
+    except OSError as exc:  # a name too long for the filesystem: no file can have it
+        raise PathError(f"{rel[:80]!r} cannot be used: {exc.strerror or exc}") from None
     return resolved
 
 
