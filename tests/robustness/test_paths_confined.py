@@ -180,3 +180,21 @@ def test_provenance_write_never_writes_or_hashes_outside(fenced, args):
     after = sorted(os.listdir(fenced.parent)), sorted(os.listdir(fenced.parent / "outside"))
     assert after == before
     assert not (fenced / "data-manifest.yaml").exists()
+
+
+@pytest.mark.parametrize("key", ["files", "folders"])
+def test_a_manifest_path_too_long_for_the_filesystem_is_an_error_not_a_crash(fenced, key):
+    """Path.is_dir()/exists() raise ENAMETOOLONG; the collector crashed (found by the deep run)."""
+    entry = {"path": "data/train.csv", "sha256": CANARY_SHA}
+    manifest = {"version": 1, "files": [entry], "folders": []}
+    if key == "files":
+        manifest["files"] = [{"path": "a" * 300, "sha256": CANARY_SHA}]
+    else:
+        manifest["folders"] = ["a" * 300]
+    (fenced / "data-manifest.yaml").write_text(yaml.safe_dump(manifest))
+    collector = Provenance()
+    found = {f.check: f for f in collector.collect(context(collector, fenced, {"dvc": False}))}
+    integrity = found["provenance.integrity"]
+    assert str(integrity.status) == "error" and "cannot be used: File name too long" in (
+        integrity.message
+    )
