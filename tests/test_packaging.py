@@ -24,6 +24,13 @@ def test_collectors_install_namespaced_never_bare():
     assert "collectors" not in PYPROJECT["tool"]["setuptools"]["packages"]
 
 
+def test_every_core_subpackage_is_packaged():
+    packages = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    for init in (ROOT / "aima_ci").rglob("__init__.py"):
+        name = ".".join(init.parent.relative_to(ROOT).parts)
+        assert name in packages, f"{name} is missing from [tool.setuptools] packages"
+
+
 def test_every_collector_folder_is_packaged_and_registered():
     packages = set(PYPROJECT["tool"]["setuptools"]["packages"])
     eps = PYPROJECT["project"].get("entry-points", {}).get(ENTRY_POINT_GROUP, {})

@@ -37,11 +37,20 @@ class GarakCollector(Collector):
     description = "garak LLM vulnerability scans (run a scan, or import its report.jsonl)"
     tool = "garak"
     extra = "garak"
-    requires = ()  # report mode needs no garak; run mode looks for it and says so if missing
+    requires = ("garak",)  # run mode; garak may also be an executable on PATH (see below)
+    report_requires = ()  # report mode reads report.jsonl with the standard library
     checks = declared_checks()
     default_timeout = 1800.0
     shard_key = "probes"
     cacheable = False  # run mode depends on a live endpoint
+
+    def missing_requirements(self, config: Mapping[str, Any] | None = None) -> list[str]:
+        """Run mode accepts garak from another environment too: an executable on PATH."""
+        if not self.requirements(config):
+            return []
+        from .run import garak_command
+
+        return [] if garak_command() else ["garak"]
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse_settings(config)
