@@ -91,26 +91,24 @@ def test_two_concurrent_collects_are_refused_not_interleaved(tmp_path):
 POLLER = textwrap.dedent(
     """
     import fcntl, os, sys, time
-    lock, summary = sys.argv[1], sys.argv[2]
-    deadline = time.monotonic() + 120
+    lock, summary, stop = sys.argv[1], sys.argv[2], sys.argv[3]
+    print("ready", flush=True)
     seen_held = False
-    while time.monotonic() < deadline:
-        if not os.path.exists(lock):
-            time.sleep(0.001)
-            continue
-        fd = os.open(lock, os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            seen_held = True
-        else:
-            if seen_held:  # first time free after the run took it
-                print("summary" if os.path.exists(summary) else "no-summary", flush=True)
-                sys.exit(0)
-        finally:
-            os.close(fd)
+    while not os.path.exists(stop):
+        if os.path.exists(lock):
+            fd = os.open(lock, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                seen_held = True
+            else:
+                if seen_held:  # the first moment it is free after the run took it
+                    print("summary" if os.path.exists(summary) else "no-summary", flush=True)
+                    sys.exit(0)
+            finally:
+                os.close(fd)
         time.sleep(0.001)
-    print("timeout", flush=True)
+    print("never-saw-it-held" if not seen_held else "still-held", flush=True)
     """
 )
 
@@ -118,20 +116,32 @@ POLLER = textwrap.dedent(
 def test_run_holds_the_lock_until_its_evidence_is_complete(tmp_path):
     """``run`` = collect + score + report. Between its collect and its score the directory was
     unlocked, so a second collect could clear it while the first run scored, and the second
-    run's manifest then vouched for the first run's assessment."""
+    run's manifest then vouched for the first run's assessment. A poller takes the lock the
+    first moment it is free: that must be after the run wrote summary.json."""
     root = make_repo(tmp_path)
-    write_config(root, {"testplugin": {"behaviour": "pass"}})
+    write_config(root, {"testwork": {"sleep": 1.0}})
     out = root / ".aima"
     out.mkdir()
+    stop = tmp_path / "stop"
     poller = subprocess.Popen(
-        [sys.executable, "-c", POLLER, str(out / ".lock"), str(out / "summary.json")],
+        [sys.executable, "-c", POLLER, str(out / ".lock"), str(out / "summary.json"), str(stop)],
         stdout=subprocess.PIPE,
         text=True,
     )
-    result = run_cli("run", "--format", "json", cwd=root, env=ENV)
-    assert result.returncode == 1, result.stdout + result.stderr  # level-1 target, 2 checks
-    verdict, _ = poller.communicate(timeout=60)
-    assert verdict.strip() == "summary", "another process got the directory before run finished"
+    try:
+        assert poller.stdout is not None and poller.stdout.readline().strip() == "ready"
+        result = run_cli("run", "--format", "json", cwd=root, env=ENV)
+        assert result.returncode in (0, 1), result.stdout + result.stderr
+        try:
+            verdict, _ = poller.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            stop.touch()
+            verdict, _ = poller.communicate(timeout=20)
+    finally:
+        stop.touch()
+        if poller.poll() is None:
+            poller.kill()
+    assert verdict.strip() == "summary", f"poller: {verdict.strip()}"
 
 
 @pytest.mark.parametrize("command", ["score", "gate", "run", "collect"])
