@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from .catalogue import LEVELS, Catalogue, Practice, Question
@@ -94,6 +94,20 @@ class QuestionResult:
         }
 
 
+def _as_dict(result: Any) -> dict[str, Any]:
+    """Field by field in declaration order (the assessment.json layout): the score rounded, the
+    nested results serialised."""
+    out: dict[str, Any] = {}
+    for f in fields(result):
+        value = getattr(result, f.name)
+        if f.name == "score":
+            value = round(value, 4)
+        elif isinstance(value, tuple):
+            value = [item.to_dict() for item in value]
+        out[f.name] = value
+    return out
+
+
 @dataclass(frozen=True)
 class StreamResult:
     id: str
@@ -104,14 +118,7 @@ class StreamResult:
     questions: tuple[QuestionResult, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "letter": self.letter,
-            "title": self.title,
-            "score": round(self.score, 4),
-            "level": self.level,
-            "questions": [q.to_dict() for q in self.questions],
-        }
+        return _as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -124,14 +131,7 @@ class PracticeResult:
     streams: tuple[StreamResult, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "score": round(self.score, 4),
-            "level": self.level,
-            "plus": self.plus,
-            "streams": [s.to_dict() for s in self.streams],
-        }
+        return _as_dict(self)
 
 
 @dataclass(frozen=True)
@@ -144,14 +144,7 @@ class DomainResult:
     practices: tuple[PracticeResult, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "score": round(self.score, 4),
-            "level": self.level,
-            "plus": self.plus,
-            "practices": [p.to_dict() for p in self.practices],
-        }
+        return _as_dict(self)
 
 
 @dataclass(frozen=True)
