@@ -17,6 +17,7 @@ from .config import ConfigError, parse_date
 from .hashing import sha256_file
 from .models import Attestation, Problem
 from .paths import PathError, resolve_inside
+from .safeio import safe_load
 
 ANSWER_VALUES = {"yes": 1.0, "no": 0.0, "0": 0.0, "1": 1 / 3, "2": 2 / 3, "3": 1.0}
 MAX_BYTES = 4 << 20
@@ -70,7 +71,7 @@ def _read(path: Path, display: str) -> Any:
         raise ConfigError(display, "", f"larger than {MAX_BYTES} bytes")
     try:
         text = path.read_bytes().decode("utf-8")
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return safe_load(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(display, "", f"not valid UTF-8 (byte {exc.start})") from None
     except yaml.YAMLError as exc:

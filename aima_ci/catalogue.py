@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
+from .safeio import safe_load
 
 LEVELS = (1, 2, 3)
 STREAM_LETTERS = ("A", "B")
@@ -167,4 +167,4 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
 def load_catalogue() -> Catalogue:
     """The packaged AIMA catalogue (parsed once per process)."""
     text = resources.files("aima_ci").joinpath("data/catalogue.yaml").read_text(encoding="utf-8")
-    return parse_catalogue(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return parse_catalogue(safe_load(text))

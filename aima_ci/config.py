@@ -18,7 +18,7 @@ import yaml
 
 from .errors import UserError
 from .paths import PathError, find_repo_root, resolve_inside
-from .safeio import expands_beyond, index_lines
+from .safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
 
 CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
 DEFAULT_OUTPUT_DIR = ".aima"
@@ -169,24 +169,28 @@ def _load_pyproject(text: str, display: str) -> tuple[dict[str, Any], dict[str, 
 
 
 def _load_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    """Compose once: the node tree gives the alias-bomb count and the key lines, then the data."""
+    loader = FAST_SAFE_LOADER(text)
     try:
-        node = yaml.compose(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(display, "", f"invalid YAML: {problem}", line) from None
-    if node is None:
-        return {}, {}
-    if expands_beyond(node, MAX_YAML_NODES):
-        raise ConfigError(display, "", f"YAML expands to more than {MAX_YAML_NODES} nodes")
-    lines = index_lines(node)
-    try:
-        data = yaml.load(text, Loader=loader)
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        # ValueError: an integer beyond Python's 4300-digit conversion limit.
-        raise ConfigError(display, "", f"invalid YAML: {exc}") from None
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(display, "", f"invalid YAML: {problem}", line) from None
+        if node is None:
+            return {}, {}
+        if expands_beyond(node, MAX_YAML_NODES):
+            raise ConfigError(display, "", f"YAML expands to more than {MAX_YAML_NODES} nodes")
+        lines = index_lines(node)
+        try:
+            data = loader.construct_document(node)
+        except (yaml.YAMLError, RecursionError, ValueError) as exc:
+            # ValueError: an integer beyond Python's 4300-digit conversion limit.
+            raise ConfigError(display, "", f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(display, "", "the top level must be a mapping of keys")
     return data, lines

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .safeio import safe_load
 
 FRAMEWORKS = ("eu-ai-act", "nist-ai-rmf", "iso-42001", "owasp-llm-2025", "atlas")
 STRENGTHS = ("direct", "partial", "supporting")
@@ -167,7 +168,7 @@ def _read(fid: str) -> Any:
     except FileNotFoundError:
         raise CrosswalkError(f"no crosswalk named {fid!r}") from None
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return safe_load(text)
     except yaml.YAMLError as exc:
         raise CrosswalkError(f"{fid}.yaml: not valid YAML ({exc})") from None
 
