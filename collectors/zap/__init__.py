@@ -83,7 +83,7 @@ class ZapCollector(Collector):
         report_only(config, NAME, "run ZAP in CI, then point report: at its JSON")
         require_path(config, NAME, "report", "required: path to ZAP's JSON report (-J)")
         conf = config.get("min_confidence", "low")
-        if conf not in CONFIDENCES or conf == "false_positive":
+        if not isinstance(conf, str) or conf not in CONFIDENCES or conf == "false_positive":
             raise CollectorConfigError(
                 f"collectors.{NAME}.min_confidence",
                 "must be low, medium, high or confirmed",

@@ -145,6 +145,8 @@ def test_missing_and_escaping_paths_are_refused(repo: Path, tmp_path: Path) -> N
         ({"report": "r.json", "mode": "run"}, "collectors.zap.mode"),
         ({"report": "r.json", "severity": "high"}, "collectors.zap.severity"),
         ({"report": "r.json", "min_confidence": "false_positive"}, "collectors.zap.min_confidence"),
+        ({"report": "r.json", "min_confidence": ["high"]}, "collectors.zap.min_confidence"),
+        ({"report": "r.json", "min_confidence": {"a": 1}}, "collectors.zap.min_confidence"),
         ({"report": "r.json", "thresholds": {"critical": 0}}, "collectors.zap.thresholds.critical"),
         ({"report": "r.json", "thresholds": {"high": -1}}, "collectors.zap.thresholds.high"),
         ({"report": "r.json", "thresholds": {"high": 0.5}}, "collectors.zap.thresholds.high"),
