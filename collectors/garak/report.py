@@ -32,10 +32,9 @@ import heapq
 import itertools
 import json
 import os
-import pickle
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -899,10 +898,53 @@ def _default_workers(size: int) -> int:
     return max(1, min(2, cpus))
 
 
+def _part_to_json(part: _Reader) -> bytes:
+    """A part reader's state as JSON: the hand-off from a forked child is plain data, never code."""
+    r = part.r
+    report = {f.name: getattr(r, f.name) for f in fields(r)}
+    report.update(
+        path=str(r.path),
+        run_ids=sorted(r.run_ids),
+        evals=[asdict(e) for e in r.evals],
+        digest_counts=[[*k, *v] for k, v in r.digest_counts.items()],
+        hits=[[*k, n] for k, n in r.hits.items()],
+        problems=[asdict(x) for x in r.problems],
+        examples=[],  # decoded only after the parts are merged
+    )
+    state = {
+        "report": report,
+        "line_no": part.line_no,
+        "spans": part.spans,
+        "first_seen": part.first_seen,
+        "digest_setup": part.digest_setup,
+    }
+    return json.dumps(state).encode("utf-8")
+
+
+def _part_from_json(part: _Reader, data: bytes) -> None:
+    state = json.loads(data)
+    raw = state["report"]
+    raw.update(
+        path=Path(raw["path"]),
+        run_ids=set(raw["run_ids"]),
+        evals=[EvalRow(**e) for e in raw["evals"]],
+        digest_counts={(a, b): (c, d) for a, b, c, d in raw["digest_counts"]},
+        hits={(a, b): n for a, b, n in raw["hits"]},
+        problems=[Problem(**x) for x in raw["problems"]],
+        worst={probe: [tuple(item) for item in heap] for probe, heap in raw["worst"].items()},
+        examples=[],
+    )
+    part.r = Report(**raw)
+    part.line_no = state["line_no"]
+    part.spans = state["spans"]
+    part.first_seen = state["first_seen"]
+    part.digest_setup = state["digest_setup"]
+
+
 def _read_in_parts(reader: _Reader, size: int, parts: int) -> None:
     """Read the first part here and the others in forked children, then merge in order.
 
-    The children only compute and send back a pickled result through a pipe; one that fails
+    The children only compute and send back their result as JSON through a pipe; one that fails
     for any reason has its range read again here, so the result never depends on the fork.
     """
     path = reader.r.path
@@ -925,8 +967,7 @@ def _read_in_parts(reader: _Reader, size: int, parts: int) -> None:
                 part = _Reader(Report(path=path), reader.worst_k)
                 part.run(start, end)
                 with os.fdopen(wfd, "wb") as out:
-                    state = (part.r, part.line_no, part.spans, part.first_seen, part.digest_setup)
-                    pickle.dump(state, out)
+                    out.write(_part_to_json(part))
                 code = 0
             finally:
                 os._exit(code)
@@ -941,9 +982,7 @@ def _read_in_parts(reader: _Reader, size: int, parts: int) -> None:
         try:
             if os.waitstatus_to_exitcode(status) != 0:
                 raise ValueError("child failed")
-            (part.r, part.line_no, part.spans, part.first_seen, part.digest_setup) = pickle.loads(
-                data
-            )
+            _part_from_json(part, data)
         except Exception:
             part = _Reader(Report(path=path), reader.worst_k)
             part.run(start, end)

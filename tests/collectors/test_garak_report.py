@@ -380,3 +380,20 @@ def test_memory_stays_constant_on_a_large_report(tmp_path):
     assert r.problems == [] and len(r.evals) == 3
     assert sum(r.attempts.values()) > 20_000
     assert peak < 40_000_000, peak
+
+
+@pytest.mark.parametrize("source", [REPEAT, REST, HITLOG, OLD13, OLD9], ids=lambda p: p.name)
+def test_part_state_round_trips_through_json(source):
+    """The child-to-parent hand-off is JSON; a codec bug must show here, not hide behind the
+    parent's fallback of re-reading the part itself."""
+    part = report_mod._Reader(report_mod.Report(path=source), report_mod.WORST_PER_PROBE)
+    part.run(0, source.stat().st_size)
+    back = report_mod._Reader(report_mod.Report(path=source), report_mod.WORST_PER_PROBE)
+    report_mod._part_from_json(back, report_mod._part_to_json(part))
+    assert back.r == part.r
+    assert (back.line_no, back.spans, back.first_seen, back.digest_setup) == (
+        part.line_no,
+        part.spans,
+        part.first_seen,
+        part.digest_setup,
+    )
