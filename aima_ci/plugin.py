@@ -45,6 +45,11 @@ COMMON_KEYS = frozenset({"enabled", "timeout", "mode", "thresholds", "ttl_days"}
 __all__ = ["CollectorConfigError", "InputError", "sha256_file"]
 
 
+def run_mode(config: Mapping[str, Any]) -> str:
+    """``report`` or ``run``: an explicit ``mode``, else ``report`` when a report path is set."""
+    return str(config.get("mode", "report" if "report" in config else "run"))
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -189,9 +194,7 @@ class Collector:
     def requirements(self, config: Mapping[str, Any] | None = None) -> tuple[str, ...]:
         """Modules this run needs: ``report_requires`` in report mode (reading a file a tool
         already wrote needs no tool), else ``requires``."""
-        if config is not None and config.get("mode", "report" if "report" in config else "run") == (
-            "report"
-        ):
+        if config is not None and run_mode(config) == "report":
             return self.report_requires
         return self.requires
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from aima_ci.plugin import CollectorConfigError
+from aima_ci.plugin import CollectorConfigError, run_mode
 
 ThresholdKind = Literal["rate", "count"]
 _VALUE_RULES = {
@@ -25,7 +25,7 @@ _VALUE_RULES = {
 def mode_of(config: Mapping[str, Any]) -> str:
     """``report`` or ``run``, decided as the runner decides which modules a run needs
     (``Collector.requirements``): an explicit ``mode``, else ``report`` when a report is set."""
-    return str(config.get("mode", "report" if "report" in config else "run"))
+    return run_mode(config)
 
 
 def report_only(config: Mapping[str, Any], collector: str, hint: str) -> None:
