@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .attestations import load_attestations
-from .catalogue import Catalogue, load_catalogue
-from .config import Config
-from .evidence import (
+from aima_ci import __version__
+from aima_ci.assess.attestations import load_attestations
+from aima_ci.assess.catalogue import Catalogue, load_catalogue
+from aima_ci.assess.gate import GateResult, collector_runs, effective_target, evaluate, summarise
+from aima_ci.assess.scoring import Scored, score
+from aima_ci.assess.waivers import parse_waivers
+from aima_ci.config import Config
+from aima_ci.evidence.directory import (
     ASSESSMENT,
     FINDINGS,
     RUN,
@@ -27,10 +30,7 @@ from .evidence import (
     read_json,
     write_json,
 )
-from .gate import GateResult, collector_runs, effective_target, evaluate, summarise
-from .models import Finding, Problem, Waiver
-from .scoring import Scored, score
-from .waivers import parse_waivers
+from aima_ci.models import Finding, Problem, Waiver
 
 SCHEMA_ID = "https://aima-ci.dev/schemas/assessment-1.json"
 
@@ -154,7 +154,7 @@ def assess(
     on beyond findings.jsonl is recorded (``freshness``, ``gate_inputs``), so ``aima-ci verify``
     can re-score the directory without the repository.
     """
-    from .freshness import RepoDigests, clock_for, evaluate_freshness, ttl_overrides
+    from aima_ci.evidence.freshness import RepoDigests, clock_for, evaluate_freshness, ttl_overrides
 
     today = today or dt.datetime.now(dt.UTC).date()
     catalogue = load_catalogue()
@@ -187,7 +187,7 @@ def assess(
     )
     # Attestation notes, waiver reasons and problem messages come from people's files, not
     # through the runner: keep credentials out of the assessment and every report rendered from it.
-    from .redact import Redactor
+    from aima_ci.safety.redact import Redactor
 
     assessment = Redactor().data(assessment)
     write_json(evidence_dir / ASSESSMENT, assessment)

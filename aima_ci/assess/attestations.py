@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from .config import ConfigError, parse_date
-from .hashing import sha256_file
-from .models import Attestation, Problem
-from .paths import PathError, resolve_inside
-from .safeio import safe_load
+from aima_ci.config import ConfigError, parse_date
+from aima_ci.models import Attestation, Problem
+from aima_ci.safety.hashing import sha256_file
+from aima_ci.safety.paths import PathError, resolve_inside
+from aima_ci.safety.safeio import safe_load
 
 ANSWER_VALUES = {"yes": 1.0, "no": 0.0, "0": 0.0, "1": 1 / 3, "2": 2 / 3, "3": 1.0}
 MAX_BYTES = 4 << 20

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from .safeio import safe_load
+from aima_ci.safety.safeio import safe_load
 
 LEVELS = (1, 2, 3)
 STREAM_LETTERS = ("A", "B")

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import Catalogue
-from .models import Check
+from aima_ci.assess.catalogue import Catalogue
+from aima_ci.models import Check
 
 ANSWERABLE = ("automated", "both", "attestation")
 TARGET = 60
@@ -227,7 +227,7 @@ def discovered(
 
     ``first_party_only`` keeps the collectors shipped in the aima-ci distribution itself.
     """
-    from .plugin import discover_names, load_some
+    from aima_ci.plugin import discover_names, load_some
 
     def first_party(ep: object) -> bool:
         dist = getattr(ep, "dist", None)

@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .safeio import safe_load
+from aima_ci.errors import UserError
+from aima_ci.safety.safeio import safe_load
 
 FRAMEWORKS = ("eu-ai-act", "nist-ai-rmf", "iso-42001", "owasp-llm-2025", "atlas")
 STRENGTHS = ("direct", "partial", "supporting")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import Catalogue
+from aima_ci.assess.catalogue import Catalogue
 
 
 @dataclass(frozen=True)

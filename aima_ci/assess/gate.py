@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import DOMAIN_IDS, Target
-from .errors import EvidenceError
+from aima_ci.config import DOMAIN_IDS, Target
+from aima_ci.errors import EvidenceError
 
 EPS = 1e-9
 OK_COLLECTOR_STATUSES = frozenset({"ok", "reused"})

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from .catalogue import LEVELS, Catalogue, Practice, Question
-from .models import SEVERITY_ORDER, Attestation, Finding, Problem, Status, Waiver
+from aima_ci.assess.catalogue import LEVELS, Catalogue, Practice, Question
+from aima_ci.models import SEVERITY_ORDER, Attestation, Finding, Problem, Status, Waiver
 
 EPS = 1e-9
 CREDIT_STATUSES = frozenset({Status.PASS, Status.WAIVED})

@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .config import parse_date
-from .models import Problem, Waiver
+from aima_ci.config import parse_date
+from aima_ci.models import Problem, Waiver
 
 
 def parse_waivers(

@@ -8,7 +8,7 @@ the questions left for people: those no enabled collector has a check for.
 
 Inspection reads file names and, for a few small files, their first bytes; it never follows a
 symlink out of the repository and never imports a collector (the check lists come from
-``aima_ci.coverage``, which loads the installed plugins' declarations).
+``aima_ci.assess.coverage``, which loads the installed plugins' declarations).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from .catalogue import Catalogue
-from .models import Check
+from aima_ci.assess.catalogue import Catalogue
+from aima_ci.models import Check
 
 MAX_FILES = 20_000
 MAX_LISTED = 10
@@ -513,7 +513,7 @@ def questions_left(
     The pipeline collector's level-3 "integrated" checks only apply when another enabled
     collector evidences that practice, so on their own they do not take a question off the list.
     """
-    from .coverage import compute
+    from aima_ci.assess.coverage import compute
 
     effective: dict[str, list[Check]] = {}
     practices = {
@@ -556,7 +556,7 @@ def init_repository(
         enabled: list[str] = []
         left = len(catalogue.questions)
     else:
-        from .coverage import discovered
+        from aima_ci.assess.coverage import discovered
 
         checks, _ = discovered()
         plan = plan_collectors(found, checks)
@@ -569,7 +569,7 @@ def init_repository(
     existing = [p for p in targets if p.exists()]
     if existing and not force:
         raise FileExistsError(", ".join(p.name for p in existing))
-    from .evidence import atomic_write
+    from aima_ci.evidence.directory import atomic_write
 
     for path, text in targets.items():
         atomic_write(path, text)

@@ -3,7 +3,7 @@
 Exit codes: 0 gate passed (or command succeeded), 1 gate failed (or ``verify`` found a
 difference), 2 usage, configuration or input error, 3 internal error (a bug: please report it).
 This module holds the group, the shared options and the error handling; the commands live in
-``aima_ci/commands/`` and a module is imported only when one of its commands runs, so
+``aima_ci/cli/commands/`` and a module is imported only when one of its commands runs, so
 ``aima-ci gate`` loads little more than click and yaml.
 """
 
@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
+from aima_ci import __version__
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,7 +34,7 @@ class State:
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    from .redact import Redactor
+    from aima_ci.safety.redact import Redactor
 
     # An error may quote a config value, and CI logs are widely readable.
     click.echo(f"aima-ci: error: {Redactor().text(message)}", err=True)
@@ -46,7 +46,7 @@ def handle_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .errors import UserError
+        from aima_ci.errors import UserError
 
         try:
             return fn(*args, **kwargs)
@@ -62,7 +62,7 @@ def handle_errors(fn: F) -> F:
         except Exception as exc:
             if os.environ.get("AIMA_CI_DEBUG"):
                 raise
-            from .redact import Redactor
+            from aima_ci.safety.redact import Redactor
 
             click.echo(
                 f"aima-ci: internal error: {type(exc).__name__}: {Redactor().text(str(exc))}\n"
@@ -144,18 +144,21 @@ def gate_options(fn: F) -> F:
 
 
 def _load(config_path: Path | None) -> Any:
-    from .config import load_config
+    from aima_ci import api
 
-    return load_config(config_path)
+    return api.load(config_path)
 
 
 def _evidence_dir(config: Any, out_dir: Path | None) -> Path:
-    return (out_dir.resolve() if out_dir else config.output_dir).resolve()
+    from aima_ci import api
+
+    return api.evidence_dir(config, out_dir)
 
 
 def _today() -> dt.date:
-    override = os.environ.get("AIMA_CI_TODAY")  # for reproducible runs and tests
-    return dt.date.fromisoformat(override) if override else dt.datetime.now(dt.UTC).date()
+    from aima_ci import api
+
+    return api.today()
 
 
 light_option = click.option(
@@ -168,22 +171,22 @@ light_option = click.option(
 )
 
 
-# Each command lives in aima_ci/commands/<module>.py and is imported only when invoked.
+# Each command lives in aima_ci/cli/commands/<module>.py and is imported only when invoked.
 COMMANDS: dict[str, str] = {
     "attest": "trust:attest_cmd",
-    "collect": "pipeline:collect_cmd",
+    "collect": "steps:collect_cmd",
     "collectors": "browse:collectors_cmd",
     "controls": "browse:controls_cmd",
     "explain": "browse:explain_cmd",
-    "export": "pipeline:export_cmd",
-    "gate": "pipeline:gate_cmd",
+    "export": "steps:export_cmd",
+    "gate": "steps:gate_cmd",
     "history": "trust:history_cmd",
     "init": "browse:init_cmd",
     "merge": "trust:merge_cmd",
     "provenance": "trust:provenance_group",
-    "report": "pipeline:report_cmd",
-    "run": "pipeline:run_cmd",
-    "score": "pipeline:score_cmd",
+    "report": "steps:report_cmd",
+    "run": "steps:run_cmd",
+    "score": "steps:score_cmd",
     "verify": "trust:verify_cmd",
 }
 
@@ -197,7 +200,7 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module, _, attr = target.partition(":")
-        command: click.Command = getattr(import_module(f"aima_ci.commands.{module}"), attr)
+        command: click.Command = getattr(import_module(f"aima_ci.cli.commands.{module}"), attr)
         return command
 
 

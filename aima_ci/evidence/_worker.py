@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from .plugin import (
+from aima_ci.plugin import (
     Collector,
     CollectorConfigError,
     CollectorContext,

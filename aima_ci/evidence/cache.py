@@ -32,18 +32,26 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .evidence import MANIFEST, RUN, atomic_copy, read_findings, read_json, verify_manifest
-from .freshness import DigestOf, TtlFor, staleness
-from .models import EvidenceError, Finding, Status
-from .paths import PathError, resolve_inside, safe_relpath
-from .plugin import CollectorContext, now_iso, sha256_file
-from .runner import CollectorRun, Event, Job, artefact_subdir
+from aima_ci import __version__
+from aima_ci.evidence.directory import (
+    MANIFEST,
+    RUN,
+    atomic_copy,
+    read_findings,
+    read_json,
+    verify_manifest,
+)
+from aima_ci.evidence.freshness import DigestOf, TtlFor, staleness
+from aima_ci.evidence.runner import CollectorRun, Event, Job, artefact_subdir
+from aima_ci.models import EvidenceError, Finding, Status
+from aima_ci.plugin import CollectorContext, now_iso, sha256_file
+from aima_ci.safety.paths import PathError, config_strings, safe_relpath
+from aima_ci.safety.paths import config_paths as config_paths  # moved to safety.paths in issue 16
 
 CACHE_ENV = "AIMA_CI_CACHE_DIR"
 NO_CACHE_ENV = "AIMA_CI_NO_CACHE"
@@ -54,7 +62,6 @@ IGNORED_CONFIG_KEYS = frozenset({"enabled", "timeout", "ttl_days"})
 # A config value naming an endpoint: what answers there is not in any file the key can hash.
 _URL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
 MAX_TREE_FILES = 10_000
-MAX_CONFIG_STRING = 4096
 KEEP_PER_COLLECTOR = 8
 REUSABLE_RUN_STATUSES = frozenset({"ok", "reused"})
 
@@ -67,42 +74,9 @@ def canonical_json(data: Any) -> bytes:
 
 
 # --------------------------------------------------------------------------- the input key
-def _strings(value: Any, depth: int = 0) -> Iterator[str]:
-    if depth > 20:
-        return
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item, depth + 1)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item, depth + 1)
-
-
-def config_paths(config: Mapping[str, Any], root: Path, config_dir: Path) -> list[Path]:
-    """Config values (at any depth) that name an existing file or folder inside the repository.
-
-    ``path:attribute`` values (``app.py:reply``, a callable in a file) count by their path part.
-    """
-    found: set[Path] = set()
-    for value in _strings(config):
-        if not value.strip() or len(value) > MAX_CONFIG_STRING or "\n" in value or "://" in value:
-            continue
-        candidates = [value]
-        if ":" in value:
-            candidates.append(value.split(":", 1)[0])
-        for candidate in candidates:
-            try:
-                found.add(resolve_inside(config_dir, candidate, root, must_exist=True))
-            except (PathError, OSError):
-                continue
-    return sorted(found)
-
-
 def names_endpoint(config: Mapping[str, Any]) -> bool:
     """Whether any config value is a URL (``http://…``, ``grpc://…``)."""
-    return any(_URL.match(value) for value in _strings(config))
+    return any(_URL.match(value) for value in config_strings(config))
 
 
 def tree_digest(folder: Path, exclude: Iterable[Path] = ()) -> str | None:

@@ -12,18 +12,25 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .errors import EvidenceLocked
-from .evidence import LOCK, RUN, manifest_subjects, write_findings, write_json, write_manifest
-from .models import EvidenceError
-from .plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
-from .redact import Redactor, named_env_values
-from .runinfo import base_info
-from .runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
+from aima_ci.config import Config
+from aima_ci.errors import EvidenceLocked
+from aima_ci.evidence.directory import (
+    LOCK,
+    RUN,
+    manifest_subjects,
+    write_findings,
+    write_json,
+    write_manifest,
+)
+from aima_ci.evidence.runinfo import base_info
+from aima_ci.evidence.runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
+from aima_ci.models import EvidenceError
+from aima_ci.plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
+from aima_ci.safety.redact import Redactor, named_env_values
 
 if TYPE_CHECKING:  # keep shard/cache imports out of the module's import time
-    from .cache import CacheStore
-    from .shard import ShardSpec
+    from aima_ci.evidence.cache import CacheStore
+    from aima_ci.evidence.shard import ShardSpec
 
 
 # Directories held by hold() in this process: locked() inside it passes through.
@@ -81,7 +88,7 @@ def select_collectors(
 
 def _is_light(name: str) -> bool:
     """A collector marked ``light`` (reads repository files only: fast enough for pre-commit)."""
-    from .plugin import load_collector
+    from aima_ci.plugin import load_collector
 
     try:
         return bool(load_collector(name).light)
@@ -108,8 +115,8 @@ def collect(
     ``shard`` runs only this shard's share (shard.py); ``reuse`` and ``cache`` serve collectors
     whose inputs are unchanged from earlier results (cache.py) instead of running them.
     """
-    from .cache import PreviousEvidence, Reuser
-    from .freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
+    from aima_ci.evidence.cache import PreviousEvidence, Reuser
+    from aima_ci.evidence.freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
 
     configured = select_collectors(config, only, light)
     broken: dict[str, str] = {}
@@ -117,7 +124,7 @@ def collect(
         available, broken = load_some(configured)
     parts: dict[str, dict[str, Any]] = {}
     if shard is not None:
-        from .shard import plan_shard
+        from aima_ci.evidence.shard import plan_shard
 
         keys = {n: getattr(cls, "shard_key", None) for n, cls in available.items()}
         configured, parts = plan_shard(configured, keys, shard)

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import EvidenceError
-from .paths import PathError, safe_relpath
+from aima_ci.errors import EvidenceError
+from aima_ci.safety.paths import PathError, safe_relpath
 
 if TYPE_CHECKING:
-    from .models import Finding
+    from aima_ci.models import Finding
 
 FINDINGS = "findings.jsonl"
 RUN = "run.json"
@@ -103,7 +103,7 @@ def write_findings(directory: Path, findings: Iterable[Finding]) -> Path:
 
 def iter_findings(path: Path) -> Iterator[Finding]:
     """Stream findings; a malformed line raises EvidenceError naming the line (fail closed)."""
-    from .models import Finding
+    from aima_ci.models import Finding
 
     if not path.is_file():
         raise EvidenceError(f"{path} not found")
@@ -130,7 +130,7 @@ def read_findings(directory: Path) -> list[Finding]:
 
 def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
     """SHA-256 and size of every file in the evidence directory, except the manifest and lock."""
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
 
     files = []
     for path in sorted(directory.rglob("*")):
@@ -158,7 +158,7 @@ def write_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> 
 
 def verify_manifest(directory: Path) -> list[str]:
     """Differences between the directory and its manifest: changed, missing and unlisted files."""
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
 
     manifest = read_json(directory / MANIFEST)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
@@ -202,7 +202,7 @@ def check_listed(directory: Path, *names: str) -> None:
     what aima-ci wrote. Files the manifest does not list (hand-made evidence, a manifest from
     before scoring) are not checked; ``aima-ci verify`` checks everything.
     """
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
 
     if not (directory / MANIFEST).is_file():
         return
@@ -226,7 +226,7 @@ def subjects_of(findings: Iterable[Finding]) -> list[dict[str, Any]]:
 
 def file_subjects(kind: str, paths: Iterable[Path], root: Path) -> list[dict[str, Any]]:
     """Subjects for repository files (the config, attestation files) with their SHA-256."""
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
 
     out = []
     for path in paths:

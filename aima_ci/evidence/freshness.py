@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .models import Finding, Status
-from .paths import PathError, resolve_inside
-from .plugin import sha256_file
+from aima_ci.models import Finding, Status
+from aima_ci.safety.hashing import sha256_file
+from aima_ci.safety.paths import PathError, resolve_inside
 
 # Findings that earn nothing already; marking them stale would only hide the real reason.
 EXEMPT = frozenset({Status.ERROR, Status.NOT_RUN})

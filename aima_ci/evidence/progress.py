@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import TextIO
 
-from .runner import Event
+from aima_ci.evidence.runner import Event
 
 SYMBOLS = {"ok": "done", "reused": "reused"}
 

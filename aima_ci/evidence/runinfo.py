@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from aima_ci import __version__
 
 CI_PROVIDERS = (
     ("github-actions", "GITHUB_ACTIONS"),

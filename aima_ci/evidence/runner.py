@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .evidence import atomic_write
-from .models import EvidenceError, Finding, Status
-from .plugin import Collector, CollectorConfigError, now_iso
-from .redact import Redactor
+from aima_ci.evidence.directory import atomic_write
+from aima_ci.models import EvidenceError, Finding, Status
+from aima_ci.plugin import Collector, CollectorConfigError, now_iso
+from aima_ci.safety.redact import Redactor
 
 MAX_EVENT_LINE = 8 << 20
 STDERR_TAIL = 4000
@@ -229,7 +229,7 @@ class Runner:
         """Redact what the collector wrote itself, before anything hashes it (the manifest, the
         cache). Returns the new digest of each rewritten file, keyed by its path relative to
         the repository root (how finding subjects name files)."""
-        from .hashing import sha256_file
+        from aima_ci.safety.hashing import sha256_file
 
         folder = self.evidence_dir / subdir
         rewritten: dict[str, str] = {}
@@ -271,7 +271,7 @@ class Runner:
         env.setdefault("DO_NOT_TRACK", "1")
         env["PYTHONUNBUFFERED"] = "1"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "aima_ci._worker"],
+            [sys.executable, "-m", "aima_ci.evidence._worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

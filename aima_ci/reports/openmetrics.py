@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .errors import UserError
-from .explain import practice_targets
-from .models import Finding, Status
+from aima_ci.assess.explain import practice_targets
+from aima_ci.errors import UserError
+from aima_ci.models import Finding, Status
 
 PREFIX = "aima_"
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

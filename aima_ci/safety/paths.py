@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 
 class PathError(ValueError):
@@ -52,3 +54,42 @@ def find_repo_root(start: Path) -> Path:
         if (candidate / ".git").exists():
             return candidate
     return start
+
+
+# Longer strings are prose or data, never a path worth hashing.
+MAX_CONFIG_STRING = 4096
+
+
+def config_strings(value: Any, depth: int = 0) -> Iterator[str]:
+    """Every string in a config value, at any depth (bounded: configs are user input)."""
+
+    if depth > 20:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from config_strings(item, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from config_strings(item, depth + 1)
+
+
+def config_paths(config: Mapping[str, Any], root: Path, config_dir: Path) -> list[Path]:
+    """Config values (at any depth) that name an existing file or folder inside the repository.
+
+    ``path:attribute`` values (``app.py:reply``, a callable in a file) count by their path part.
+    """
+    found: set[Path] = set()
+    for value in config_strings(config):
+        if not value.strip() or len(value) > MAX_CONFIG_STRING or "\n" in value or "://" in value:
+            continue
+        candidates = [value]
+        if ":" in value:
+            candidates.append(value.split(":", 1)[0])
+        for candidate in candidates:
+            try:
+                found.add(resolve_inside(config_dir, candidate, root, must_exist=True))
+            except (PathError, OSError):
+                continue
+    return sorted(found)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import UserError
+from aima_ci.errors import UserError
 
 SCHEMA_VERSION = 1
 DEFAULT_BRANCH = "main"

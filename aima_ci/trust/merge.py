@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from . import __version__
-from .errors import EvidenceError
-from .evidence import (
+from aima_ci import __version__
+from aima_ci.errors import EvidenceError
+from aima_ci.evidence.directory import (
     ARTEFACTS,
     MANIFEST,
     RUN,
@@ -50,8 +50,8 @@ from .evidence import (
     write_json,
     write_manifest,
 )
-from .models import Finding
-from .paths import PathError, safe_relpath
+from aima_ci.models import Finding
+from aima_ci.safety.paths import PathError, safe_relpath
 
 MAX_ARCHIVE_BYTES = 4 << 30
 MAX_ARCHIVE_ENTRIES = 200_000
@@ -233,7 +233,7 @@ def load_input(path: Path, scratch: Path) -> ShardInput:
     manifest = read_json(directory / MANIFEST)
     if not isinstance(run, dict) or not isinstance(manifest, Mapping):
         raise MergeError(f"{label}: {RUN} or {MANIFEST} is not a JSON object")
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
 
     files = {
         e["path"]: e["sha256"]
@@ -454,7 +454,7 @@ def _prepare_out(out: Path, inputs: Sequence[Path]) -> None:
 
 
 def write_plan(plan: MergePlan, out: Path) -> None:
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
 
     for rel, (source, digest) in sorted(plan.files.items()):
         target = out / rel
@@ -489,7 +489,7 @@ def _load_named(path: Path, scratch: Path) -> ShardInput:
 
 def merge(paths: Sequence[Path], out: Path, *, allow_partial: bool = False) -> MergePlan:
     """Merge shard evidence (directories or bundles) into the new directory ``out``."""
-    from .collect import locked
+    from aima_ci.evidence.collect import locked
 
     _prepare_out(out, paths)
     with _scratch() as scratch:

@@ -29,11 +29,11 @@ from typing import Any
 
 import yaml
 
-from .paths import PathError, safe_relpath
-from .plugin import sha256_file
-from .safeio import FileProblem, line_of, read_text, strict_yaml
+from aima_ci.safety.hashing import sha256_file
+from aima_ci.safety.paths import PathError, safe_relpath
+from aima_ci.safety.safeio import FileProblem, line_of, read_text, strict_yaml
 
-# The names this module gave the reader before it moved to ``safeio``: aima_ci/_cli.py and
+# The names this module gave the reader before it moved to ``safeio``: aima_ci/cli/main.py and
 # tests/robustness still import them from here.
 DocumentError = FileProblem
 load_yaml = strict_yaml

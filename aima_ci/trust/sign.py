@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import UserError
-from .evidence import ASSESSMENT, ENVELOPE, MANIFEST, RUN, read_json
+from aima_ci import __version__
+from aima_ci.errors import UserError
+from aima_ci.evidence.directory import ASSESSMENT, ENVELOPE, MANIFEST, RUN, read_json
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://aima-ci.dev/assessment/v1"
@@ -240,7 +240,7 @@ def check_signature(envelope: Mapping[str, Any], public_key: Any) -> str | None:
 
 # --------------------------------------------------------------------------- the statement
 def _sha256_of(path: Path) -> str:
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
 
     return sha256_file(path)
 
@@ -333,7 +333,7 @@ def build_statement(evidence_dir: Path, now: dt.datetime | None = None) -> dict[
 
 def write_envelope(path: Path, envelope: Mapping[str, Any]) -> None:
     """One envelope per line: the in-toto bundle format (``.intoto.jsonl``)."""
-    from .evidence import atomic_write
+    from aima_ci.evidence.directory import atomic_write
 
     atomic_write(path, json.dumps(envelope, sort_keys=True) + "\n")
 
@@ -356,7 +356,7 @@ def attest(
     """Sign the evidence directory's statement; returns where the envelope went and the statement."""
     if not (evidence_dir / ASSESSMENT).is_file():
         raise UserError(f"{evidence_dir}: no {ASSESSMENT}; run 'aima-ci score' first")
-    from .evidence import verify_manifest
+    from aima_ci.evidence.directory import verify_manifest
 
     problems = verify_manifest(evidence_dir)
     if problems:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .evidence import (
+from aima_ci.evidence.directory import (
     ASSESSMENT,
     ENVELOPE,
     MANIFEST,
@@ -32,7 +32,7 @@ from .evidence import (
     subjects_of,
     verify_manifest,
 )
-from .models import Attestation, EvidenceError, Waiver
+from aima_ci.models import Attestation, EvidenceError, Waiver
 
 MAX_LISTED = 10
 
@@ -112,10 +112,10 @@ def _plain(value: Any) -> Any:
 # --------------------------------------------------------------------------- re-scoring
 def rescore(evidence_dir: Path, assessment: Mapping[str, Any]) -> list[str]:
     """Differences between assessment.json and a fresh scoring of the same inputs."""
-    from .catalogue import load_catalogue
-    from .freshness import replay_freshness
-    from .gate import EffectiveTarget, collector_runs, evaluate
-    from .scoring import score
+    from aima_ci.assess.catalogue import load_catalogue
+    from aima_ci.assess.gate import EffectiveTarget, collector_runs, evaluate
+    from aima_ci.assess.scoring import score
+    from aima_ci.evidence.freshness import replay_freshness
 
     catalogue = load_catalogue()
     if assessment.get("aima_version") != catalogue.version:
@@ -203,8 +203,14 @@ def rescore(evidence_dir: Path, assessment: Mapping[str, Any]) -> list[str]:
 def check_envelope(
     evidence_dir: Path, envelope_path: Path, public_key: Any | None, report: VerifyReport
 ) -> None:
-    from .attest import PREDICATE_TYPE, STATEMENT_TYPE, levels_of, open_envelope, read_envelopes
-    from .hashing import sha256_file
+    from aima_ci.safety.hashing import sha256_file
+    from aima_ci.trust.sign import (
+        PREDICATE_TYPE,
+        STATEMENT_TYPE,
+        levels_of,
+        open_envelope,
+        read_envelopes,
+    )
 
     try:
         envelopes = read_envelopes(envelope_path)
@@ -224,7 +230,7 @@ def check_envelope(
             report.problems.append(f"{where}: {exc}")
             continue
         if public_key is not None:
-            from .attest import check_signature
+            from aima_ci.trust.sign import check_signature
 
             why = check_signature(envelope, public_key)
             if why:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .._cli import (
+from aima_ci.cli.main import (
     State,
     _evidence_dir,
     _fail,
@@ -40,7 +40,7 @@ from .._cli import (
 @handle_errors
 def controls_cmd(state: State, fmt: str, domain: str | None, coverage: bool) -> None:
     """Browse the AIMA catalogue: domains, practices, streams and the 144 questions."""
-    from ..catalogue import load_catalogue
+    from aima_ci.assess.catalogue import load_catalogue
 
     cat = load_catalogue()
     questions = [
@@ -49,7 +49,7 @@ def controls_cmd(state: State, fmt: str, domain: str | None, coverage: bool) -> 
     if domain and not questions:
         _fail(f"--domain: unknown domain or practice {domain!r}")
     if coverage:
-        from ..coverage import RENDERERS, installed_coverage, restrict
+        from aima_ci.assess.coverage import RENDERERS, installed_coverage, restrict
 
         cov = restrict(installed_coverage(cat), {q.id for q in questions})
         click.echo(RENDERERS[fmt](cov), nl=False)
@@ -104,10 +104,10 @@ def controls_cmd(state: State, fmt: str, domain: str | None, coverage: bool) -> 
 @handle_errors
 def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Path | None) -> None:
     """What a question, practice or check means, what satisfies it, and what the next level needs."""
-    from ..catalogue import load_catalogue
-    from ..evidence import ASSESSMENT, read_json
-    from ..explain import practice_gaps, question_next_step, question_reason
-    from ..plugin import discover
+    from aima_ci.assess.catalogue import load_catalogue
+    from aima_ci.assess.explain import practice_gaps, question_next_step, question_reason
+    from aima_ci.evidence.directory import ASSESSMENT, read_json
+    from aima_ci.plugin import discover
 
     cat = load_catalogue()
     ident = ident.strip()
@@ -196,7 +196,7 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
 
 
 def _find_question(assessment: dict[str, Any], qid: str) -> dict[str, Any] | None:
-    from ..gate import iter_questions
+    from aima_ci.assess.gate import iter_questions
 
     return next((q for q in iter_questions(assessment) if q["id"] == qid), None)
 
@@ -209,12 +209,12 @@ def _find_question(assessment: dict[str, Any], qid: str) -> dict[str, Any] | Non
 @handle_errors
 def collectors_cmd(state: State, fmt: str) -> None:
     """List the discovered collectors and whether their tools are installed."""
-    from ..plugin import _load, discover_names
+    from aima_ci.plugin import discover_names, load_entry_point
 
     rows = []
     for name, ep in sorted(discover_names().items()):
         try:
-            cls = _load(ep)
+            cls = load_entry_point(ep)
         except Exception as exc:
             rows.append(
                 {
@@ -276,8 +276,8 @@ def collectors_cmd(state: State, fmt: str) -> None:
 @handle_errors
 def init_cmd(state: State, directory: Path, force: bool, no_inspect: bool) -> None:
     """Inspect the repository, then write a starter aima.yaml and an attestation file to fill in."""
-    from ..catalogue import load_catalogue
-    from ..init import init_repository
+    from aima_ci.assess.catalogue import load_catalogue
+    from aima_ci.cli.init import init_repository
 
     directory.mkdir(parents=True, exist_ok=True)
     try:

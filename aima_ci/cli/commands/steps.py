@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .._cli import (
+from aima_ci import api
+from aima_ci.cli.main import (
     EXIT_FAIL,
     EXIT_PASS,
     State,
     _evidence_dir,
     _fail,
     _load,
-    _today,
     config_option,
     evidence_option,
     gate_options,
@@ -33,7 +30,7 @@ from .._cli import (
 
 # --------------------------------------------------------------------------- collect / score
 def _progress(state: State, names: list[str]) -> Any:
-    from ..progress import LiveProgress, PlainProgress
+    from aima_ci.evidence.progress import LiveProgress, PlainProgress
 
     if not state.quiet and sys.stderr.isatty() and names:
         return LiveProgress(names, color=state.color)
@@ -51,34 +48,17 @@ def _do_collect(
     no_cache: bool = False,
     light: bool = False,
 ) -> Any:
-    from ..cache import NO_CACHE_ENV, CacheStore
-    from ..collect import collect, select_collectors
-
-    spec = None
-    if shard is not None:
-        from ..shard import parse_shard
-
-        try:
-            spec = parse_shard(shard)
-        except ValueError as exc:
-            _fail(f"--shard: {exc}")
-    cache = None if no_cache or os.environ.get(NO_CACHE_ENV) else CacheStore.default(config.root)
-    names = [n for n, c in select_collectors(config, only, light).items() if c.get("enabled", True)]
-    progress = _progress(state, names)
-    try:
-        return collect(
-            config,
-            out_dir,
-            jobs=jobs,
-            listener=progress,
-            only=only,
-            shard=spec,
-            reuse=reuse,
-            cache=cache,
-            light=light,
-        )
-    finally:
-        progress.close()
+    return api.collect(
+        config,
+        out_dir,
+        jobs=jobs,
+        only=only,
+        shard=shard,
+        reuse=reuse,
+        no_cache=no_cache,
+        light=light,
+        progress=lambda names: _progress(state, names),
+    )
 
 
 @click.command("collect")
@@ -111,82 +91,6 @@ def collect_cmd(
         click.echo(f"evidence written to {out} ({sum(len(r.findings) for r in runs)} findings)")
 
 
-def _history_settings(config: Any, history: str | None) -> Any:
-    from ..history import history_settings
-
-    return history_settings(config.raw.get("history"), base=config.dir, cli_location=history)
-
-
-def _resolve_baseline(
-    config: Any, baseline: Path | None, history: str | None, exclude_sha256: str | None = None
-) -> tuple[Any, str | None]:
-    """The no_regression baseline: a file, or 'history' (the default branch's latest record)."""
-    from ..evidence import read_json
-
-    want_history = baseline is not None and str(baseline) == "history"
-    if baseline is not None and not want_history:
-        return read_json(baseline), str(baseline)
-    settings = _history_settings(config, history)
-    if not want_history and not (settings and settings.baseline):
-        return None, None
-    if settings is None:
-        _fail("--baseline history: no history store (set history: in the config or --history)")
-    from ..history import open_history
-
-    record = open_history(settings.location).latest(
-        settings.default_branch, exclude_sha256=exclude_sha256
-    )
-    if record is None:  # the first assessment on this branch: nothing to regress from
-        return None, None
-    return record.as_baseline(), f"history:{settings.default_branch}@{record.commit or record.date}"
-
-
-def _append_history(config: Any, out: Path, assessment: Any, history: str | None) -> None:
-    settings = _history_settings(config, history)
-    if settings is None:
-        return
-    from ..evidence import ASSESSMENT
-    from ..hashing import sha256_file
-    from ..history import detect_branch, open_history, record_from_assessment
-    from ..runinfo import git_commit
-
-    record = record_from_assessment(
-        assessment,
-        assessment_sha256=sha256_file(out / ASSESSMENT),
-        branch=detect_branch(config.root),
-        commit=git_commit(config.root),
-    )
-    open_history(settings.location).append(record)
-
-
-def _score(
-    config: Any,
-    out: Path,
-    level: int | None,
-    fail_on_error: bool,
-    baseline: Path | None,
-    history: str | None = None,
-) -> Any:
-    from ..assessment import assess
-    from ..collect import locked
-    from ..evidence import manifest_subjects, read_findings, write_manifest
-
-    base, source = _resolve_baseline(config, baseline, history)
-    with locked(out):  # never score evidence another run is rewriting
-        assessment = assess(
-            config,
-            out,
-            today=_today(),
-            level_override=level,
-            fail_on_error=fail_on_error,
-            baseline=base,
-            baseline_source=source,
-        )
-        write_manifest(out, manifest_subjects(config, read_findings(out)))
-    _append_history(config, out, assessment, history)
-    return assessment
-
-
 @click.command("score")
 @config_option
 @evidence_option
@@ -205,7 +109,14 @@ def score_cmd(
     """Score the evidence against the AIMA catalogue and write assessment.json."""
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    assessment = _score(config, out, target_level, fail_on_error, baseline, history)
+    assessment = api.assess(
+        config,
+        out,
+        level=target_level,
+        fail_on_error=fail_on_error,
+        baseline=baseline,
+        history=history,
+    )
     if not state.quiet:
         o = assessment["overall"]
         click.echo(
@@ -231,43 +142,18 @@ def gate_cmd(
     history: str | None,
 ) -> None:
     """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
-    from ..evidence import ASSESSMENT, RUN, SUMMARY, check_listed, read_json
-    from ..gate import collector_runs, effective_target, evaluate
-
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    if not (out / ASSESSMENT).exists():
-        _score(config, out, target_level, fail_on_error, baseline, history)
-    source = out / SUMMARY if (out / SUMMARY).exists() else out / ASSESSMENT
-    check_listed(out, source.name, RUN)
-    assessment = read_json(source)
-    try:
-        run = read_json(out / RUN)
-    except Exception:
-        run = {}
-    result = evaluate(
-        assessment,
-        effective_target(config.target, _today(), target_level),
-        required_collectors=config.required_collectors,
-        collector_runs=collector_runs(run) if isinstance(run, dict) else {},
-        baseline=_gate_baseline(config, out, baseline, history),
+    assessment, result = api.gate(
+        config,
+        out,
+        level=target_level,
         fail_on_error=fail_on_error,
-        source=str(source),
+        baseline=baseline,
+        history=history,
     )
     _echo_verdict(state, assessment, result.to_dict())
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
-
-
-def _gate_baseline(config: Any, out: Path, baseline: Path | None, history: str | None) -> Any:
-    """As _resolve_baseline, but never this assessment itself (scoring may have appended it)."""
-    if baseline is None and history is None and config.raw.get("history") is None:
-        return None  # the common case: no history module (nor sqlite3) on the gate path
-    from ..evidence import ASSESSMENT
-    from ..hashing import sha256_file
-
-    current = out / ASSESSMENT
-    exclude = sha256_file(current) if current.is_file() else None
-    return _resolve_baseline(config, baseline, history, exclude)[0]
 
 
 def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]) -> None:
@@ -286,52 +172,12 @@ def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]
 
 # --------------------------------------------------------------------------- report
 def _report_context(state: State, config: Any, out: Path) -> Any:
-    from ..reports import ReportContext
-
-    return ReportContext(
-        evidence_dir=out,
-        config_path=config.path,
-        config_lines=config.lines,
-        color=state.color,
-        verbose=state.verbose,
-    )
-
-
-def _read_assessment(out: Path) -> Any:
-    """assessment.json for report and export: as aima-ci wrote it (manifest) and judgeable."""
-    from ..evidence import ASSESSMENT, check_listed, read_json
-    from ..gate import check_assessment
-
-    check_listed(out, ASSESSMENT)
-    assessment = read_json(out / ASSESSMENT)
-    check_assessment(assessment, str(out / ASSESSMENT))
-    return assessment
-
-
-@contextlib.contextmanager
-def _malformed(path: Path) -> Iterator[None]:
-    """A renderer meeting a field it needs missing or of the wrong type in an assessment that
-    was not written by this aima-ci (hand-made, another version): exit 2 naming the file."""
-    from ..errors import EvidenceError
-
-    try:
-        yield
-    except (KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise EvidenceError(
-            f"{path}: malformed assessment ({type(exc).__name__}: {exc}); run 'aima-ci score'"
-            " to write it again"
-        ) from None
-
-
-def _render(fmt: str, assessment: dict[str, Any], ctx: Any) -> str:
-    from ..reports import renderer
-
-    return renderer(fmt)(assessment, ctx)
+    return api.report_context(config, out, color=state.color, verbose=state.verbose)
 
 
 def _format_choice() -> click.Choice:
     # Built lazily per command so the gate path does not import the report modules.
-    from ..reports import FORMATS
+    from aima_ci.reports import FORMATS
 
     return click.Choice(sorted(FORMATS))
 
@@ -363,23 +209,23 @@ def report_cmd(
     view: str | None,
 ) -> None:
     """Render the last assessment in a report format."""
-    from ..evidence import ASSESSMENT, atomic_write
+    from aima_ci.evidence.directory import ASSESSMENT, atomic_write
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
-    assessment = _read_assessment(out)
+    assessment = api.read_assessment(out)
     ctx = _report_context(state, config, out)
     if output is not None:
         ctx.color = False
-    with _malformed(out / ASSESSMENT):
+    with api.malformed(out / ASSESSMENT):
         if view is not None:
-            from ..reports.views import framework_view, render_view
+            from aima_ci.reports.views import framework_view, render_view
 
             if fmt not in ("text", "markdown", "json"):
                 _fail(f"--view renders as text, markdown or json, not {fmt}")
             text = render_view(framework_view(assessment, view), fmt, ctx)
         else:
-            text = _render(fmt, assessment, ctx)
+            text = api.render(fmt, assessment, ctx)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -430,8 +276,8 @@ def export_cmd(
     labels: tuple[str, ...],
 ) -> None:
     """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
-    from ..evidence import ASSESSMENT, atomic_write, read_findings
-    from ..metrics import openmetrics, parse_labels, push, push_url
+    from aima_ci.evidence.directory import ASSESSMENT, atomic_write, read_findings
+    from aima_ci.reports.openmetrics import openmetrics, parse_labels, push, push_url
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
@@ -441,8 +287,8 @@ def export_cmd(
         if push_to
         else None
     )
-    with _malformed(out / ASSESSMENT):
-        text = openmetrics(_read_assessment(out), read_findings(out), labels=constant)
+    with api.malformed(out / ASSESSMENT):
+        text = openmetrics(api.read_assessment(out), read_findings(out), labels=constant)
     if output is not None:
         atomic_write(output, text)
         if not state.quiet:
@@ -493,9 +339,6 @@ def run_cmd(
     history: str | None,
 ) -> None:
     """Collect, score, gate and report in one step (exit 0 passed, 1 failed, 2 error)."""
-    from ..evidence import atomic_write, manifest_subjects, read_findings, write_manifest
-    from ..reports import EXTENSIONS
-
     config = _load(config_path)
     if light and out_dir is None:  # pre-commit: nothing left behind in the work tree
         import tempfile
@@ -503,23 +346,26 @@ def run_cmd(
         scratch = tempfile.TemporaryDirectory(prefix="aima-ci-light-")  # removed at exit
         out_dir = Path(scratch.name)
     out = _evidence_dir(config, out_dir)
-    from ..collect import hold
-
-    # Collect, score and reports as one unit: between this run's collect and its score another
-    # run could otherwise clear the directory, and its manifest would vouch for our assessment.
-    with hold(out):
-        _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
-        assessment = _score(config, out, target_level, fail_on_error, baseline, history)
-        ctx = _report_context(state, config, out)
-        for fmt in formats:
-            file_ctx = _report_context(state, config, out)
-            file_ctx.color = False
-            text = _render(fmt, assessment, file_ctx)
-            atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", text)
-        if formats:
-            write_manifest(out, manifest_subjects(config, read_findings(out)))
+    assessment = api.run(
+        config,
+        out,
+        jobs=jobs,
+        only=only,
+        level=target_level,
+        fail_on_error=fail_on_error,
+        baseline=baseline,
+        history=history,
+        formats=formats,
+        light=light,
+        shard=shard,
+        reuse=reuse,
+        no_cache=no_cache,
+        verbose=state.verbose,
+        progress=lambda names: _progress(state, names),
+    )
+    ctx = _report_context(state, config, out)
     if light:
-        from ..reports._issues import light_verdict
+        from aima_ci.reports._issues import light_verdict
 
         code, lines = light_verdict(assessment)
         click.echo("\n".join(lines))
@@ -527,6 +373,6 @@ def run_cmd(
     if state.quiet:
         _echo_verdict(state, assessment, assessment["gate"])
     else:
-        click.echo(_render("text", assessment, ctx), nl=False)
+        click.echo(api.render("text", assessment, ctx), nl=False)
         click.echo(f"\nevidence: {out}")
     sys.exit(EXIT_PASS if assessment["gate"]["passed"] else EXIT_FAIL)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from .._cli import (
+from aima_ci import api
+from aima_ci.cli.main import (
     EXIT_FAIL,
     EXIT_PASS,
     State,
@@ -20,7 +21,6 @@ from .._cli import (
     handle_errors,
     history_option,
 )
-from .pipeline import _history_settings
 
 
 @click.group("provenance")
@@ -43,8 +43,13 @@ def provenance_write_cmd(
     state: State, config_path: Path | None, out_path: Path | None, paths: tuple[Path, ...]
 ) -> None:
     """Hash dataset files/folders into a manifest with sign-off fields to fill."""
-    from ..paths import PathError, resolve_inside
-    from ..provenance import DEFAULT_MANIFEST, DocumentError, build_manifest, parse_manifest
+    from aima_ci.safety.paths import PathError, resolve_inside
+    from aima_ci.trust.provenance import (
+        DEFAULT_MANIFEST,
+        DocumentError,
+        build_manifest,
+        parse_manifest,
+    )
 
     config = _load(config_path)
     if out_path is None:
@@ -56,7 +61,7 @@ def provenance_write_cmd(
         result = build_manifest(out, [Path(p).absolute() for p in paths], previous)
     except (PathError, DocumentError) as exc:
         _fail(f"provenance write: {exc}")
-    from ..evidence import atomic_write
+    from aima_ci.evidence.directory import atomic_write
 
     atomic_write(out, result.text)
     for note in result.notes:
@@ -101,7 +106,7 @@ def attest_cmd(
     generate: Path | None,
 ) -> None:
     """Sign the assessment: an in-toto statement in a DSSE envelope (Ed25519)."""
-    from ..attest import attest, generate_keypair, key_from
+    from aima_ci.trust.sign import attest, generate_keypair, key_from
 
     if generate is not None:
         private, public = generate_keypair(generate)
@@ -137,7 +142,7 @@ def verify_cmd(
     state: State, directory: Path, public_key: Path | None, envelope: Path | None, fmt: str
 ) -> None:
     """Check evidence: hashes, manifest, signature, and that the assessment follows (exit 0/1)."""
-    from ..verify import render, verify_evidence
+    from aima_ci.trust.verify import render, verify_evidence
 
     if not directory.is_dir():
         _fail(f"{directory}: not an evidence directory")
@@ -145,7 +150,7 @@ def verify_cmd(
         _fail(f"--envelope {envelope}: not found")
     key = None
     if public_key is not None:
-        from ..attest import load_public_key
+        from aima_ci.trust.sign import load_public_key
 
         if not public_key.is_file():
             _fail(f"--public-key {public_key}: not found")
@@ -172,7 +177,7 @@ def verify_cmd(
 @handle_errors
 def merge_cmd(state: State, inputs: tuple[Path, ...], out_dir: Path, allow_partial: bool) -> None:
     """Combine shard evidence directories or .tar.gz/.zip bundles into one directory."""
-    from ..merge import merge
+    from aima_ci.trust.merge import merge
 
     plan = merge(list(inputs), out_dir, allow_partial=allow_partial)
     if not state.quiet:
@@ -203,10 +208,10 @@ def history_cmd(
     fmt: str,
 ) -> None:
     """Show the maturity trend per domain from the history store."""
-    from ..history import open_history, render_trend, trend_rows
+    from aima_ci.trust.history import open_history, render_trend, trend_rows
 
     config = _load(config_path)
-    settings = _history_settings(config, history)
+    settings = api.history_settings(config, history)
     if settings is None:
         _fail("no history store: set history: in the config or give --history PATH")
     chosen = None if all_branches else (branch or settings.default_branch)
