@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -33,7 +33,7 @@ class State:
         self.color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> None:
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     from aima_ci.safety.redact import Redactor
 
     # An error may quote a config value, and CI logs are widely readable.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -41,13 +42,23 @@ class PlainProgress:
         pass
 
 
+@dataclass
+class _Row:
+    """One collector's line: its state, last message, elapsed seconds and start (while running)."""
+
+    state: str = "waiting"
+    message: str = ""
+    elapsed: float = 0.0
+    started: float | None = None
+
+
 class LiveProgress:
     """Redraws one line per collector (running / done / failed, elapsed, tool progress)."""
 
     def __init__(self, names: list[str], stream: TextIO | None = None, color: bool = True) -> None:
         self.stream = stream or sys.stderr
         self.color = color
-        self.state = {n: ["waiting", "", 0.0, None] for n in names}
+        self.state = {n: _Row() for n in names}
         self.drawn = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -56,17 +67,17 @@ class LiveProgress:
 
     def __call__(self, event: Event) -> None:
         with self.lock:
-            entry = self.state.setdefault(event.collector, ["waiting", "", 0.0, None])
+            entry = self.state.setdefault(event.collector, _Row())
             if event.kind == "started":
-                entry[0], entry[3] = "running", time.monotonic()
+                entry.state, entry.started = "running", time.monotonic()
             elif event.kind == "progress":
                 frac = f" {event.fraction * 100:.0f}%" if event.fraction is not None else ""
-                entry[1] = f"{event.message}{frac}"
+                entry.message = f"{event.message}{frac}"
             else:
-                entry[0] = SYMBOLS.get(event.status, f"failed ({event.status})")
-                entry[1] = event.message
-                entry[2] = event.elapsed
-                entry[3] = None
+                entry.state = SYMBOLS.get(event.status, f"failed ({event.status})")
+                entry.message = event.message
+                entry.elapsed = event.elapsed
+                entry.started = None
             self._draw()
 
     def _tick(self) -> None:
@@ -80,9 +91,10 @@ class LiveProgress:
         if self.drawn:
             self.stream.write(f"\x1b[{self.drawn}F")
         width = 100
-        for name, (state, msg, elapsed, started) in self.state.items():
-            if started is not None:
-                elapsed = time.monotonic() - started
+        for name, row in self.state.items():
+            state, msg, elapsed = row.state, row.message, row.elapsed
+            if row.started is not None:
+                elapsed = time.monotonic() - row.started
             label = state
             if self.color:
                 fg = (

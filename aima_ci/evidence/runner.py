@@ -414,10 +414,11 @@ _DEATH_SIGNAL = _death_signal()
 
 def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
     """A subject naming an artefact that redaction rewrote gets the digest of the stored file."""
-    if not any(s.path in rewritten for s in finding.subjects):
+    if not any(s.path is not None and s.path in rewritten for s in finding.subjects):
         return finding
     subjects = tuple(
-        replace(s, digest=rewritten[s.path]) if s.path in rewritten else s for s in finding.subjects
+        replace(s, digest=rewritten[s.path]) if s.path is not None and s.path in rewritten else s
+        for s in finding.subjects
     )
     return replace(finding, subjects=subjects)
 

@@ -57,4 +57,4 @@ class ReportContext:
 def renderer(fmt: str) -> Callable[[Mapping[str, Any], ReportContext], str]:
     if fmt not in FORMATS:
         raise KeyError(fmt)
-    return importlib.import_module(FORMATS[fmt]).render  # type: ignore[no-any-return]
+    return importlib.import_module(FORMATS[fmt]).render

@@ -301,7 +301,7 @@ class PipelineCollector(Collector):
                 artefacts=[out],
             )
         covering = sorted(
-            c for c in running if practices.get(c) and practices[c] & set(integ.practices)
+            c for c in running if (owned := practices.get(c)) and owned & set(integ.practices)
         )
         if covering:
             return ctx.finding(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,8 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
     all_checks = {c.id: (name, c) for name, cls in discover().items() for c in cls.checks}
     by_question: dict[str, list[str]] = {}
     for cid, (_, c) in all_checks.items():
-        for q in c.questions:
-            by_question.setdefault(q, []).append(cid)
+        for qid in c.questions:
+            by_question.setdefault(qid, []).append(cid)
     assessment = None
     try:
         config = _load(config_path)
@@ -195,7 +196,7 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
     _fail(f"unknown id {ident!r}: not a domain, practice, stream, question or known check")
 
 
-def _find_question(assessment: dict[str, Any], qid: str) -> dict[str, Any] | None:
+def _find_question(assessment: dict[str, Any], qid: str) -> Mapping[str, Any] | None:
     from aima_ci.assess.gate import iter_questions
 
     return next((q for q in iter_questions(assessment) if q["id"] == qid), None)
