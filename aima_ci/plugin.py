@@ -38,6 +38,7 @@ from aima_ci.errors import CollectorConfigError, InputError
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, config_paths, resolve_inside
+from aima_ci.safety.safeio import rel
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
 # Keys the runner and scoring read from every ``collectors.<name>`` block.
@@ -99,11 +100,8 @@ class CollectorContext:
     def subject(self, kind: str, path: Path, name: str | None = None) -> Subject:
         """A subject for a file, with its SHA-256, path relative to the repository root."""
         path = path.resolve()
-        try:
-            rel = path.relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            rel = path.name
-        return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=rel)
+        shown = rel(self.root, path)
+        return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=shown)
 
     # -- results -------------------------------------------------------------------------
     def progress(self, message: str, fraction: float | None = None) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aima_ci.models import Finding, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.safety.safeio import rel
 
 from .. import _tabular
 from . import _artefacts, _columns, _metrics, _model
@@ -30,10 +31,7 @@ class Verdict:
 
 
 def _display(ctx: CollectorContext, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ctx.root.resolve()).as_posix()
-    except ValueError:
-        return path.name
+    return rel(ctx.root, path)
 
 
 def _spread(result: _metrics.FeatureResult, metric: str, groups: Sequence[str]) -> str:
