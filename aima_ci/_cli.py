@@ -171,6 +171,7 @@ light_option = click.option(
 # Each command lives in aima_ci/commands/<module>.py and is imported only when invoked.
 COMMANDS: dict[str, str] = {
     "attest": "trust:attest_cmd",
+    "attestations": "onboard:attestations_group",
     "collect": "pipeline:collect_cmd",
     "collectors": "browse:collectors_cmd",
     "controls": "browse:controls_cmd",
@@ -184,6 +185,7 @@ COMMANDS: dict[str, str] = {
     "report": "pipeline:report_cmd",
     "run": "pipeline:run_cmd",
     "score": "pipeline:score_cmd",
+    "toolkit": "onboard:toolkit_group",
     "verify": "trust:verify_cmd",
 }
 

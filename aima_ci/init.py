@@ -91,7 +91,11 @@ def starter_attestations(
         "# Uncomment an entry, set answer (yes/no, or 0-3 on the OWASP toolkit scale), owner,",
         "# date and expires (ISO dates), and evidence (a URL or a repository path, hashed into the",
         "# evidence). Expired or malformed entries earn nothing and are reported.",
-        "attestations: []",
+        "# Uncomment by deleting the leading '# ' of every line of an entry; the file stays valid",
+        "# YAML whichever entries you uncomment. Or let aima-ci write them:",
+        "#   aima-ci attestations todo      # what is left, most valuable first",
+        "#   aima-ci attestations answer QUESTION --answer yes --owner EMAIL --evidence PATH",
+        "attestations:",
     ]
     wanted = set(questions) if questions is not None else None
     for practice in catalogue.practices.values():
