@@ -20,8 +20,8 @@ from aima_ci.models import Finding, Status
 from aima_ci.onboard.workbook import (
     SHEET,
     export_workbook,
-    practice_formulas,
     grid_of,
+    practice_formulas,
     question_rows,
     read_answers,
 )
