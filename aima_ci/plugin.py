@@ -32,12 +32,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import CollectorConfigError, InputError
 from .hashing import sha256_file
 from .models import Check, Finding, Severity, Status, Subject
 from .paths import PathError, resolve_inside
+
+if TYPE_CHECKING:
+    from .onboard.facts import RepoFacts
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
 # Keys the runner and scoring read from every ``collectors.<name>`` block.
@@ -162,6 +165,25 @@ class CollectorContext:
         )
 
 
+@dataclass(frozen=True)
+class Starter:
+    """A collector's proposal for ``aima-ci init``: its config block, and why.
+
+    ``config`` is written under ``collectors.<name>``. ``enabled=False`` writes it commented out:
+    it needs a person first (a URL to scan, a model to export). ``notes`` comment single keys
+    (key -> text); ``next_steps`` are printed after init; ``files`` (path relative to the config
+    -> text) are written beside the config when they do not exist yet, e.g. garak's generator
+    config. Only paths and columns that inspection actually found belong in ``config``.
+    """
+
+    config: Mapping[str, Any]
+    why: str
+    enabled: bool = True
+    notes: Mapping[str, str] = field(default_factory=dict)
+    next_steps: tuple[str, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
 class Collector:
     """Base class for collectors. Subclasses set the class attributes and implement collect()."""
 
@@ -244,6 +266,17 @@ class Collector:
         from .cache import config_paths
 
         return config_paths(config, ctx.root, ctx.config_dir)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """What ``aima-ci init`` proposes for this collector in an inspected repository.
+
+        ``facts`` (aima_ci.onboard.facts.RepoFacts) holds what inspection found: model files,
+        datasets with their columns and label/sensitive-attribute candidates, train/test
+        splits, DVC and MLflow traces, LLM clients, CI files, and the chosen profile. Return
+        None when nothing in the repository fits this collector. Runs without the tool
+        installed: read only ``facts``, import nothing heavy.
+        """
+        return None
 
     def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
         raise NotImplementedError
