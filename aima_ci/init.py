@@ -109,16 +109,24 @@ class Plan:
     files: dict[str, str] = field(default_factory=dict)
 
 
+def _yaml_lines(key: str, value: object) -> list[str]:
+    """Block style for mappings, one flow-style line for lists and scalars (``[a, b]``)."""
+    head = yaml.safe_dump(key).strip().removesuffix("...").strip()
+    if isinstance(value, Mapping) and value:
+        return [f"{head}:"] + [
+            f"  {line}" for k, v in value.items() for line in _yaml_lines(str(k), v)
+        ]
+    flow = yaml.safe_dump(value, default_flow_style=True, width=1000)
+    return [f"{head}: {flow.strip().removesuffix('...').strip()}"]
+
+
 def render_block(name: str, starter: Starter, installed: bool) -> str:
     """One ``collectors.<name>`` block: the starter's keys, its notes as comments."""
-    body = yaml.safe_dump(
-        {name: dict(starter.config)}, sort_keys=False, default_flow_style=None, width=100
-    )
-    lines = []
-    for line in body.rstrip("\n").splitlines():
-        key = re.match(r"^  (\w+):", line)
-        note = starter.notes.get(key.group(1)) if key else None
-        lines.append(f"  {line}" + (f"   # {note}" if note else ""))
+    lines = [f"  {name}:" + ("" if starter.config else " {}")]
+    for key, value in starter.config.items():
+        note = starter.notes.get(str(key))
+        for i, line in enumerate(_yaml_lines(str(key), value)):
+            lines.append(f"    {line}" + (f"   # {note}" if note and i == 0 else ""))
     why = f"  # {starter.why}"
     if not installed:
         why += f" (not installed here: pip install 'aima-ci[{name}]' or see `aima-ci collectors`)"

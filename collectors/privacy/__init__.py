@@ -65,15 +65,27 @@ class PrivacyCollector(Collector):
     )
 
     def starter(self, facts: RepoFacts) -> Starter | None:
-        """PII in the tables found; the purpose block is left for a person to declare."""
-        tables = [t.path for t in facts.measurable_tables()][:10]
+        """PII in every dataset found (a small payload can leak too); the purpose is left for a
+        person to declare."""
+        tables = facts.datasets[:10]
         if not tables:
             return None
         notes = {} if facts.purpose_files else {"data": "declare purpose in data-purpose.yaml"}
+        columns = next(iter(facts.csv_columns.values()), [])
+        steps = (
+            ()
+            if facts.purpose_files
+            else (
+                "privacy: declare what the data is for in data-purpose.yaml: description,"
+                f" needed_columns (of {', '.join(columns[:12]) or 'your columns'}),"
+                " personal_data",
+            )
+        )
         return Starter(
             {"data": tables, "sample_rows": 1000},
             "PII in a sample of the training data; columns beyond the data's declared purpose.",
             notes=notes,
+            next_steps=steps,
         )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:

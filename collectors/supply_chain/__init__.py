@@ -87,8 +87,9 @@ class SupplyChainCollector(Collector):
             return None
         config = {"inventory": facts.inventories[0]} if facts.inventories else {}
         steps = tuple(
-            f"{p}: a pickled vector store; supply_chain refuses pickles that run code (LLM08):"
-            " rebuild the index from its sources in CI, or store it in a non-pickle format"
+            f"{p}: a pickled vector store (LLM08): loading it unpickles whatever the file holds;"
+            " supply_chain scans it for code-executing globals, and rebuilding the index from"
+            " its sources in CI (or a non-pickle format) removes the risk"
             for p in facts.llm.vector_stores
         )
         return Starter(
