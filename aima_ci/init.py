@@ -150,6 +150,11 @@ def plan_collectors(
     for name in names:
         cls = collectors.get(name)
         if cls is None:
+            if profile is not None and name in profile.collectors:
+                plan.blocks.append(
+                    f"  # {name}: part of the {profile.name} profile, not installed here"
+                    " (see `aima-ci collectors`)"
+                )
             continue
         try:
             starter = cls().starter(facts)

@@ -155,7 +155,13 @@ def test_chatbot_init_writes_a_rest_generator_for_the_app(tmp_path: Path) -> Non
     assert "profile: rag" in init.stdout
     assert "python app.py" in init.stdout and "ollama pull llama3.1" in init.stdout
     assert "vectorstore/index.pkl: a pickled vector store (LLM08)" in init.stdout
-    garak = load_config(root / "aima.yaml").collectors["garak"]
+    config = load_config(root / "aima.yaml")
+    assert config.collectors["retrieval"] == {
+        "indexes": ["vectorstore"],
+        "ingest": ["ingest.py"],
+        "sources": ["docs"],
+    }
+    garak = config.collectors["garak"]
     assert garak["prompt_cap"] == 20 and garak["target_type"] == "rest"
     assert "latentinjection.LatentInjectionReport" in garak["probes"]
     rest = json.loads((root / "garak-generator.json").read_text())["rest"]["RestGenerator"]
