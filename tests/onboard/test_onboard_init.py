@@ -208,3 +208,90 @@ def test_chatbot_generator_config_is_accepted_by_garak_against_a_local_endpoint(
     assert got["garak.scan"]["status"] == "pass", got["garak.scan"]["message"]
     pair = got["garak.promptinject"]["details"]["pairs"][0]
     assert pair["total_evaluated"] == 3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("garak") is None, reason="garak not installed")
+def test_ollama_client_without_an_http_app_gets_garaks_openai_compatible_generator(
+    tmp_path: Path,
+) -> None:
+    """A chat script calling Ollama directly: the scan targets the model server through its
+    OpenAI-compatible API (Ollama serves one under /v1); the example service stands in for it."""
+    root = copy("rag-chatbot", tmp_path)
+    (root / "app.py").write_text(
+        "import os\nfrom langchain_ollama import ChatOllama\n\n"
+        'llm = ChatOllama(model=os.getenv("OLLAMA_MODEL", "llama3.1"),'
+        ' base_url=os.getenv("OLLAMA_BASE_URL", "http://localhost:11434"))\n'
+        'print(llm.invoke(input("> ")).content)\n'
+    )
+    port = free_port()
+    (root / ".env").write_text(f"OLLAMA_BASE_URL=http://localhost:{port}\nOLLAMA_MODEL=shopbot\n")
+    init = aima(root, "init", "--profile", "llm-app")
+    assert init.returncode == 0, init.stderr
+    assert "export OLLAMA_API_KEY=ollama" in init.stdout
+    config = yaml.safe_load((root / "aima.yaml").read_text())
+    garak = config["collectors"]["garak"]
+    assert garak["target_type"] == "openai.OpenAICompatible" and garak["target_name"] == "shopbot"
+    options = json.loads((root / "garak-generator.json").read_text())
+    assert options == {"openai": {"OpenAICompatible": {"uri": f"http://127.0.0.1:{port}/v1/"}}}
+    garak["probes"], garak["prompt_cap"] = ["promptinject.HijackHateHumans"], 3
+    (root / "aima.yaml").write_text(yaml.safe_dump(config))
+    app = REPO / "examples" / "llm-chatbot" / "app.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(app), "--port", str(port), "--mode", "unguarded"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "listening on" in (proc.stdout.readline() if proc.stdout else "")
+        run = subprocess.run(
+            [sys.executable, "-m", "aima_ci", "collect", "--only", "garak"],
+            cwd=root,
+            env={**ENV, "OLLAMA_API_KEY": "ollama"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr
+    got = {f["check"]: f for f in findings(root) if f["collector"] == "garak"}
+    assert got["garak.scan"]["status"] == "pass", got["garak.scan"]["message"]
+    assert got["garak.promptinject"]["details"]["pairs"][0]["total_evaluated"] == 3
+
+
+def test_auto_profile_follows_what_is_found(tmp_path: Path) -> None:
+    from aima_ci.onboard.facts import guess_profile
+
+    assert guess_profile(inspect(FIXTURES / "credit-scorer")) == "tabular-classifier"
+    assert guess_profile(inspect(FIXTURES / "rag-chatbot")) == "rag"
+    images = tmp_path / "vision"
+    (images / "data" / "cats").mkdir(parents=True)
+    for i in range(25):
+        (images / "data" / "cats" / f"{i}.png").write_bytes(b"\x89PNG")
+    (images / "model.pt").write_bytes(b"PK")
+    assert guess_profile(inspect(images)) == "image-classifier"
+    chat = tmp_path / "chat"
+    chat.mkdir()
+    (chat / "bot.py").write_text("from openai import OpenAI\nclient = OpenAI()\n")
+    assert guess_profile(inspect(chat)) == "llm-app"
+
+
+def test_image_profile_init_loads_and_targets_what_it_says(tmp_path: Path) -> None:
+    root = tmp_path / "vision"
+    (root / ".git").mkdir(parents=True)
+    (root / "models").mkdir()
+    (root / "models" / "classifier.onnx").write_bytes(b"\x08\x01")
+    res = aima(root, "init", "--profile", "image-classifier")
+    assert res.returncode == 0, res.stderr
+    config = load_config(root / "aima.yaml")
+    assert config.raw["profile"] == "image-classifier"
+    assert dict(config.target.practices) == {"IMP-SB": {"level": 1}, "VER-ST": {"level": 1}}
+    assert "supply_chain" in config.collectors
+    assert "#  art:\n#    model: models/classifier.onnx" in (root / "aima.yaml").read_text()
+    attest = (root / "aima-attestations.yaml").read_text()
+    first = attest.split("# --- First, for the image-classifier profile\n", 1)[1]
+    assert first.startswith("# - question: DAT-DT-A1")
