@@ -40,6 +40,15 @@ def _progress(state: State, names: list[str]) -> Any:
     return PlainProgress(quiet=state.quiet)
 
 
+def _check_attestations(config: Any) -> None:
+    """Parse the attestation files before any collector runs: invalid YAML or a missing
+    top-level list raises ConfigError (exit 2) in seconds instead of after the whole run."""
+    from ..attestations import load_attestations
+    from ..catalogue import load_catalogue
+
+    load_attestations(config.attestation_files, config.root, load_catalogue().questions, _today())
+
+
 def _do_collect(
     state: State,
     config: Any,
@@ -508,6 +517,7 @@ def run_cmd(
     # Collect, score and reports as one unit: between this run's collect and its score another
     # run could otherwise clear the directory, and its manifest would vouch for our assessment.
     with hold(out):
+        _check_attestations(config)  # a broken file is exit 2 now, not after every collector
         _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
         assessment = _score(config, out, target_level, fail_on_error, baseline, history)
         ctx = _report_context(state, config, out)

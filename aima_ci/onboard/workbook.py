@@ -40,7 +40,7 @@ def _collapse(text: str) -> str:
 
 def _openpyxl() -> Any:
     try:
-        import openpyxl
+        import openpyxl  # type: ignore[import-untyped]
     except ImportError:
         raise UserError(
             "the toolkit workbook needs openpyxl: pip install 'aima-ci[toolkit]'"

@@ -186,3 +186,15 @@ def test_append_opens_the_old_empty_list_and_refuses_a_flow_list(tmp_path: Path)
     tail.write_text("attestations:\n- question: VER-ST-B1\n  answer: no\nother: 1\n")
     with pytest.raises(ConfigError, match="cannot append"):
         append_answer(tail, entry)
+
+
+def test_run_refuses_a_broken_attestation_file_before_any_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _repo(tmp_path, "version: 1\nattestations: a.yaml\ncollectors:\n  pipeline: {}\n")
+    (root / "a.yaml").write_text("attestations: []\n- question: VER-ST-A1\n  answer: yes\n")
+    monkeypatch.chdir(root)
+    res = CliRunner().invoke(cli, ["run"])
+    assert res.exit_code == 2, res.output
+    assert "a.yaml:2: invalid YAML" in res.output
+    assert not (root / ".aima" / "findings.jsonl").exists()  # no collector ran
