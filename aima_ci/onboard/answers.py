@@ -17,12 +17,12 @@ from typing import Any
 
 import yaml
 
-from ..attestations import answer_value, load_attestations, parse_attestation
-from ..catalogue import Catalogue, Question
-from ..config import ConfigError
-from ..errors import UserError
-from ..models import Attestation
-from ..safeio import safe_load
+from aima_ci.assess.attestations import answer_value, load_attestations, parse_attestation
+from aima_ci.assess.catalogue import Catalogue, Question
+from aima_ci.config import ConfigError
+from aima_ci.errors import UserError
+from aima_ci.models import Attestation
+from aima_ci.safety.safeio import safe_load
 
 DEFAULT_FILE = "aima-attestations.yaml"
 HEADER = (
@@ -183,7 +183,7 @@ def append_answer(file: Path, entry: Mapping[str, Any]) -> None:
     after it) cannot be extended by appending; they are refused rather than rewritten, so a
     person's comments are never lost.
     """
-    from ..evidence import atomic_write
+    from aima_ci.evidence.directory import atomic_write
 
     display = file.name
     if file.exists():

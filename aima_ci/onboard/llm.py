@@ -80,7 +80,7 @@ def _loopback(url: str) -> str:
 
 
 def inspect_llm(directory: Path, texts: Mapping[str, str], facts: Any) -> Any:
-    from .facts import LLMFacts
+    from aima_ci.models import LLMFacts
 
     found = LLMFacts()
     env = _env_files(directory)

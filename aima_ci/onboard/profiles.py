@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from ..config import PROFILES as PROFILE_NAMES
-from ..errors import UserError
-from ..safeio import safe_load
+from aima_ci.config import PROFILES as PROFILE_NAMES
+from aima_ci.errors import UserError
+from aima_ci.safety.safeio import safe_load
 
 
 @dataclass(frozen=True)

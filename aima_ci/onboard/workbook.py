@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from ..catalogue import Catalogue
-from ..errors import UserError
+from aima_ci.assess.catalogue import Catalogue
+from aima_ci.errors import UserError
 
 SHEET = "Assessment Questions"
 UNANSWERED = "To evaluate"

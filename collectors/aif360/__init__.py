@@ -28,7 +28,7 @@ from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 NAME = "aif360"
 RUN_KEYS = {"data", "label", "favorable", "protected"}

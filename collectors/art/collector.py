@@ -25,7 +25,7 @@ from ._space import ModelSpace, build_space
 from ._tool import gradient_classifier, import_art
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 RATIO = "art.robustness_ratio"
 METRICS = "art.robustness_metrics"

@@ -23,7 +23,7 @@ from aima_ci.plugin import Collector, CollectorContext, Starter
 from . import _settings
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 DRIFT_NEXT = (
     "Open drift-report.html: see which columns moved and how. If the change is real (new"

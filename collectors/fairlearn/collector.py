@@ -24,7 +24,7 @@ from . import _settings
 from ._settings import FAMILY
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 QUESTIONS = ("RAI-FB-A2", "DES-SR-A2")
 NEXT_STEP = (

@@ -28,7 +28,7 @@ from .mapping import SCAN_CHECK, check_id, declared_checks, family_of
 from .settings import Settings, find_literal_secret, parse_settings
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 MAX_OPTION_FILE = 1 << 20
 MAX_REPORTS = 10_000

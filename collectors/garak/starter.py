@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aima_ci.plugin import Starter
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 GENERATOR_FILE = "garak-generator.json"
 DEFAULT_PROBES = ("promptinject.HijackHateHumans", "encoding.InjectBase64", "ansiescape.AnsiRaw")

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
 
 from .card import RISK_CLASSES, check_sections, find_risk, required_sections
 from .document import load_document
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 DEFAULT_PATH = "MODEL_CARD.md"
 

@@ -15,12 +15,12 @@ from aima_ci_collectors._safeio import configured_files
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
-from aima_ci.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
+from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 NAME = "ops_readiness"
 KEYS = {

@@ -19,7 +19,7 @@ from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, St
 from . import aimaconfig, ci
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 NAME = "pipeline"
 KEYS = {"github_workflows", "gitlab_ci", "checks"}

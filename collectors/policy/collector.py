@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
-from aima_ci.safeio import FileProblem, read_text
+from aima_ci.safety.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 DEFAULT_QUERY = "data.aima.deny"
 DEFAULT_POLICIES = "policies"

@@ -17,12 +17,12 @@ from aima_ci_collectors._safeio import configured_files
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
-from aima_ci.safeio import FileProblem, rel
+from aima_ci.safety.safeio import FileProblem, rel
 
 from . import detectors, purpose, readers
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 NAME = "privacy"
 KEYS = {"data", "sample_rows", "sample", "seed", "pii_types", "purpose"}

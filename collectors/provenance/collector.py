@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
-from aima_ci.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
+from aima_ci.trust.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
 
 from . import dvc
 from .manifest_check import verify_manifest
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 PLACEHOLDER = re.compile(r"^(|todo|tbd|fixme|xxx|n/?a|-+|<[^>]*>|name\s*<email>)$", re.IGNORECASE)
 MAX_LISTED = 20

@@ -19,7 +19,7 @@ from . import _artefact
 from ._config import PREFIX, ShapSettings, parse
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 IMPORTANCE = "shap.global_importance"
 CURRENT = "shap.explanation_current"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
 
 from . import coverage, freshness
 from .models import (
@@ -35,7 +35,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from aima_ci.onboard.facts import RepoFacts
+    from aima_ci.models import RepoFacts
 
 DEFAULT_PATH = "THREAT_MODEL.md"
 SEVERITY_RANK = {"very low": 0, "info": 0, "low": 1, "medium": 2, "high": 3, "very high": 4}

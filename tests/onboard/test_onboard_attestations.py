@@ -11,13 +11,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from aima_ci._cli import cli
-from aima_ci.attestations import load_attestations
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.attestations import load_attestations
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.scoring import score
+from aima_ci.cli.init import starter_attestations
+from aima_ci.cli.main import cli
 from aima_ci.config import ConfigError
-from aima_ci.init import starter_attestations
 from aima_ci.onboard.answers import append_answer, build_entry, open_questions
-from aima_ci.scoring import score
 
 TODAY = dt.date(2026, 11, 26)
 CAT = load_catalogue()

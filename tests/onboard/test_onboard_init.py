@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from aima_ci.cli.init import plan_collectors
 from aima_ci.config import load_config
-from aima_ci.init import plan_collectors
 from aima_ci.onboard.facts import RepoFacts, inspect, read_table
 from aima_ci.plugin import Collector, Starter
 
@@ -105,7 +105,7 @@ def test_third_party_collectors_join_init_and_a_broken_hook_does_not_stop_it() -
 
 def test_init_core_names_no_collector_keys() -> None:
     """The core asks the collectors; it no longer spells their config keys."""
-    source = (REPO / "aima_ci" / "init.py").read_text()
+    source = (REPO / "aima_ci" / "cli" / "init.py").read_text()
     for key in ("sensitive_features", "alert_rules", "generator_config", "reference:"):
         assert key not in source
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aima_ci._cli import cli
-from aima_ci.attestations import load_attestations
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.attestations import load_attestations
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.scoring import score
+from aima_ci.cli.main import cli
 from aima_ci.errors import UserError
 from aima_ci.models import Finding, Status
 from aima_ci.onboard.workbook import (
@@ -25,7 +26,6 @@ from aima_ci.onboard.workbook import (
     question_rows,
     read_answers,
 )
-from aima_ci.scoring import score
 
 openpyxl = pytest.importorskip("openpyxl")
 TODAY = dt.date(2026, 11, 26)
