@@ -291,6 +291,11 @@ def init_repository(
         priorities = chosen.attestations if chosen else ()
         attest = starter_attestations(catalogue, today, remaining, priorities, name)
         left = len(remaining)
+    for raw in found.raw_data[:3]:  # no collector reads these until their schema is known
+        steps.append(
+            f"{raw}: a raw data file with no header aima-ci can read; confirm its columns and"
+            " write it as CSV or Parquet to measure it (then `aima-ci init --force`)"
+        )
     targets = {directory / "aima.yaml": config, directory / "aima-attestations.yaml": attest}
     existing = [p for p in targets if p.exists()]
     if existing and not force:

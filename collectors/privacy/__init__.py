@@ -71,7 +71,8 @@ class PrivacyCollector(Collector):
         if not tables:
             return None
         notes = {} if facts.purpose_files else {"data": "declare purpose in data-purpose.yaml"}
-        columns = next(iter(facts.csv_columns.values()), [])
+        table = facts.training_table()  # the data the purpose is about, not an API payload
+        columns = table.columns if table else next(iter(facts.csv_columns.values()), [])
         steps = (
             ()
             if facts.purpose_files

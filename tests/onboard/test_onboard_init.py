@@ -132,6 +132,11 @@ def test_credit_scorer_init_then_run_measures_the_data(tmp_path: Path) -> None:
     # every column named anywhere in the config exists in the file it is read from
     header = (root / "data/processed/train.csv").read_text().splitlines()[0].split(",")
     assert config.collectors["aif360"]["label"] in header
+    assert "needed_columns (of duration, credit_amount, age, sex, foreign_worker, housing," in (
+        init.stdout
+    )
+    assert "prediction" not in init.stdout  # the payload's column is not the data's
+    assert "data/raw/german.data: a raw data file" in init.stdout
     for name in ("aif360", "evidently"):  # measurements never point at the one-row payload
         assert "sample_request" not in json.dumps(config.collectors[name])
     run = aima(root, "run", "--only", "aif360", "--only", "evidently", "--only", "provenance")
