@@ -73,9 +73,11 @@ def _env_files(directory: Path) -> dict[str, str]:
 
 
 def _loopback(url: str) -> str:
-    """A URL for a local scan: localhost and 0.0.0.0 become 127.0.0.1; a bare host:port gets http."""
+    """A URL for a local scan: localhost and 0.0.0.0 become 127.0.0.1; a bare host:port gets http;
+    user:password@ is dropped."""
     if not re.match(r"https?://", url):
         url = "http://" + url
+    url = re.sub(r"^(https?://)[^/@]*@", r"\1", url)  # credentials never reach a written file
     return re.sub(r"^(https?://)(localhost|0\.0\.0\.0)\b", r"\g<1>127.0.0.1", url).rstrip("/")
 
 

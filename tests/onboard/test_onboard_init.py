@@ -300,3 +300,31 @@ def test_image_profile_init_loads_and_targets_what_it_says(tmp_path: Path) -> No
     attest = (root / "aima-attestations.yaml").read_text()
     first = attest.split("# --- First, for the image-classifier profile\n", 1)[1]
     assert first.startswith("# - question: DAT-DT-A1")
+
+
+def test_llm_detection_reads_env_files_but_writes_no_secret(tmp_path: Path) -> None:
+    root = tmp_path / "bot"
+    root.mkdir()
+    (root / "bot.py").write_text(
+        "import os\nfrom openai import OpenAI\n"
+        'client = OpenAI(base_url=os.getenv("OPENAI_BASE_URL", "http://localhost:8001/v1"))\n'
+        'reply = client.chat.completions.create(model="qwen2.5", messages=[])\n'
+    )
+    (root / ".env").write_text(
+        "OPENAI_API_KEY=sk-PLANTEDSECRET0123456789abcdef\n"
+        "OPENAI_BASE_URL=http://alice:hunter2@0.0.0.0:9000\n"
+    )
+    facts = inspect(root)
+    assert facts.llm.clients == ["openai"] and facts.llm.model == "qwen2.5"
+    assert facts.llm.base_url == "http://127.0.0.1:9000"
+    plan = plan_collectors(facts, {"garak": _garak()})
+    text = "\n".join(plan.blocks) + "".join(plan.files.values()) + "".join(plan.next_steps)
+    assert "openai.OpenAICompatible" in text and "http://127.0.0.1:9000/v1/" in text
+    assert "PLANTEDSECRET" not in text and "hunter2" not in text
+    assert "api_key_env: OPENAI_API_KEY" in text
+
+
+def _garak() -> type[Collector]:
+    from aima_ci_collectors.garak import GarakCollector
+
+    return GarakCollector
