@@ -37,6 +37,7 @@ class TodoItem:
     question: Question
     domain: str
     priority: int | None  # position in the profile's list, None when the profile does not name it
+    blocking: bool = False  # below the gate's target for its practice: the gate fails on it
 
 
 def open_questions(
@@ -44,17 +45,25 @@ def open_questions(
     covered: Iterable[str],
     attested: Iterable[str],
     priorities: Sequence[str] = (),
+    targets: Mapping[str, int] | None = None,
 ) -> list[TodoItem]:
     """Questions neither an enabled collector nor a valid attestation answers.
 
     Ordered as a person should work through them: the profile's list first (its order), then
-    by level (level 1 unlocks a practice's first level), then in catalogue order.
+    the questions the gate's target needs (``targets``: practice -> level), then by level
+    (level 1 unlocks a practice's first level), then in catalogue order.
     """
     done = set(covered) | set(attested)
     rank = {qid: i for i, qid in enumerate(priorities)}
     order = {qid: i for i, qid in enumerate(catalogue.questions)}
+    goal = targets or {}
     items = [
-        TodoItem(q, catalogue.practices[q.practice].domain, rank.get(q.id))
+        TodoItem(
+            q,
+            catalogue.practices[q.practice].domain,
+            rank.get(q.id),
+            q.level <= goal.get(q.practice, 0),
+        )
         for q in catalogue.questions.values()
         if q.id not in done
     ]
@@ -63,10 +72,26 @@ def open_questions(
         key=lambda t: (
             t.priority is None,
             t.priority if t.priority is not None else 0,
+            not t.blocking,
             t.question.level,
             order[t.question.id],
         ),
     )
+
+
+def practice_targets(config: Any, catalogue: Catalogue) -> dict[str, int]:
+    """The level the gate asks of each practice: its own goal, else its domain's, else the
+    overall level (the highest that applies, as the gate reads them)."""
+    target = config.target
+    out: dict[str, int] = {}
+    for pid, practice in catalogue.practices.items():
+        levels = [int(target.level)]
+        if "level" in target.domains.get(practice.domain, {}):
+            levels.append(int(target.domains[practice.domain]["level"]))
+        if "level" in target.practices.get(pid, {}):
+            levels.append(int(target.practices[pid]["level"]))
+        out[pid] = max(levels)
+    return out
 
 
 def render_todo(
@@ -82,7 +107,11 @@ def render_todo(
     if first:
         lines += ["", f"First, for the {profile} profile (most valuable first):"]
         lines += [_line(t) for t in first]
-    rest = [t for t in items if t.priority is None]
+    gate = [t for t in items if t.priority is None and t.blocking]
+    if gate:
+        lines += ["", "Then, what the gate's target needs:"]
+        lines += [_line(t) for t in gate]
+    rest = [t for t in items if t.priority is None and not t.blocking]
     for domain in catalogue.domains:
         mine = [t for t in rest if t.domain == domain.id]
         if not mine:
@@ -117,6 +146,7 @@ def todo_json(items: Sequence[TodoItem]) -> list[dict[str, Any]]:
             "stream": t.question.stream,
             "text": t.question.text,
             "profile_priority": t.priority,
+            "blocks_target": t.blocking,
         }
         for t in items
     ]

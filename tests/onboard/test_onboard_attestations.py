@@ -198,3 +198,25 @@ def test_run_refuses_a_broken_attestation_file_before_any_collector(
     assert res.exit_code == 2, res.output
     assert "a.yaml:2: invalid YAML" in res.output
     assert not (root / ".aima" / "findings.jsonl").exists()  # no collector ran
+
+
+def test_todo_puts_what_the_gate_needs_after_the_profile() -> None:
+    items = open_questions(
+        CAT, covered=(), attested=(), priorities=("GOV-EA-A1",), targets={"OPS-IM": 2}
+    )
+    ids = [t.question.id for t in items]
+    assert ids[0] == "GOV-EA-A1"
+    assert ids[1:5] == ["OPS-IM-A1", "OPS-IM-B1", "OPS-IM-A2", "OPS-IM-B2"]
+    assert not items[5].blocking and items[5].question.level == 1
+
+
+def test_practice_targets_follow_the_config(tmp_path: Path) -> None:
+    from aima_ci.config import load_config
+    from aima_ci.onboard.answers import practice_targets
+
+    root = _repo(
+        tmp_path,
+        "version: 1\ntarget:\n  level: 0\n  domains: {OPS: 1}\n  practices: {OPS-IM: 2, VER-ST: 1}\n",
+    )
+    got = practice_targets(load_config(root / "aima.yaml"), CAT)
+    assert (got["OPS-IM"], got["OPS-EM"], got["VER-ST"], got["GOV-EA"]) == (2, 1, 1, 0)

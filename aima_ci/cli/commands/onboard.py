@@ -61,7 +61,13 @@ def todo_cmd(
 ) -> None:
     """Unanswered questions by domain and level, the profile's most valuable first."""
     from aima_ci.assess.catalogue import load_catalogue
-    from aima_ci.onboard.answers import open_questions, render_todo, todo_json, valid_attested
+    from aima_ci.onboard.answers import (
+        open_questions,
+        practice_targets,
+        render_todo,
+        todo_json,
+        valid_attested,
+    )
     from aima_ci.onboard.profiles import load_profile
 
     config = _load(config_path)
@@ -69,7 +75,8 @@ def todo_cmd(
     name = profile or config.raw.get("profile")
     priorities = load_profile(name).attestations if name else ()
     attested = valid_attested(config.attestation_files, config.root, catalogue, _today())
-    items = open_questions(catalogue, _covered(config, catalogue), attested, priorities)
+    targets = practice_targets(config, catalogue)
+    items = open_questions(catalogue, _covered(config, catalogue), attested, priorities, targets)
     total = len(items)
     if limit:
         items = items[:limit]
