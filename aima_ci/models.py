@@ -406,17 +406,29 @@ class RepoFacts:
         return [t for t in self.tables.values() if t.measurable]
 
     def split(self) -> tuple[Table, Table] | None:
-        """(reference, current) for drift: train vs test/holdout/current with the same columns."""
+        """(reference, current) for drift: train vs a production sample, else vs the test split,
+        with the same columns."""
         tables = self.measurable_tables()
         trains = [t for t in tables if _word(t.path, ("train", "reference", "ref"))]
         for train in trains:
-            for words in (("test", "holdout", "valid", "eval"), ("current", "prod", "live")):
+            # a production sample says more about drift than a held-out split of the same data
+            for words in (
+                ("current", "prod", "production", "live"),
+                ("test", "holdout", "valid", "eval"),
+            ):
                 for other in tables:
                     if other is train or not _word(other.path, words):
                         continue
-                    if set(train.columns) == set(other.columns):
+                    # a production sample may lack the label: its columns need only be a
+                    # subset (the drift check then compares those, see shared_columns)
+                    shared = set(other.columns) & set(train.columns)
+                    if set(other.columns) <= set(train.columns) and len(shared) >= 2:
                         return train, other
         return None
+
+    @staticmethod
+    def shared_columns(reference: Table, current: Table) -> list[str]:
+        return [c for c in reference.columns if c in current.columns]
 
     def training_table(self) -> Table | None:
         """The table the model learns from: a train split, else the largest measurable table."""

@@ -86,8 +86,16 @@ class EvidentlyCollector(Collector):
         if pair is None:
             return None
         reference, current = pair
+        config: dict[str, Any] = {"reference": reference.path, "current": current.path}
+        shared = facts.shared_columns(reference, current)
+        if len(shared) < len(reference.columns):  # e.g. a production sample without the label
+            config["columns"] = shared
+        config["html"] = False
+        name = current.path.rsplit("/", 1)[-1].lower()
+        if any(w in name for w in ("current", "prod", "live")):
+            return Starter(config, "Data drift and missing values: training data vs production.")
         return Starter(
-            {"reference": reference.path, "current": current.path, "html": False},
+            config,
             "Data drift and missing values between the training and the test split.",
             notes={"current": "point it at a production sample when you have one"},
         )

@@ -328,3 +328,16 @@ def _garak() -> type[Collector]:
     from aima_ci_collectors.garak import GarakCollector
 
     return GarakCollector
+
+
+def test_drift_prefers_a_production_sample_and_compares_the_columns_it_has() -> None:
+    from aima_ci_collectors.evidently import EvidentlyCollector
+
+    facts = inspect(REPO / "examples" / "credit-model")
+    starter = EvidentlyCollector().starter(facts)
+    assert starter is not None
+    config = dict(starter.config)
+    assert (config["reference"], config["current"]) == ("data/train.csv", "data/current.csv")
+    header = (REPO / "examples/credit-model/data/current.csv").read_text().splitlines()[0]
+    assert config["columns"] == header.split(",")  # the label is not in production data
+    EvidentlyCollector().validate_config(config)
