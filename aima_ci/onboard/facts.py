@@ -31,6 +31,10 @@ MAX_FILES = 20_000
 MAX_LISTED = 10
 SAMPLE_BYTES = 2 << 20
 SAMPLE_ROWS = 5_000
+# Source read for MLflow calls, training code and LLM clients: enough for any real repository's
+# entry points, bounded so a vendored tree cannot make init read gigabytes.
+MAX_CODE_FILES = 300
+CODE_BYTES = 256 << 10
 SKIP_DIRS = frozenset(
     {
         ".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", ".tox", ".nox",
@@ -255,8 +259,8 @@ def _mlflow(directory: Path, facts: RepoFacts, code_files: Sequence[str]) -> Non
                 for m in MLFLOW_URI.findall(head(directory / rel, 4096))
                 if m not in facts.mlflow_uris
             ]
-    for rel in [*code_files, *facts.notebooks][:500]:
-        text = head(directory / rel, 1 << 20)
+    for rel in [*code_files, *facts.notebooks][:MAX_CODE_FILES]:
+        text = head(directory / rel, CODE_BYTES)
         if MLFLOW_CALL.search(text):
             facts.mlflow_files.append(rel)
             facts.mlflow_uris += [m for m in MLFLOW_URI.findall(text) if m not in facts.mlflow_uris]
@@ -269,8 +273,8 @@ def _code(directory: Path, facts: RepoFacts, code_files: Sequence[str]) -> None:
     from .llm import inspect_llm
 
     texts: dict[str, str] = {}
-    for rel in code_files[:500]:
-        texts[rel] = head(directory / rel, 1 << 20)
+    for rel in code_files[:MAX_CODE_FILES]:
+        texts[rel] = head(directory / rel, CODE_BYTES)
     for rel, text in texts.items():
         if TRAINING.search(text) or re.match(r"(.*/)?train\w*\.py$", rel):
             facts.training_scripts.append(rel)
