@@ -41,7 +41,10 @@ TOP_LEVEL_KEYS = {
     "checks",
     "history",
     "subjects",
+    "profile",
 }
+# The quick-start profiles (aima_ci/data/profiles): `aima-ci attestations todo` orders by it.
+PROFILES = ("tabular-classifier", "llm-app", "rag", "image-classifier")
 
 
 class ConfigError(UserError):
@@ -221,6 +224,8 @@ def build_config(
     version = data.get("version", 1)
     if version != 1:
         raise err("version", "only version 1 is supported")
+    if "profile" in data and data["profile"] not in PROFILES:
+        raise err("profile", f"unknown profile (one of: {', '.join(PROFILES)})")
 
     target = _parse_target(data.get("target"), err)
 

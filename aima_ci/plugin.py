@@ -32,13 +32,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.errors import CollectorConfigError, InputError
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, config_paths, resolve_inside
 from aima_ci.safety.safeio import rel
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
 # Keys the runner and scoring read from every ``collectors.<name>`` block.
@@ -160,6 +163,25 @@ class CollectorContext:
         )
 
 
+@dataclass(frozen=True)
+class Starter:
+    """A collector's proposal for ``aima-ci init``: its config block, and why.
+
+    ``config`` is written under ``collectors.<name>``. ``enabled=False`` writes it commented out:
+    it needs a person first (a URL to scan, a model to export). ``notes`` comment single keys
+    (key -> text); ``next_steps`` are printed after init; ``files`` (path relative to the config
+    -> text) are written beside the config when they do not exist yet, e.g. garak's generator
+    config. Only paths and columns that inspection actually found belong in ``config``.
+    """
+
+    config: Mapping[str, Any]
+    why: str
+    enabled: bool = True
+    notes: Mapping[str, str] = field(default_factory=dict)
+    next_steps: tuple[str, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
 class Collector:
     """Base class for collectors. Subclasses set the class attributes and implement collect()."""
 
@@ -240,6 +262,17 @@ class Collector:
         does not name (call ``super()`` and add them), or set ``cacheable = False``.
         """
         return config_paths(config, ctx.root, ctx.config_dir)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """What ``aima-ci init`` proposes for this collector in an inspected repository.
+
+        ``facts`` (aima_ci.models.RepoFacts, read by aima_ci.onboard) holds what was found: model files,
+        datasets with their columns and label/sensitive-attribute candidates, train/test
+        splits, DVC and MLflow traces, LLM clients, CI files, and the chosen profile. Return
+        None when nothing in the repository fits this collector. Runs without the tool
+        installed: read only ``facts``, import nothing heavy.
+        """
+        return None
 
     def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
         raise NotImplementedError

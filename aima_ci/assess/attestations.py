@@ -44,7 +44,9 @@ def load_attestations(
     for path in paths:
         display = _display(path, root)
         data = _read(path, display)
-        entries = data.get("attestations") if isinstance(data, dict) else None
+        entries = data.get("attestations", ()) if isinstance(data, dict) else None
+        if entries is None:  # ``attestations:`` with every entry still commented out
+            entries = []
         if not isinstance(entries, list):
             raise ConfigError(
                 display, "attestations", "the file needs a top-level 'attestations:' list"

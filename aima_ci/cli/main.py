@@ -174,6 +174,7 @@ light_option = click.option(
 # Each command lives in aima_ci/cli/commands/<module>.py and is imported only when invoked.
 COMMANDS: dict[str, str] = {
     "attest": "trust:attest_cmd",
+    "attestations": "onboard:attestations_group",
     "collect": "steps:collect_cmd",
     "collectors": "browse:collectors_cmd",
     "controls": "browse:controls_cmd",
@@ -187,6 +188,7 @@ COMMANDS: dict[str, str] = {
     "report": "steps:report_cmd",
     "run": "steps:run_cmd",
     "score": "steps:score_cmd",
+    "toolkit": "onboard:toolkit_group",
     "verify": "trust:verify_cmd",
 }
 

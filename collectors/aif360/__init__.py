@@ -19,13 +19,16 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
 from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "aif360"
 RUN_KEYS = {"data", "label", "favorable", "protected"}
@@ -79,6 +82,34 @@ class Aif360Collector(Collector):
             next_step="Investigate the outcome gap for the listed attribute and record a mitigation, or justify a different threshold",
         ),
     )
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Label bias by group on the training labels: needs no model."""
+        table = facts.training_table()
+        if table is None:
+            return None
+        labels, groups = facts.label_candidates(table), facts.sensitive_candidates(table)
+        if not labels:
+            return None
+        label = labels[0]
+        protected = {c: [facts.majority(table, c)] for c in groups[:3]}
+        return Starter(
+            {
+                "data": table.path,
+                "label": label,
+                "favorable": facts.favourable(table, label),
+                "protected": protected,
+            },
+            f"Bias in the training labels by group (disparate impact; no model needed; label"
+            f" candidates: {', '.join(labels[:3])}).",
+            enabled=bool(protected),
+            notes={
+                "favorable": "the favourable outcome: check it",
+                "protected": "privileged value = the most frequent one: check it",
+            }
+            if protected
+            else {"protected": "no protected column found by name: name one, then uncomment"},
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         report_mode = mode_of(config) == "report"

@@ -11,10 +11,10 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, now_iso
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, now_iso
 
 from .._modelio import LoadedModel
 from .._tabular import load_classifier_table, sample_indices
@@ -23,6 +23,9 @@ from ._config import PREFIX, ArtSettings, default_attacks, parse
 from ._data import label_indices
 from ._space import ModelSpace, build_space
 from ._tool import gradient_classifier, import_art
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 RATIO = "art.robustness_ratio"
 METRICS = "art.robustness_metrics"
@@ -77,6 +80,16 @@ class ArtCollector(Collector):
             ttl_days=30,
         ),
     )
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        models = [m for m in facts.models if m.endswith((".skops", ".onnx", ".pt", ".keras"))]
+        if not models:
+            return None
+        return Starter(
+            {"model": models[0]},
+            "Adversarial robustness of the model (ART): name its evaluation data, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)

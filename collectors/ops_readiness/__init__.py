@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci_collectors._safeio import configured_files
 
 from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
 from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "ops_readiness"
 KEYS = {
@@ -64,6 +67,22 @@ class OpsReadinessCollector(Collector):
             next_step="Record versions in a registry file (collectors.ops_readiness.rollback.registry_file) or tag releases (rollback.git_tag_pattern)",
         ),
     )
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Alert rules, playbook and registry found; nothing when none of them exists."""
+        if not (facts.alert_rules or facts.playbooks or facts.registries):
+            return None
+        config: dict[str, Any] = {}
+        if facts.alert_rules:
+            config["alert_rules"] = facts.alert_rules[:10]
+        if facts.playbooks:
+            config["playbook"] = facts.playbooks[0]
+        if facts.registries:
+            config["rollback"] = {"registry_file": facts.registries[0]}
+        return Starter(
+            config,
+            "Alerts on the model's metrics, an incident playbook, a version to roll back to.",
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)

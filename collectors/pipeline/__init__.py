@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter
 
 from . import aimaconfig, ci
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "pipeline"
 KEYS = {"github_workflows", "gitlab_ci", "checks"}
@@ -156,6 +159,16 @@ class PipelineCollector(Collector):
         ),
         *(_check(i) for i in INTEGRATIONS),
     )
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """On when a CI file exists; suggested (commented) otherwise."""
+        found = bool(facts.ci_files)
+        return Starter(
+            {},
+            "CI runs aima-ci as a blocking gate, and which practices it covers"
+            + ("." if found else " (no CI file found yet)."),
+            enabled=found,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)

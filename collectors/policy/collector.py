@@ -13,13 +13,16 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
 from aima_ci.safety.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_QUERY = "data.aima.deny"
 DEFAULT_POLICIES = "policies"
@@ -48,6 +51,20 @@ class PolicyCollector(Collector):
             ),
         ),
     )
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        if not facts.rego_policies:
+            return None
+        first = facts.rego_policies[0]
+        folder = first.rsplit("/", 1)[0] if "/" in first else "."
+        return Starter(
+            {
+                "policies": folder,
+                "input": facts.model_cards[0] if facts.model_cards else "MODEL_CARD.md",
+            },
+            "AI policy as code (Rego): check the input document, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter
 
 from . import _artefact
 from ._config import PREFIX, ShapSettings, parse
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 IMPORTANCE = "shap.global_importance"
 CURRENT = "shap.explanation_current"
@@ -61,6 +64,24 @@ class ShapCollector(Collector):
             ),
         ),
     )
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        skops = [m for m in facts.models if m.endswith((".skops", ".onnx"))]
+        table = facts.split()[1] if facts.split() else facts.training_table()
+        if table is None:
+            return None
+        if not skops:
+            return Starter(
+                {},
+                "Explanations of the model's predictions need the model.",
+                enabled=False,
+                next_steps=facts.export_model_steps(),
+            )
+        return Starter(
+            {"model": skops[0], "data": table.path},
+            "Explanations of the model's predictions: check the model and data, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)

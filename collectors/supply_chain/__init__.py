@@ -11,15 +11,18 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci_collectors._safeio import find_inside
 
 from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
 from aima_ci.safety.safeio import FileProblem, rel
 
 from . import formats, inventory, modelscan_run, sbom
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "supply_chain"
 KEYS = {
@@ -78,6 +81,23 @@ class SupplyChainCollector(Collector):
     )
 
     # -- configuration --------------------------------------------------------------------------
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Every model file is scanned by default; an inventory file found is named."""
+        if not (facts.models or facts.datasets):
+            return None
+        config = {"inventory": facts.inventories[0]} if facts.inventories else {}
+        steps = tuple(
+            f"{p}: a pickled vector store (LLM08): loading it unpickles whatever the file holds;"
+            " supply_chain scans it for code-executing globals, and rebuilding the index from"
+            " its sources in CI (or a non-pickle format) removes the risk"
+            for p in facts.llm.vector_stores
+        )
+        return Starter(
+            config,
+            "Unsafe model serialisation (pickles that run code), model/dataset licences, an SBOM.",
+            next_steps=steps,
+        )
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)
         prefix = f"collectors.{NAME}"

@@ -37,6 +37,17 @@ def _progress(state: State, names: list[str]) -> Any:
     return PlainProgress(quiet=state.quiet)
 
 
+def _check_attestations(config: Any) -> None:
+    """Parse the attestation files before any collector runs: invalid YAML or a missing
+    top-level list raises ConfigError (exit 2) in seconds instead of after the whole run."""
+    from aima_ci.assess.attestations import load_attestations
+    from aima_ci.assess.catalogue import load_catalogue
+
+    load_attestations(
+        config.attestation_files, config.root, load_catalogue().questions, api.today()
+    )
+
+
 def _do_collect(
     state: State,
     config: Any,
@@ -346,6 +357,7 @@ def run_cmd(
         scratch = tempfile.TemporaryDirectory(prefix="aima-ci-light-")  # removed at exit
         out_dir = Path(scratch.name)
     out = _evidence_dir(config, out_dir)
+    _check_attestations(config)  # a broken file is exit 2 now, not after every collector
     assessment = api.run(
         config,
         out,
