@@ -59,7 +59,8 @@ def test_gate_path_imports_no_heavy_library(repo, write_config, cli):
         "except SystemExit:\n    pass\n"
         "import json\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'numpy', 'pandas', 'torch', 'sklearn', 'requests', 'jsonschema'})\n"
+        "{'numpy', 'pandas', 'torch', 'sklearn', 'requests', 'jsonschema',"
+        " 'prometheus_client', 'rich'})\n"
         "print(json.dumps(heavy))\n"
     )
     res = subprocess.run(
