@@ -67,3 +67,16 @@ def test_gate_path_imports_no_heavy_library(repo, write_config, cli):
         [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=False
     )
     assert json.loads(res.stdout.strip().splitlines()[-1]) == []
+
+
+def test_fairlearn_extra_brings_no_plotting_library():
+    """The fairlearn collector draws its charts as SVG itself: matplotlib would be dead weight."""
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert not any(req.startswith("matplotlib") for req in extras["fairlearn"])
+    pattern = re.compile(r"^\s*(from|import)\s+matplotlib\b", re.M)
+    for path in (ROOT / "collectors" / "fairlearn").rglob("*.py"):
+        assert not pattern.search(path.read_text()), path
