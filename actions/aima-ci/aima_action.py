@@ -154,7 +154,13 @@ def plan() -> int:
     never a wrong pass. A new entry is saved under the run's id, as the cache changes every run.
     """
     try:
-        for name in ("cache", "comment", "attest", "upload-sarif", "sarif", "soft-fail"):
+        # These four switch steps on through `if: inputs.x == 'true'` (which ignores case) and
+        # shell tests (which do not): only the exact words keep the two in step.
+        for name in ("cache", "comment", "attest", "upload-sarif"):
+            value = env("AIMA_" + name.upper().replace("-", "_"))
+            if value not in ("true", "false"):
+                raise ValueError(f"{name}: expected true or false, got {value!r}")
+        for name in ("sarif", "soft-fail"):
             truthy(env("AIMA_" + name.upper().replace("-", "_")), name)
         truthy(env("AIMA_FAIL_ON_ERROR"), "fail-on-error")
         version = env("AIMA_VERSION", "local") or "local"

@@ -46,7 +46,9 @@ def test_workflows_pass_actionlint(require_tool) -> None:
         check=False,
     )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert {w.name for w in WORKFLOWS} >= {"ci.yml", "dogfood.yml", "release.yml"}
+    assert {w.name for w in WORKFLOWS} >= {"ci.yml", "dogfood.yml", "release.yml", "examples.yml"}
+    # actionlint checks a local action's metadata and its use through a workflow that uses it.
+    assert any("uses: ./\n" in w.read_text() for w in WORKFLOWS)
 
 
 def test_actionlint_reads_the_action_metadata(require_tool, tmp_path) -> None:
@@ -298,9 +300,10 @@ def test_cache_keeps_collector_results_outside_the_checkout(workspace, runner_te
 
 def test_bad_boolean_input_is_a_usage_error(workspace, runner_temp) -> None:
     ws = workspace("passing")
-    result = run_action(ws, runner_temp, cache="yes please")
-    assert result.exit_code == 2 and result.steps_run == ["plan"]
-    assert "cache: expected true or false" in result.log
+    for value in ("yes please", "TRUE"):
+        result = run_action(ws, runner_temp, cache=value)
+        assert result.exit_code == 2 and result.steps_run == ["plan"]
+        assert "cache: expected true or false" in result.log
 
 
 # ----------------------------------------------------------------------------- comment
