@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from aima_ci.progress import PlainProgress
-from aima_ci.runner import Event
+from aima_ci.evidence.progress import PlainProgress
+from aima_ci.evidence.runner import Event
 
 
 def test_plain_progress_is_timestamped_and_free_of_control_characters():
@@ -72,8 +72,8 @@ def test_live_progress_cuts_long_lines_to_the_terminal_width():
     the old fixed-width redraw overwrite the wrong lines)."""
     import re
 
-    from aima_ci.progress import LiveProgress
-    from aima_ci.runner import Event
+    from aima_ci.evidence.progress import LiveProgress
+    from aima_ci.evidence.runner import Event
 
     buf = io.StringIO()
     live = LiveProgress(["fairlearn", "garak"], stream=buf, color=False)

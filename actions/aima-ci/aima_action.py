@@ -272,7 +272,7 @@ def _configured_output(cwd: Path, config: str) -> Path | None:
 
 def write_predicate(evidence: Path) -> Path | None:
     """The aima-ci assessment predicate, for actions/attest (keyless, Sigstore-backed)."""
-    from aima_ci.attest import build_statement
+    from aima_ci.trust.sign import build_statement
 
     statement = build_statement(evidence)
     if statement.get("predicateType") != PREDICATE_TYPE:

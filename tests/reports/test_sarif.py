@@ -12,8 +12,6 @@ import string
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from aima_ci.config import load_config
 from aima_ci.reports import ReportContext, renderer
 from aima_ci.reports import sarif as sarif_mod
