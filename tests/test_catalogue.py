@@ -286,6 +286,7 @@ def test_inverted_questions_read_as_immature_states(catalogue: Catalogue) -> Non
 def test_toolkit_questions(catalogue: Catalogue, generator: ModuleType, source: Path) -> None:
     """The toolkit's 144 questions equal the worksheets' but for a known set of rewordings."""
     import openpyxl  # dev extra: CI always has it
+
     paths = sorted(source.glob("*Toolkit*.xlsx"))
     assert paths, f"no toolkit spreadsheet in {source}"
     sheet = openpyxl.load_workbook(paths[0], read_only=True)["Assessment Questions"]
