@@ -307,7 +307,12 @@ def run() -> int:
     rc = subprocess.run(argv, cwd=cwd, env=child_env, check=False).returncode
     print("::endgroup::", flush=True)
     assessment_file = evidence / "assessment.json" if evidence else None
-    if rc not in (0, 1) or assessment_file is None or not assessment_file.is_file():
+    if (
+        rc not in (0, 1)
+        or evidence is None
+        or assessment_file is None
+        or not assessment_file.is_file()
+    ):
         what = "configuration, usage or input error" if rc == EXIT_USAGE else "internal error"
         print(command("error", f"aima-ci exited {rc} ({what}): see the log above", title="aima-ci"))
         add_summary(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -44,6 +45,16 @@ class PlainProgress:
         pass
 
 
+@dataclass
+class _Row:
+    """One collector's line: its state, the tool's last message, and how long it has run."""
+
+    state: str = "waiting"
+    message: str = ""
+    elapsed: float = 0.0
+    started: float | None = None  # monotonic clock while running
+
+
 class LiveProgress:
     """One line per collector (running / done / failed, elapsed, tool progress), redrawn in place.
 
@@ -59,7 +70,7 @@ class LiveProgress:
         self.console = Console(
             file=stream or sys.stderr, no_color=not color, highlight=False, emoji=False
         )
-        self.state = {n: ["waiting", "", 0.0, None] for n in names}
+        self.state = {n: _Row() for n in names}
         self.lock = threading.Lock()
         self.live = Live(
             console=self.console,
@@ -72,44 +83,48 @@ class LiveProgress:
 
     def __call__(self, event: Event) -> None:
         with self.lock:
-            entry = self.state.setdefault(event.collector, ["waiting", "", 0.0, None])
+            row = self.state.setdefault(event.collector, _Row())
             if event.kind == "started":
-                entry[0], entry[3] = "running", time.monotonic()
+                row.state, row.started = "running", time.monotonic()
             elif event.kind == "progress":
                 frac = f" {event.fraction * 100:.0f}%" if event.fraction is not None else ""
-                entry[1] = f"{event.message}{frac}"
+                row.message = f"{event.message}{frac}"
             else:
-                entry[0] = SYMBOLS.get(event.status, f"failed ({event.status})")
-                entry[1] = event.message
-                entry[2] = event.elapsed
-                entry[3] = None
+                row.state = SYMBOLS.get(event.status, f"failed ({event.status})")
+                row.message = event.message
+                row.elapsed = event.elapsed
+                row.started = None
         self.live.refresh()
 
     def _render(self) -> Any:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table.grid(padding=(0, 1), expand=True)
+        now = time.monotonic()
         with self.lock:
-            rows = [(name, *entry) for name, entry in self.state.items()]
+            rows = [(name, replace(row)) for name, row in self.state.items()]
+        table = Table.grid(padding=(0, 1), expand=True)
         # Name, state and time keep their width; only the tool's message gives way.
-        names = min(24, max((len(r[0]) for r in rows), default=8) + 1)
-        states = max((len(str(r[1])) for r in rows), default=7)
+        names = min(24, max((len(name) for name, _ in rows), default=8) + 1)
+        states = max((len(row.state) for _, row in rows), default=7)
         table.add_column(no_wrap=True, overflow="ellipsis", min_width=names, max_width=24)
         table.add_column(no_wrap=True, min_width=states)
         table.add_column(no_wrap=True, justify="right", min_width=7)
         table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
-        for name, state, msg, elapsed, started in rows:
-            if started is not None:
-                elapsed = time.monotonic() - started
+        for name, row in rows:
+            elapsed = now - row.started if row.started is not None else row.elapsed
             style = (
-                "green" if state in ("done", "reused") else "red" if "failed" in state else "yellow"
+                "green"
+                if row.state in ("done", "reused")
+                else "red"
+                if "failed" in row.state
+                else "yellow"
             )
             # Control characters from a tool's message must not move the cursor.
-            clean = "".join(c if c.isprintable() else " " for c in str(msg))
+            clean = "".join(c if c.isprintable() else " " for c in row.message)
             table.add_row(
                 Text(f" {name}"),
-                Text(state, style=style),
+                Text(row.state, style=style),
                 Text(f"{elapsed:6.1f}s"),
                 Text(clean),
             )

@@ -55,7 +55,7 @@ def annotation(issue: Issue, path: str, lines: Mapping[str, int]) -> str:
     )
 
 
-def annotations(
+def workflow_commands(
     assessment: Mapping[str, Any], ctx: ReportContext, per_kind: int = MAX_PER_KIND
 ) -> list[str]:
     """The worst ``per_kind`` errors, then warnings, then a notice counting the rest."""
@@ -78,5 +78,5 @@ def annotations(
 
 
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
-    lines = annotations(assessment, ctx)
+    lines = workflow_commands(assessment, ctx)
     return "".join(line + "\n" for line in lines)
