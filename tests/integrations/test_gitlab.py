@@ -197,6 +197,15 @@ def test_included_twice_with_its_own_output_dir_cache_and_args(gitlab_project, t
     from junitparser import JUnitXml
 
     repo = tmp_path / "gl"
+    # The first project runs a cacheable collector: with cache (the default) it lands in
+    # .cache/aima-ci/, the folder the job's cache: keeps, not in the checkout's project.
+    shutil.copy(REPO / "tests/integrations/fixtures/precommit/MODEL_CARD.md", repo / "project")
+    first_cfg = repo / "project" / "aima.yaml"
+    first_cfg.write_text(
+        first_cfg.read_text().replace(
+            "collectors: {}", "collectors:\n  model_card: {path: MODEL_CARD.md}"
+        )
+    )
     shutil.copytree(REPO / "tests" / "integrations" / "fixtures" / "passing", repo / "second")
     cfg = repo / "second" / "aima.yaml"
     cfg.write_text(cfg.read_text().replace("output_dir: .aima", "output_dir: build/aima-evidence"))
@@ -216,6 +225,9 @@ def test_included_twice_with_its_own_output_dir_cache_and_args(gitlab_project, t
     assert (repo / "second" / "build" / "aima-evidence" / "assessment.json").is_file()
     assert not (repo / "second" / ".aima").exists(), "the config's output_dir, not a forced --out"
     assert json.loads((first / "assessment.json").read_text())["gate"]["passed"] is True
+    cached = [p for p in (repo / ".cache" / "aima-ci").rglob("*") if p.is_file()]
+    assert cached, "the collector cache went to the folder GitLab's cache: keeps"
+    assert not list(repo.rglob(".aima-cache"))
     gate = json.loads((second / "assessment.json").read_text())["gate"]
     assert gate["passed"] is False and gate["target"]["level"] == 2
     junit = JUnitXml.fromfile(str(second / "report.junit.xml"))
