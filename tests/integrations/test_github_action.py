@@ -574,3 +574,38 @@ def test_ci_covers_every_supported_python() -> None:
     assert set(job["strategy"]["matrix"]["os"]) == {"ubuntu-24.04", "macos-14"}
     step = next(s for s in job["steps"] if s.get("uses") == "./")
     assert step["with"]["cache"] == "true" and "comment" in step["with"]
+
+
+def test_release_refuses_a_tag_that_is_not_the_package_and_component_version(tmp_path) -> None:
+    """The release job's version check, run as the runner would run it, on this checkout."""
+    import tomllib
+
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "release.yml").read_text())
+    step = next(s for s in wf["jobs"]["build"]["steps"] if s.get("name", "").startswith("The tag"))
+    script = tmp_path / "check.sh"
+    script.write_text(step["run"])
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+    def check(tag: str, root: Path = REPO) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+            cwd=root,
+            env=clean_env(TAG=tag),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    assert check(f"v{version}").returncode == 0
+    wrong = check("v99.0.0")
+    assert wrong.returncode == 1 and "version mismatch" in wrong.stdout
+    stale = tmp_path / "stale"
+    (stale / "templates").mkdir(parents=True)
+    shutil.copy(REPO / "pyproject.toml", stale / "pyproject.toml")
+    (stale / "templates" / "aima-ci.yml").write_text(
+        (REPO / "templates" / "aima-ci.yml")
+        .read_text()
+        .replace(f'default: "{version}"', 'default: "0.0.1"')
+    )
+    res = check(f"v{version}", stale)
+    assert res.returncode == 1 and "templates/aima-ci.yml installs 0.0.1" in res.stdout
