@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -364,12 +365,20 @@ def comment_key(working_directory: str) -> str:
     return safe[:100]
 
 
+MENTION = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")
+
+
 def comment_body(markdown: str, key: str, footer: str = "") -> str:
-    """The Markdown report under a hidden marker, within GitHub's comment size limit."""
+    """The Markdown report under a hidden marker, within GitHub's comment size limit.
+
+    The report quotes tool messages and waiver reasons, which the pull request controls: an
+    ``@user`` or ``@org/team`` in them would make the bot's comment notify people, so a
+    zero-width space follows each ``@`` that starts a mention (e-mail addresses stay as they are).
+    """
     marker = COMMENT_MARKER.format(key=key)
     tail = f"\n\n<sub>{footer}</sub>\n" if footer else "\n"
     room = MAX_COMMENT_CHARS - len(marker) - len(tail) - 200
-    text = markdown.rstrip()
+    text = MENTION.sub("@\u200b", markdown.rstrip())
     if len(text) > room:
         text = (
             text[:room].rsplit("\n", 1)[0]

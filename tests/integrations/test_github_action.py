@@ -463,6 +463,9 @@ def test_comment_body_renders_the_markdown_report(workspace, runner_temp) -> Non
     huge = aima_action.comment_body(markdown * 200, "k")
     assert len(huge) <= aima_action.MAX_COMMENT_CHARS and "truncated" in huge
     assert aima_action.comment_key("examples/credit model/-->") == "examples/credit_model/--_"
+    pinged = aima_action.comment_body("waiver by @octocat for @org/team, owner a@b.example", "k")
+    assert "@octocat" not in pinged and "@org/team" not in pinged
+    assert "@\u200boctocat" in pinged and "a@b.example" in pinged
 
 
 # ----------------------------------------------------------------------------- attest, SARIF
