@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "junit": "aima_ci.reports.junit",
     "codequality": "aima_ci.reports.codequality",
     "html": "aima_ci.reports.html",
+    "github": "aima_ci.reports.github",
 }
 EXTENSIONS: dict[str, str] = {
     "text": "txt",
@@ -32,6 +33,7 @@ EXTENSIONS: dict[str, str] = {
     "junit": "junit.xml",
     "codequality": "codequality.json",
     "html": "html",
+    "github": "github.txt",
 }
 
 

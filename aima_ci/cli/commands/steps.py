@@ -288,7 +288,7 @@ def export_cmd(
 ) -> None:
     """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
     from aima_ci.evidence.directory import ASSESSMENT, atomic_write, read_findings
-    from aima_ci.reports.openmetrics import openmetrics, parse_labels, push, push_url
+    from aima_ci.reports.openmetrics import display_url, openmetrics, parse_labels, push, push_url
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
@@ -307,9 +307,9 @@ def export_cmd(
     elif url is None:
         click.echo(text, nl=False)
     if url is not None:
-        status = push(text, url)
+        push(text, url)
         if not state.quiet:
-            click.echo(f"pushed to {url} (HTTP {status})", err=True)
+            click.echo(f"pushed to {display_url(url)}", err=True)
 
 
 # --------------------------------------------------------------------------- run
