@@ -11,13 +11,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .config import ConfigError, parse_date
 from .hashing import sha256_file
 from .models import Attestation, Problem
 from .paths import PathError, resolve_inside
-from .safeio import safe_load
+from .safeio import FileProblem, read_text, strict_yaml
 
 ANSWER_VALUES = {"yes": 1.0, "no": 0.0, "0": 0.0, "1": 1 / 3, "2": 2 / 3, "3": 1.0}
 MAX_BYTES = 4 << 20
@@ -67,23 +65,13 @@ def _display(path: Path, root: Path) -> str:
 
 
 def _read(path: Path, display: str) -> Any:
-    if path.stat().st_size > MAX_BYTES:
-        raise ConfigError(display, "", f"larger than {MAX_BYTES} bytes")
+    """The file through the strict reader: a regular file (a FIFO would block, a directory is
+    not a file), bounded size, UTF-8, no aliases (alias bombs), no duplicate keys (a second
+    ``answer:`` must not win), dates kept as text for the strict date check."""
     try:
-        text = path.read_bytes().decode("utf-8")
-        return safe_load(text)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(display, "", f"not valid UTF-8 (byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            display,
-            "",
-            f"invalid YAML: {getattr(exc, 'problem', exc)}",
-            mark.line + 1 if mark else None,
-        ) from None
-    except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long to read
-        raise ConfigError(display, "", f"invalid YAML: {type(exc).__name__}: {exc}") from None
+        return strict_yaml(read_text(path, display, MAX_BYTES), display)
+    except FileProblem as exc:
+        raise ConfigError(display, "", exc.reason, exc.line) from None
 
 
 def parse_attestation(

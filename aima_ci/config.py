@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import yaml
 
 from .errors import UserError
 from .paths import PathError, find_repo_root, resolve_inside
-from .safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
+from .safeio import FAST_SAFE_LOADER, FileProblem, check_tree, index_lines, read_text
 
 CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
 DEFAULT_OUTPUT_DIR = ".aima"
@@ -113,7 +114,7 @@ class Config:
 def find_config(start: Path) -> Path | None:
     for name in CONFIG_NAMES:
         candidate = start / name
-        if candidate.is_file():
+        if os.path.lexists(candidate):  # a directory or FIFO by that name is an error, not "none"
             return candidate
     pyproject = start / "pyproject.toml"
     if pyproject.is_file() and "[tool.aima-ci" in pyproject.read_text(
@@ -134,15 +135,12 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
     if not path.is_absolute():
         path = cwd / path
     display = str(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ConfigError(display, "", "config file not found")
-    if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(display, "", f"larger than {MAX_CONFIG_BYTES} bytes")
-    raw_bytes = path.read_bytes()
     try:
-        text = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(display, "", f"not valid UTF-8 (byte {exc.start})") from None
+        text = read_text(path, display, MAX_CONFIG_BYTES)
+    except FileProblem as exc:  # a directory, a FIFO (would block), oversize, not UTF-8
+        raise ConfigError(display, "", exc.reason, exc.line) from None
     root = find_repo_root(path.parent)
     if path.name == "pyproject.toml":
         data, lines = _load_pyproject(text, display)
@@ -181,8 +179,10 @@ def _load_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]
             raise ConfigError(display, "", f"invalid YAML: {problem}", line) from None
         if node is None:
             return {}, {}
-        if expands_beyond(node, MAX_YAML_NODES):
-            raise ConfigError(display, "", f"YAML expands to more than {MAX_YAML_NODES} nodes")
+        try:  # aliases (alias bombs) and duplicate keys (a second target: that wins)
+            check_tree(node, display)
+        except FileProblem as exc:
+            raise ConfigError(display, "", exc.reason, exc.line) from None
         lines = index_lines(node)
         try:
             data = loader.construct_document(node)
@@ -416,15 +416,22 @@ def _parse_target(value: Any, err: Any) -> Target:
     )
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_date(value: Any) -> dt.date | None:
-    """YAML may give a date object or a string; both are accepted, anything else is None."""
+    """A strict ISO date (YYYY-MM-DD), as a YAML date or a string; anything else is None.
+
+    Strict because a lenient reader means something the author did not write: "2025-01-01
+    (extended)" or a timestamp would otherwise pass as a plain date.
+    """
     if isinstance(value, dt.datetime):
-        return value.date()
+        return None
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
         try:
-            return dt.date.fromisoformat(value.strip()[:10])
+            return dt.date.fromisoformat(value.strip())
         except ValueError:
             return None
     return None
