@@ -41,12 +41,7 @@ def load_attestations(
     problems: list[Problem] = []
     for path in paths:
         display = _display(path, root)
-        data = _read(path, display)
-        entries = data.get("attestations") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            raise ConfigError(
-                display, "attestations", "the file needs a top-level 'attestations:' list"
-            )
+        entries = _entries(path, display)
         for i, entry in enumerate(entries):
             source = f"{display}#attestations[{i}]"
             result = parse_attestation(entry, source, path.parent, root, known, today)
@@ -55,6 +50,23 @@ def load_attestations(
             else:
                 accepted.append(result)
     return accepted, problems
+
+
+def check_files(paths: Iterable[Path], root: Path) -> None:
+    """Read every attestation file as scoring will, so a broken one (a directory, a FIFO, an
+    alias bomb, a duplicate key) stops the command with exit 2 before any collector runs."""
+    for path in paths:
+        _entries(path, _display(path, root))
+
+
+def _entries(path: Path, display: str) -> list[Any]:
+    data = _read(path, display)
+    entries = data.get("attestations") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(
+            display, "attestations", "the file needs a top-level 'attestations:' list"
+        )
+    return entries
 
 
 def _display(path: Path, root: Path) -> str:

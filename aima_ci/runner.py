@@ -23,7 +23,7 @@ from typing import Any
 
 from .evidence import atomic_write
 from .models import EvidenceError, Finding, Status
-from .plugin import Collector, CollectorConfigError, now_iso
+from .plugin import Collector, CollectorConfigError, Preflight, now_iso
 from .redact import Redactor
 
 MAX_EVENT_LINE = 8 << 20
@@ -137,10 +137,17 @@ def plan_jobs(
     return jobs, missing
 
 
-def validate_jobs(jobs: Sequence[Job]) -> None:
-    """Let each collector reject bad keys before anything runs (raises CollectorConfigError)."""
+def validate_jobs(
+    jobs: Sequence[Job], root: Path | None = None, config_dir: Path | None = None
+) -> None:
+    """Let each collector reject bad keys, then (given the repository) the inputs its config
+    names, before anything runs (raises CollectorConfigError: exit 2, not minutes later)."""
     for job in jobs:
-        job.collector().validate_config(job.config)
+        collector = job.collector()
+        collector.validate_config(job.config)
+        if root is not None:
+            check = Preflight(collector.name, root, config_dir or root)
+            collector.preflight(job.config, check)
 
 
 def _synthetic(

@@ -114,7 +114,9 @@ def collect_cmd(
 def _history_settings(config: Any, history: str | None) -> Any:
     from ..history import history_settings
 
-    return history_settings(config.raw.get("history"), base=config.dir, cli_location=history)
+    return history_settings(
+        config.raw.get("history"), base=config.dir, cli_location=history, root=config.root
+    )
 
 
 def _resolve_baseline(
@@ -497,6 +499,8 @@ def run_cmd(
     from ..reports import EXTENSIONS
 
     config = _load(config_path)
+    _today()  # a bad AIMA_CI_TODAY or history setting: exit 2 before any collector runs
+    _history_settings(config, history)
     if light and out_dir is None:  # pre-commit: nothing left behind in the work tree
         import tempfile
 

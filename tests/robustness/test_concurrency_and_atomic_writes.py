@@ -216,6 +216,7 @@ ALLOWED_WRITERS = {
     ("attest.py", "_create_whole"): "temp file, fsync, then link(): whole or absent, never over",
     ("_worker.py", "main"): "the event pipe (fd 1), not a file",
     ("collect.py", "locked"): "the lock file: its content (a pid) is informational",
+    ("outdir.py", "open_lock"): "opens the lock file (O_NOFOLLOW), content informational",
     ("_cli.py", "wrapper"): "os.devnull for a reader that went away",
     ("_cli.py", "handle_errors"): "the same call, seen from the enclosing decorator",
     ("merge.py", "_copy_capped"): "unpacking into a private scratch folder, never an output",
