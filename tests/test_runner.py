@@ -98,7 +98,7 @@ def test_unknown_collector_name_is_a_config_error(repo, write_config):
     """A name no plugin provides is a typo or a missing plugin: exit 2 before anything runs
     (skipping it would let attestations answer the questions its checks should decide)."""
     cfg = load_config(write_config({"collectors": {"nosuch": {}}}), cwd=repo)
-    with pytest.raises(ConfigError, match="collectors.nosuch: no collector named 'nosuch'"):
+    with pytest.raises(ConfigError, match=r"collectors\.nosuch: no collector named 'nosuch'"):
         collect(cfg, repo / ".aima")
     assert not (repo / ".aima" / "findings.jsonl").exists()
 
