@@ -103,8 +103,8 @@ class Preflight:
         checked = []
         for i, item in enumerate(items):
             where = key if not isinstance(value, list) else f"{key}[{i}]"
-            if isinstance(item, str) and any(c in item for c in "*?["):
-                continue
+            if not isinstance(item, str) or any(c in item for c in "*?["):
+                continue  # a type error is validate_config's; a glob is the collector's
             checked.append(self.path(where, item, kind))
         return checked
 

@@ -7,7 +7,6 @@ installed produces ``error`` / ``not_run`` findings for every check it did not r
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -21,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .childproc import kill_group, spawn
 from .evidence import atomic_write
 from .models import EvidenceError, Finding, Status
 from .plugin import Collector, CollectorConfigError, Preflight, now_iso
@@ -277,21 +277,21 @@ class Runner:
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("DO_NOT_TRACK", "1")
         env["PYTHONUNBUFFERED"] = "1"
-        proc = subprocess.Popen(
+        # Its own process group (a timeout kills all it spawned) and the death signal (a
+        # SIGKILL of aima-ci takes it along): see childproc.
+        proc = spawn(
             [sys.executable, "-m", "aima_ci._worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=str(self.config_dir),
             env=env,
-            start_new_session=True,
-            preexec_fn=_DEATH_SIGNAL,
         )
         timed_out = threading.Event()
 
         def kill() -> None:
             timed_out.set()
-            _kill_group(proc)
+            kill_group(proc)
 
         timer = threading.Timer(job.timeout, kill)
         timer.daemon = True
@@ -342,7 +342,7 @@ class Runner:
         finally:
             timer.cancel()
             if proc.poll() is None:
-                _kill_group(proc)
+                kill_group(proc)
                 proc.wait()
             err_thread.join(timeout=5)
         stderr = b"".join(stderr_chunks).decode("utf-8", "replace")
@@ -395,30 +395,6 @@ class Runner:
             run.message = f"{len(run.findings)} finding(s)"
 
 
-def _death_signal() -> Callable[[], None] | None:
-    """Linux: the kernel SIGKILLs a worker whose aima-ci died (it runs in its own session, so
-    nothing else would stop it, and it would go on writing into the next run's evidence).
-
-    libc is loaded here, in the parent: between fork and exec the child only makes the call.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def hook() -> None:  # pragma: no cover - runs in the child
-        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-
-    return hook
-
-
-_DEATH_SIGNAL = _death_signal()
-
-
 def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
     """A subject naming an artefact that redaction rewrote gets the digest of the stored file."""
     if not any(s.path in rewritten for s in finding.subjects):
@@ -454,14 +430,6 @@ def _drain(stream: Any, chunks: list[bytes]) -> None:
         chunks.append(block)
         while size > 4 << 20 and len(chunks) > 1:  # keep the last few MiB of a chatty tool
             size -= len(chunks.pop(0))
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
 
 
 def _describe_exit(code: int | None) -> str:

@@ -14,7 +14,7 @@ B stream (mitigation: this collector measures, it does not mitigate).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci.models import Check, Finding, Severity
 from aima_ci.plugin import Collector, CollectorContext
@@ -48,6 +48,11 @@ def _check(metric: str, title: str, threshold: float, comparison: str, descripti
 
 class FairlearnCollector(Collector):
     name = "fairlearn"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "model": "any",
+    }
     version = "1.0.0"
     description = "Group fairness of a model's decisions per sensitive feature (fairlearn)"
     tool = "fairlearn"

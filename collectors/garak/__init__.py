@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci.models import Check, Finding, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
@@ -33,6 +33,12 @@ MAX_REPORTS = 10_000
 
 class GarakCollector(Collector):
     name = "garak"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "generator_config": "file",
+        "report": "file",
+        "hitlog": "file",
+    }
     version = "1.0.0"
     description = "garak LLM vulnerability scans (run a scan, or import its report.jsonl)"
     tool = "garak"
