@@ -393,6 +393,13 @@ class Runner:
         run.findings.extend(_synthetic(collector, job.config, status, run.message, have))
         if run.status == "ok":
             run.message = f"{len(run.findings)} finding(s)"
+            bad = [f for f in run.findings if f.status in (Status.ERROR, Status.NOT_RUN)]
+            if bad:  # the console line must not read as a clean run
+                first = bad[0]
+                run.message += (
+                    f", {len(bad)} in error or not run (first: {first.check}:"
+                    f" {first.message[:200]})"
+                )
 
 
 def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
