@@ -27,6 +27,8 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_YAML_NODES = 50_000
 # Longer than any CI job, and far below what threading.Timer accepts (about 9e9 s on Linux).
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+# A century: longer is "forever" in effect, and 1e308 days overflows every date computation.
+MAX_TTL_DAYS = 36_500
 DOMAIN_IDS = ("RAI", "GOV", "DAT", "PRV", "DES", "IMP", "VER", "OPS")
 TOP_LEVEL_KEYS = {
     "version",
@@ -262,8 +264,10 @@ def build_config(
                     f"{key}.timeout",
                     f"must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}",
                 )
-        if "ttl_days" in settings and not _positive_finite(settings["ttl_days"]):
-            raise err(f"{key}.ttl_days", "must be a positive number of days")
+        if "ttl_days" in settings and not _ttl_ok(settings["ttl_days"]):
+            raise err(
+                f"{key}.ttl_days", f"must be a positive number of days, at most {MAX_TTL_DAYS}"
+            )
         if "mode" in settings and settings["mode"] not in ("run", "report"):
             raise err(f"{key}.mode", "must be 'run' or 'report'")
         collectors[str(name)] = dict(settings)
@@ -292,8 +296,11 @@ def build_config(
         raise err("checks", "must map check ids to settings (ttl_days)")
     for cid, settings in checks.items():
         ttl = settings.get("ttl_days")
-        if ttl is not None and not _positive_finite(ttl):
-            raise err(f"checks.{cid}.ttl_days", "must be a positive number of days")
+        if ttl is not None and not _ttl_ok(ttl):
+            raise err(
+                f"checks.{cid}.ttl_days",
+                f"must be a positive number of days, at most {MAX_TTL_DAYS}",
+            )
 
     return Config(
         path=path,
@@ -317,6 +324,10 @@ def _positive_finite(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return (isinstance(value, int) or math.isfinite(value)) and value > 0
+
+
+def _ttl_ok(value: Any) -> bool:
+    return _positive_finite(value) and value <= MAX_TTL_DAYS
 
 
 def _path(value: str, base: Path, root: Path, key: str, err: Any) -> Path:

@@ -52,9 +52,11 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # EFBIG, ENOSPC: name the file
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
 
@@ -72,9 +74,11 @@ def atomic_copy(source: Path, path: Path) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename is None:  # EFBIG, ENOSPC: name the file
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
 
 

@@ -308,15 +308,19 @@ def check_tree(root: yaml.Node | None, display: str, *, aliases: bool = False) -
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             keys: set[str] = set()
-            for key, value in node.value:
+            for key, _ in node.value:
                 line = key.start_mark.line + 1
                 if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
                     if key.value in keys:
                         raise FileProblem(display, f"duplicate key {key.value!r}", line)
                     keys.add(key.value)
-                stack.extend(((key, line), (value, line)))
+            # pushed in reverse so nodes are visited in document order: the anchor is met
+            # first, and the second meeting (the one reported) is the alias
+            for key, value in reversed(node.value):
+                line = key.start_mark.line + 1
+                stack.extend(((value, line), (key, line)))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, node.start_mark.line + 1) for item in node.value)
+            stack.extend((item, node.start_mark.line + 1) for item in reversed(node.value))
 
 
 def _count_nodes(root: yaml.Node | None, display: str, limit: int) -> None:
