@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from rb_support import assert_clean_failure, make_repo, run_cli
 
 PIPELINE_ONLY = "target: 0\ncollectors:\n  pipeline: true\n"
