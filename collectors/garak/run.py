@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from aima_ci.childproc import death_signal
-from aima_ci.redact import SECRET_NAME, Redactor
+from aima_ci.safety.childproc import death_signal
+from aima_ci.safety.redact import SECRET_NAME, Redactor
 
 from .settings import Settings
 
@@ -305,7 +305,7 @@ def run_garak(
                 cwd=str(home),
                 env=child_env(settings, home),
                 start_new_session=True,
-                preexec_fn=death_signal(),  # shared with the runner: aima_ci.childproc
+                preexec_fn=death_signal(),  # shared with the runner: aima_ci.safety.childproc
             )
             readers = [
                 threading.Thread(target=watcher.feed, args=(s,), daemon=True)

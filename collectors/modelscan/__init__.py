@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
-from aima_ci import childproc
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.safety import childproc
 
 NAME = "modelscan"
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")

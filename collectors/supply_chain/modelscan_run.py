@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aima_ci import childproc
+from aima_ci.safety import childproc
 
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci import childproc
+from aima_ci.safety import childproc
 
 MAX_SBOM_BYTES = 64 << 20
 

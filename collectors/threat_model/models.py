@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci import childproc
-from aima_ci.evidence import atomic_copy
-from aima_ci.safeio import FileProblem, line_of, read_text, strict_yaml
+from aima_ci.safety import childproc
+from aima_ci.safety.safeio import FileProblem, line_of, read_text, strict_yaml
 
 MAX_PYTM_JSON = 64 << 20
 KINDS = ("auto", "pytm", "yaml", "markdown")
@@ -131,7 +131,7 @@ def run_pytm(path: Path, out: Path, timeout: float) -> list[dict[str, Any]]:
     """Run the model as pytm's CLI does (``python tm.py --json out``) and return its findings.
 
     The model is repository code: it runs in its own process group with the parent-death
-    signal (aima_ci.childproc), so neither its timeout nor a SIGKILL of aima-ci leaves it
+    signal (aima_ci.safety.childproc), so neither its timeout nor a SIGKILL of aima-ci leaves it
     running, and it writes into a private scratch folder, never the evidence directory: only
     the JSON read here is copied to ``out``, so nothing it leaves behind can change evidence
     after the collector ended.
@@ -152,7 +152,7 @@ def run_pytm(path: Path, out: Path, timeout: float) -> list[dict[str, Any]]:
         if private.is_file() and not private.is_symlink():
             if private.stat().st_size > MAX_PYTM_JSON:
                 raise FileProblem(path.name, "pytm JSON output is too large")
-            atomic_copy(private, out)
+            shutil.copyfile(private, out)
     tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] if err else []
     if proc.returncode != 0:
         raise FileProblem(

@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rb_support import REPO_ROOT, budget, make_repo
 
-from aima_ci.attestations import load_attestations
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.attestations import load_attestations
+from aima_ci.assess.catalogue import load_catalogue
 from aima_ci.config import ConfigError
 
 EXAMPLE = REPO_ROOT / "examples" / "credit-model" / "aima-attestations.yaml"
@@ -88,7 +88,10 @@ def test_a_date_with_trailing_text_never_earns_credit(root, data, tail):
     head, _, rest = entries[i].partition(f"{which}: ")
     value, sep, after = rest.partition(",")
     entries[i] = f"{head}{which}: {value}{tail}{sep}{after}"
-    accepted, _ = load_attestations([_write(root, entries)], root, QUESTIONS, TODAY)
+    try:
+        accepted, _ = load_attestations([_write(root, entries)], root, QUESTIONS, TODAY)
+    except ConfigError:  # the tail broke the YAML itself: the file earns nothing, also fine
+        return
     bad = entries[i].split("question: ")[1].split(",")[0]
     assert bad not in {a.question for a in accepted} or any(
         e.split("question: ")[1].split(",")[0] == bad for k, e in enumerate(entries) if k != i

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from rb_support import assert_clean_failure, make_repo, run_cli
 
+from aima_ci.assess.gate import effective_target
+from aima_ci.assess.waivers import parse_waivers
 from aima_ci.config import ConfigError, Target, load_config
-from aima_ci.gate import effective_target
-from aima_ci.waivers import parse_waivers
 
 TODAY = dt.date(2026, 12, 3)
 ATTEST = (
@@ -103,7 +103,7 @@ def test_attestation_file_is_read_strictly(tmp_path, text, expect):
 
 
 def test_attestation_date_with_trailing_text_earns_nothing(tmp_path):
-    from aima_ci.attestations import load_attestations
+    from aima_ci.assess.attestations import load_attestations
 
     root = make_repo(tmp_path)
     path = root / "att.yaml"
@@ -171,7 +171,7 @@ def test_loaded_config_keeps_strict_dates(tmp_path):
 
 # --------------------------------------------------------------------------- other YAML readers
 def test_data_purpose_with_duplicate_key_is_refused(tmp_path):
-    from aima_ci.safeio import FileProblem, load_yaml
+    from aima_ci.safety.safeio import FileProblem, load_yaml
 
     path = tmp_path / "data-purpose.yaml"
     path.write_text("needed_columns: [age]\nowner: a\nneeded_columns: [age, income, ssn]\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rb_support import FIXTURES, make_repo, run_cli
 
-from aima_ci.evidence import read_findings
+from aima_ci.evidence.directory import read_findings
 
 GARAK = FIXTURES / "garak"
 CUT = GARAK / "garak-0.17.1-repeat.report.jsonl"  # the run that is cut short
