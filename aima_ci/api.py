@@ -222,7 +222,9 @@ def gate(
     """
     from aima_ci.assess.gate import collector_runs, effective_target, evaluate
     from aima_ci.evidence.directory import ASSESSMENT, RUN, SUMMARY, check_listed, read_json
+    from aima_ci.evidence.outdir import inspect
 
+    inspect(out)  # no verdict read through a committed symlink or from a directory
     if not (out / ASSESSMENT).exists():
         assess(
             config,
@@ -256,7 +258,9 @@ def read_assessment(out: Path) -> Any:
     """assessment.json for report and export: as aima-ci wrote it (manifest) and judgeable."""
     from aima_ci.assess.gate import check_assessment
     from aima_ci.evidence.directory import ASSESSMENT, check_listed, read_json
+    from aima_ci.evidence.outdir import inspect
 
+    inspect(out)
     check_listed(out, ASSESSMENT)
     assessment = read_json(out / ASSESSMENT)
     check_assessment(assessment, str(out / ASSESSMENT))

@@ -62,6 +62,17 @@ def ensure(directory: Path) -> None:
         raise EvidenceError(f"{directory}: cannot create it ({exc.strerror or exc})") from None
     if not directory.is_dir():
         raise EvidenceError(f"{directory}: exists and is not a directory")
+    inspect(directory)
+
+
+def inspect(directory: Path) -> None:
+    """Refuse (EvidenceError) a symlink, or the wrong kind of file, where aima-ci keeps its
+    evidence files: for readers (gate, report) as much as writers, so no verdict is read
+    through a link the pull request committed. Creates nothing."""
+    if directory.is_symlink():
+        raise EvidenceError(
+            f"{directory}: is a symlink; aima-ci never reads evidence through a link"
+        )
     for name in (*FILES, *FOLDERS):
         path = directory / name
         try:

@@ -156,3 +156,19 @@ def test_pytm_model_dies_with_a_killed_aima_ci(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.parametrize("command", ["gate", "report"])
+def test_gate_and_report_never_read_through_a_committed_symlink(tmp_path, command):
+    """A verdict read through a link would come from a file the pull request placed anywhere."""
+    root = _repo(tmp_path)
+    assert run_cli("run", cwd=root).returncode in (0, 1)
+    for name in ("summary.json", "assessment.json"):
+        real = root / ".aima" / name
+        elsewhere = tmp_path / f"forged-{name}"
+        elsewhere.write_bytes(real.read_bytes())
+        real.unlink()
+        real.symlink_to(elsewhere)
+    result = run_cli(command, cwd=root)
+    assert_clean_failure(result, allowed=(2,))
+    assert "symlink" in result.stderr, result.stderr
