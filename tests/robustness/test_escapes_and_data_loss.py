@@ -9,6 +9,7 @@ repository. Each failed on the code before the fix (a symlinked lock overwrote i
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -172,3 +173,22 @@ def test_gate_and_report_never_read_through_a_committed_symlink(tmp_path, comman
     result = run_cli(command, cwd=root)
     assert_clean_failure(result, allowed=(2,))
     assert "symlink" in result.stderr, result.stderr
+
+
+def test_a_symlink_planted_in_the_cache_is_never_followed(tmp_path):
+    """A cached artefact replaced by a link (to a file with the very bytes it had, so the
+    digest still matches) is not restored through the link: the collector runs again."""
+    root = _repo(tmp_path)
+    cache = tmp_path / "cache"
+    env = {"AIMA_CI_NO_CACHE": "", "AIMA_CI_CACHE_DIR": str(cache)}
+    assert run_cli("run", cwd=root, env=env).returncode in (0, 1)
+    [stored] = list(cache.rglob("pipeline.json"))
+    planted = tmp_path / "planted.json"
+    planted.write_bytes(stored.read_bytes())
+    stored.unlink()
+    stored.symlink_to(planted)
+    again = run_cli("run", cwd=root, env=env)
+    assert again.returncode in (0, 1), again.stderr
+    run_json = json.loads((root / ".aima" / "run.json").read_text())
+    [pipeline] = [c for c in run_json["collectors"] if c["name"] == "pipeline"]
+    assert pipeline["status"] == "ok", pipeline  # ran fresh, not "reused" through the link
