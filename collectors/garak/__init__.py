@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from aima_ci.models import Check, Finding, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.safety.safeio import FileProblem, parse_yaml
 
 from .mapping import SCAN_CHECK, check_id, declared_checks, family_of
 from .settings import Settings, find_literal_secret, parse_settings
@@ -169,15 +170,16 @@ def _load_options(ctx: CollectorContext, value: str) -> dict[str, Any]:
     try:
         text = path.read_bytes().decode("utf-8")
         if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
+            # the shared reader: bounded aliases, duplicate keys refused, errors at file:line
+            data = parse_yaml(text, where)
         else:
             data = json.loads(text)
     except UnicodeDecodeError as exc:
         raise InputError(f"{where} is not valid UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    except FileProblem as exc:
+        raise InputError(str(exc)) from None
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
