@@ -10,6 +10,7 @@ This module holds the group, the shared options and the error handling; the comm
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -24,6 +25,29 @@ from aima_ci import __version__
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
+# OSErrors that come from the machine (a full or read-only disk, a file-size limit, missing
+# permission, a path through a file), never from a bug: exit 2 naming the file, not exit 3.
+ENVIRONMENT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "EACCES",
+        "EPERM",
+        "EROFS",
+        "ENOSPC",
+        "EDQUOT",
+        "EFBIG",
+        "ENOTDIR",
+        "EISDIR",
+        "ENAMETOOLONG",
+        "ELOOP",
+        "EMFILE",
+        "ENFILE",
+        "EIO",
+        "EXDEV",
+        "ETXTBSY",
+    )
+    if hasattr(errno, name)
+)
 
 
 class State:
@@ -59,20 +83,30 @@ def handle_errors(fn: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(EXIT_FAIL)
+        except OSError as exc:
+            if exc.errno not in ENVIRONMENT_ERRNOS:
+                _internal(exc)
+            # The disk, the filesystem or the permissions, not aima-ci: exit 2 naming the file.
+            where = exc.filename or "writing the output"
+            _fail(f"{where}: {exc.strerror or exc} (a problem of the filesystem, not the input)")
         except Exception as exc:
-            if os.environ.get("AIMA_CI_DEBUG"):
-                raise
-            from aima_ci.safety.redact import Redactor
-
-            click.echo(
-                f"aima-ci: internal error: {type(exc).__name__}: {Redactor().text(str(exc))}\n"
-                "This is a bug in aima-ci; please report it with the command you ran"
-                " (set AIMA_CI_DEBUG=1 for the traceback).",
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
+            _internal(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(exc: Exception) -> None:
+    if os.environ.get("AIMA_CI_DEBUG"):
+        raise exc
+    from aima_ci.safety.redact import Redactor
+
+    click.echo(
+        f"aima-ci: internal error: {type(exc).__name__}: {Redactor().text(str(exc))}\n"
+        "This is a bug in aima-ci; please report it with the command you ran"
+        " (set AIMA_CI_DEBUG=1 for the traceback).",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
 
 
 config_option = click.option(

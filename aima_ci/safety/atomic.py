@@ -37,6 +37,10 @@ def write_staged(
             return False
         publish(tmp, path)
         return True
+    except OSError as exc:
+        if exc.filename is None:  # EFBIG, ENOSPC: name the file, so the user error says which
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     finally:
         with contextlib.suppress(OSError):  # gone already when os.replace published it
             os.unlink(tmp)

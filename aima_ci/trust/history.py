@@ -226,7 +226,7 @@ class HistorySettings:
 
 
 def history_settings(
-    raw: Any, *, base: Path, cli_location: str | None = None
+    raw: Any, *, base: Path, cli_location: str | None = None, root: Path | None = None
 ) -> HistorySettings | None:
     """Read ``history:`` from the config (a path, or {path, default_branch, baseline})."""
     location: str | None = None
@@ -252,11 +252,31 @@ def history_settings(
         raise HistoryError("config: history: must be a path or a mapping with path")
     if cli_location:
         location = cli_location
+    elif location and root is not None:
+        location = _confined(location, base, root)
     if not location:
         return None
     if "://" not in location and not Path(location).is_absolute():
         location = str(base / location)
     return HistorySettings(location, default_branch, baseline)
+
+
+def _confined(location: str, base: Path, root: Path) -> str:
+    """A store named by the config (which the pull request controls) stays inside the
+    repository: ``history: ../../x.sqlite`` must not make aima-ci create or write a file
+    elsewhere. ``--history`` on the command line is the pipeline owner's choice and is free."""
+    from aima_ci.safety.paths import PathError, resolve_inside
+
+    if "://" in location and not location.startswith("sqlite:///"):
+        return location  # a server URL (refused or served by open_history), not a file here
+    path = location.removeprefix("sqlite:///")
+    try:
+        resolved = resolve_inside(base, path, root, must_exist=False)
+    except PathError as exc:
+        raise HistoryError(f"config: history: {exc}") from None
+    if resolved.is_symlink() or (resolved.exists() and not resolved.is_file()):
+        raise HistoryError(f"config: history: {path!r} is not a regular file")
+    return str(resolved)
 
 
 def open_history(location: str) -> HistoryStore:

@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
@@ -55,6 +55,11 @@ class GroupMetric:
 
 class Aif360Collector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "report": "file",
+    }
     version = "0.1.0"
     description = "AI Fairness 360: disparate impact and statistical parity per protected attribute (run on a CSV, or read a metrics JSON)"
     tool = "aif360"

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, now_iso
@@ -34,6 +34,11 @@ REPORT_SCHEMA = "aima-ci/art-report/v1"
 
 class ArtCollector(Collector):
     name = "art"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "model": "any",
+        "data": "any",
+    }
     version = "0.1.0"
     description = (
         "Adversarial robustness of a scikit-learn classifier under ART evasion attacks "

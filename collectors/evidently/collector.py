@@ -15,7 +15,7 @@ Mapping (the collector's own reading of AIMA v1.0, not an official crosswalk):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Severity
 from aima_ci.plugin import Collector, CollectorContext, Starter
@@ -38,6 +38,12 @@ MISSING_NEXT = (
 
 class EvidentlyCollector(Collector):
     name = "evidently"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "reference": "any",
+        "current": "any",
+        "report": "file",
+    }
     version = "1.0.0"
     description = "Data drift and missing values, reference vs current data (evidently)"
     tool = "evidently"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Severity
 from aima_ci.plugin import Collector, CollectorContext, Starter
@@ -52,6 +52,11 @@ def _check(metric: str, title: str, threshold: float, comparison: str, descripti
 
 class FairlearnCollector(Collector):
     name = "fairlearn"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "model": "any",
+    }
     version = "1.0.0"
     description = "Group fairness of a model's decisions per sensitive feature (fairlearn)"
     tool = "fairlearn"

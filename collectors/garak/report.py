@@ -657,6 +657,18 @@ class _Reader:
         self.r.has_completion = True
         if isinstance(rec.get("end_time"), str):
             self.r.end_time = rec["end_time"]
+        # The completion proves *this* run finished only if it names this run: a cut-short
+        # report with another run's completion appended must not read as complete.
+        if isinstance(rec.get("run"), str):
+            self.r.run_ids.add(rec["run"])
+        else:
+            self.r.problem(
+                "unbound_completion",
+                f"line {line}: the completion entry names no run, so it cannot prove this run"
+                " finished",
+                line,
+                "all",
+            )
 
     def _plugin_cache(self, rec: dict[str, Any], line: int, offset: int) -> None:
         cache = rec.get("plugin_cache")
@@ -693,6 +705,11 @@ class _Reader:
         setup = meta.get("setup") if isinstance(meta, dict) else None
         if isinstance(setup, dict):  # a copy of the start_run setup record
             self.digest_setup = {k: setup[k] for k in SETUP_KEYS if k in setup}
+            if isinstance(setup.get("transient.run_id"), str):
+                r.run_ids.add(setup["transient.run_id"])
+        run_uuid = meta.get("run_uuid") if isinstance(meta, dict) else None
+        if isinstance(run_uuid, str):  # the digest, like the completion, belongs to one run
+            r.run_ids.add(run_uuid)
         groups = rec.get("eval")
         if not isinstance(groups, dict):
             return
@@ -825,7 +842,19 @@ class _Reader:
         if len(r.run_ids) > 1:
             r.problem(
                 "mixed_runs",
-                f"the file mixes {len(r.run_ids)} garak runs; import each report on its own",
+                f"the file mixes {len(r.run_ids)} garak runs (its header, completion or digest"
+                " name different runs: a cut-short report with another run's end appended, or"
+                " two reports joined); import each complete report on its own",
+                None,
+                "all",
+            )
+        if r.has_completion and not r.has_digest and _at_least(r.garak_version, (0, 17)):
+            # garak 0.17 writes the digest right after the completion entry; a report that
+            # has one without the other was cut or edited after the run.
+            r.problem(
+                "no_digest",
+                f"garak {r.garak_version} writes a digest after the completion entry and this"
+                " report has none: it is damaged or was edited",
                 None,
                 "all",
             )
@@ -890,6 +919,19 @@ _HANDLERS = {
 
 PARALLEL_MIN_BYTES = 128 << 20
 _LINE_IN_MESSAGE = re.compile(r"line \d+")
+
+
+def _at_least(version: str | None, floor: tuple[int, ...]) -> bool:
+    """True when a garak version string (``0.17.1``, ``0.17.1.pre1``) is at least ``floor``."""
+    if not version:
+        return False
+    parts = []
+    for piece in version.split(".")[: len(floor)]:
+        digits = re.match(r"\d+", piece)
+        if digits is None:
+            return False
+        parts.append(int(digits.group()))
+    return tuple(parts) >= floor
 
 
 def _default_workers(size: int) -> int:

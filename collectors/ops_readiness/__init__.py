@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import configured_files
 
@@ -39,6 +39,11 @@ MAX_FILE_BYTES = 4 << 20  # rule files, playbooks and registries are small; refu
 
 class OpsReadinessCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "playbook": "file",
+        "rollback.registry_file": "file",
+    }
     version = "0.1.0"
     description = "Checks Prometheus alert rules on model metrics, the incident playbook and the rollback path"
     light = True

@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
@@ -32,6 +32,11 @@ MAX_POLICY_BYTES = 1 << 20
 
 class PolicyCollector(Collector):
     name = "policy"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "input": "file",
+        "policies": "any",
+    }
     version = "0.1.0"
     description = "Evaluates Rego policies (deny rules) on model metadata with regopy"
     tool = "regopy"

@@ -11,7 +11,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import configured_files
 
@@ -31,6 +31,11 @@ DATA_EXTS = ("*.csv", "*.tsv", "*.jsonl", "*.ndjson", "*.parquet")
 
 class PrivacyCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "purpose": "file",
+    }
     version = "0.1.0"
     description = "Scans training-data samples for PII and for columns beyond the declared purpose"
     light = True

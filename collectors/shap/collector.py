@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError, Starter
@@ -27,6 +27,12 @@ CURRENT = "shap.explanation_current"
 
 class ShapCollector(Collector):
     name = "shap"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "model": "any",
+        "data": "any",
+        "explanation": "file",
+    }
     version = "0.1.0"
     description = "Global SHAP feature importance of a classifier, stamped with the model digest"
     tool = "shap"

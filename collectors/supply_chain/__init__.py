@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import find_inside
 
@@ -43,6 +43,8 @@ SBOM_KEYS = {"python", "timeout", "validate"}
 
 class SupplyChainCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {"inventory": "file"}
     version = "0.1.0"
     description = "Scans model files for code-executing serialisation, checks the model/dataset inventory, writes a CycloneDX SBOM"
     light = False  # the SBOM step inspects an interpreter; not for a pre-commit hook

@@ -216,6 +216,7 @@ ALLOWED_WRITERS = {
     ("redact.py", "rewrite"): "a redacted rewrite, into write_staged's temp file",
     ("_worker.py", "main"): "the event pipe (fd 1), not a file",
     ("collect.py", "locked"): "the lock file: its content (a pid) is informational",
+    ("outdir.py", "open_lock"): "opens the lock file (O_NOFOLLOW), content informational",
     ("main.py", "wrapper"): "os.devnull for a reader that went away",
     ("main.py", "handle_errors"): "the same call, seen from the enclosing decorator",
     ("merge.py", "_copy_capped"): "unpacking into a private scratch folder, never an output",
