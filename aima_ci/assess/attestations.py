@@ -63,7 +63,7 @@ def _entries(path: Path, display: str) -> list[Any]:
     data = _read(path, display)
     if data is None:  # an empty file: nothing attested yet
         return []
-    entries = data.get("attestations") if isinstance(data, dict) else ()
+    entries = data.get("attestations", ()) if isinstance(data, dict) else ()
     if entries is None:  # ``attestations:`` with every entry still commented out
         entries = []
     if not isinstance(entries, list):
