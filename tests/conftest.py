@@ -15,6 +15,15 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _own_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test its own user cache dir (the cache and the seal key live there, outside any
+    checkout): no test reuses another's cached results or trusts another's seal."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+    for name in ("AIMA_CI_CACHE_DIR", "AIMA_CI_SEAL_KEY", "AIMA_CI_NO_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """An empty git work tree: its root is the repository root aima-ci confines paths to."""

@@ -62,7 +62,11 @@ def _do_collect(
             spec = parse_shard(shard)
         except ValueError as exc:
             _fail(f"--shard: {exc}")
-    cache = None if no_cache or os.environ.get(NO_CACHE_ENV) else CacheStore.default(config.root)
+    cache = None
+    if not (no_cache or os.environ.get(NO_CACHE_ENV)):
+        cache, notes = CacheStore.for_checkout(config.root)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
     names = [n for n, c in select_collectors(config, only, light).items() if c.get("enabled", True)]
     progress = _progress(state, names)
     try:
@@ -169,10 +173,21 @@ def _score(
 ) -> Any:
     from ..assessment import assess
     from ..collect import locked
-    from ..evidence import manifest_subjects, read_findings, write_manifest
+    from ..evidence import (
+        check_complete,
+        clear_incomplete,
+        manifest_subjects,
+        mark_incomplete,
+        read_findings,
+        write_manifest,
+    )
+    from ..seal import reseal
 
     base, source = _resolve_baseline(config, baseline, history)
     with locked(out):  # never score evidence another run is rewriting
+        check_complete(out)
+        sealed = _sealed_input(config, out)
+        mark_incomplete(out, "score")
         assessment = assess(
             config,
             out,
@@ -183,8 +198,25 @@ def _score(
             baseline_source=source,
         )
         write_manifest(out, manifest_subjects(config, read_findings(out)))
+        reseal(out, config.root, sealed)
+        clear_incomplete(out)
     _append_history(config, out, assessment, history)
     return assessment
+
+
+def _sealed_input(config: Any, out: Path) -> bool:
+    """Whether score may seal what it writes: only evidence whose seal held and whose every file
+    still matched the manifest when scoring began (seal.py). A forger who edits findings and
+    deletes the manifest gets an assessment, but never a sealed one the gate would accept."""
+    from ..evidence import MANIFEST, verify_manifest
+    from ..seal import check_seal
+
+    if not (out / MANIFEST).is_file() or check_seal(out, config.root) is not None:
+        return False
+    try:
+        return not verify_manifest(out)
+    except Exception:
+        return False
 
 
 @click.command("score")
@@ -230,30 +262,35 @@ def gate_cmd(
     baseline: Path | None,
     history: str | None,
 ) -> None:
-    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
-    from ..evidence import ASSESSMENT, RUN, SUMMARY, check_listed, read_json
+    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets.
+
+    The stored verdict is only used when it still holds now (recheck.py): sealed by aima-ci on
+    this machine, scored from today's config, attestations, date and files; otherwise the
+    findings are re-scored now, and evidence collected from other files is refused.
+    """
+    from ..evidence import ASSESSMENT
     from ..gate import collector_runs, effective_target, evaluate
+    from ..recheck import gate_view
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
     if not (out / ASSESSMENT).exists():
         _score(config, out, target_level, fail_on_error, baseline, history)
-    source = out / SUMMARY if (out / SUMMARY).exists() else out / ASSESSMENT
-    check_listed(out, source.name, RUN)
-    assessment = read_json(source)
-    try:
-        run = read_json(out / RUN)
-    except Exception:
-        run = {}
+    today = _today()
+    assessment, run, notes = gate_view(
+        config, out, today=today, level_override=target_level, fail_on_error=fail_on_error
+    )
     result = evaluate(
         assessment,
-        effective_target(config.target, _today(), target_level),
+        effective_target(config.target, today, target_level),
         required_collectors=config.required_collectors,
-        collector_runs=collector_runs(run) if isinstance(run, dict) else {},
+        collector_runs=collector_runs(run),
         baseline=_gate_baseline(config, out, baseline, history),
         fail_on_error=fail_on_error,
-        source=str(source),
+        source=str(out / "summary.json"),
     )
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
     _echo_verdict(state, assessment, result.to_dict())
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
 
@@ -517,7 +554,11 @@ def run_cmd(
             text = _render(fmt, assessment, file_ctx)
             atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", text)
         if formats:
+            from ..seal import check_seal, reseal
+
+            sealed = check_seal(out, config.root) is None
             write_manifest(out, manifest_subjects(config, read_findings(out)))
+            reseal(out, config.root, sealed)
     if light:
         from ..reports._issues import light_verdict
 
