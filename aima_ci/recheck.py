@@ -117,24 +117,27 @@ def scoring_inputs(
 
 
 # --------------------------------------------------------------------------- at gate time
-def _listed(out: Path, names: Sequence[str]) -> dict[str, str]:
-    """SHA-256 of each named file, which the manifest must list with that digest."""
+def _listed(out: Path, read: Sequence[str], vouched: Sequence[str]) -> dict[str, str]:
+    """The manifest's SHA-256 of each named file. Files the gate ``read`` are hashed and must
+    match; files it only needs ``vouched`` for (findings.jsonl on the fast path: the sealed
+    manifest names the digest the summary was scored from) must be listed. A re-scoring
+    reads them, and load_inputs checks them against the manifest then."""
     manifest = read_json(out / MANIFEST)
     files = manifest.get("files") if isinstance(manifest, Mapping) else None
     if not isinstance(files, list):
         raise EvidenceError(f"{out / MANIFEST}: malformed (no 'files' list)")
     listed = {e.get("path"): e.get("sha256") for e in files if isinstance(e, Mapping)}
     digests: dict[str, str] = {}
-    for name in names:
-        actual = file_sha256(out / name)
-        if actual is None:
-            raise EvidenceError(f"{out / name}: missing; run 'aima-ci score' (or run) again")
-        if listed.get(name) != actual:
+    for name in (*read, *vouched):
+        recorded = listed.get(name)
+        if not isinstance(recorded, str):
+            raise EvidenceError(f"{out / MANIFEST}: does not list {name}; run 'aima-ci run' again")
+        if name in read and file_sha256(out / name) != recorded:
             raise EvidenceError(
                 f"{out / name}: not as manifest.json lists it (changed, added or damaged after"
                 f" aima-ci wrote it); run 'aima-ci verify {out}' to see what differs"
             )
-        digests[name] = actual
+        digests[name] = recorded
     return digests
 
 
@@ -162,7 +165,6 @@ def why_stale(
 ) -> list[str]:
     """Why the summary's inputs are not today's (empty: the stored levels still hold)."""
     from . import __version__
-    from .freshness import RepoDigests, bare_digest, parse_time
 
     if not isinstance(inputs, Mapping) or inputs.get("version") != INPUTS_VERSION:
         return ["the summary records no scoring inputs (an older aima-ci, or written by hand)"]
@@ -185,22 +187,60 @@ def why_stale(
         reasons.append("the attestation files changed since scoring")
     until = inputs.get("valid_until")
     if until is not None:
-        ends = parse_time(until) if isinstance(until, str) else None
+        ends = _utc(until)
         if ends is None or ends <= now:
             reasons.append(f"a finding's time-to-live ran out ({until})")
     subjects = inputs.get("subjects")
     if not isinstance(subjects, Mapping):
         reasons.append("the subject digests are missing")
     else:
-        lookup = RepoDigests(config.root)
         for rel, recorded in sorted(subjects.items()):
-            now_digest = lookup(rel) if isinstance(rel, str) else None
-            if (now_digest and bare_digest(now_digest)[1]) != (
-                recorded and bare_digest(str(recorded))[1]
-            ):
+            if _bare(_repo_digest(config.root, rel)) != _bare(recorded):
                 reasons.append(f"{rel} changed since scoring")
                 break
     return reasons
+
+
+# Small stand-ins for freshness.py's helpers: importing it (and the data model behind it)
+# would cost the gate's fast path more than all its checks together.
+def _utc(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _bare(digest: Any) -> str | None:
+    if not isinstance(digest, str):
+        return None
+    algo, sep, value = digest.partition(":")
+    if not sep:
+        return digest.lower()
+    return value.lower() if algo.lower() == "sha256" else digest
+
+
+def _repo_digest(root: Path, rel: Any) -> str | None:
+    """The current SHA-256 of a repository file (None: gone, outside the root, not a file)."""
+    from .paths import PathError, resolve_inside
+
+    if not isinstance(rel, str):
+        return None
+    try:
+        path = resolve_inside(root, rel, root, must_exist=True)
+    except PathError:
+        return None
+    return file_sha256(path)
+
+
+def _now(today: dt.date) -> dt.datetime:
+    """freshness.clock_for: now, or noon UTC of an explicitly chosen other day."""
+    current = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if today == current.date():
+        return current
+    return dt.datetime.combine(today, dt.time(12, 0), dt.UTC)
 
 
 def gate_view(
@@ -213,16 +253,14 @@ def gate_view(
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """(levels to gate on, run.json, notes): the stored summary when it still holds now, else a
     re-scoring of the findings with today's config, attestations, waivers, date and files."""
-    from .freshness import clock_for
-
     trusted_evidence(out, config)
     source = SUMMARY if (out / SUMMARY).is_file() else ASSESSMENT
-    digests = _listed(out, (source, RUN, FINDINGS))
+    digests = _listed(out, (source, RUN), (FINDINGS,))
     summary = read_json(out / source)
     run = read_json(out / RUN)
     if not isinstance(summary, dict) or not isinstance(run, dict):
         raise EvidenceError(f"{out}: {source} and {RUN} must be JSON objects")
-    now = clock_for(today)
+    now = _now(today)
     notes: list[str] = []
     reasons = why_stale(summary.get("inputs"), config, today, now, digests)
     if reasons:
@@ -243,8 +281,6 @@ def gate_view(
 # --------------------------------------------------------------------------- collector inputs
 def changed_inputs(run: Mapping[str, Any], root: Path) -> list[str]:
     """The repository files and folder listings a collector read that differ now (run.json)."""
-    from .readlog import ReadLog
-
     changed: list[str] = []
     for entry in run.get("collectors") or []:
         if not isinstance(entry, Mapping) or entry.get("status") not in ("ok", "reused"):
@@ -252,6 +288,8 @@ def changed_inputs(run: Mapping[str, Any], root: Path) -> list[str]:
         record = entry.get("reads")
         if record is None:
             continue
+        from .readlog import ReadLog
+
         log = ReadLog.from_dict(record) if isinstance(record, Mapping) else None
         if log is None:
             changed.append(f"{entry.get('name')}: its record of the files it read is malformed")

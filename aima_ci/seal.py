@@ -17,7 +17,6 @@ import hmac
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from .paths import is_inside, user_cache_dir
@@ -76,6 +75,8 @@ def _read_key(path: Path) -> bytes | None:
 
 def _create_key(path: Path) -> None:
     """A fresh random key, published with link() so two first runs agree on one key."""
+    import tempfile  # only on first use: the gate path never needs it
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, tmp = tempfile.mkstemp(prefix=".seal-", dir=path.parent)
     try:
