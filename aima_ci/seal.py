@@ -130,10 +130,15 @@ def check_seal(directory: Path, root: Path | None) -> str | None:
 
     path = directory / SEAL
     if path.is_symlink() or not path.is_file():
-        return (
+        why = (
             "not sealed: it was not written by 'aima-ci collect' or 'run' with this machine's"
             f" seal key (or it was scored from unsealed findings); see ${KEY_ENV}"
         )
+        try:
+            load_key(root, create=False)
+        except NoKey as exc:
+            why += f" ({exc})"
+        return why
     try:
         record = json.loads(path.read_bytes().decode("utf-8"))
         manifest = (directory / MANIFEST).read_bytes()

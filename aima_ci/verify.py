@@ -387,9 +387,9 @@ def render(report: VerifyReport, directory: Path) -> str:
         lines.extend(f"  ok: {c}" for c in report.checked)
     elif report.ok:
         lines.append(
-            f"verify: {directory} is consistent, NOT signature-checked: this proves only that"
-            " its files agree with each other and with their manifest, not who wrote them"
-            " (anyone can re-hash edited files); give --public-key to check a signature"
+            f"verify: {directory} is consistent, NOT signature-checked: this proves consistency"
+            " only (its files agree with each other and with their manifest), not who wrote"
+            " them (anyone can re-hash edited files); give --public-key to check a signature"
         )
         lines.extend(f"  ok: {c}" for c in report.checked)
     else:
