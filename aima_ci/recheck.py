@@ -134,8 +134,8 @@ def _listed(out: Path, read: Sequence[str], vouched: Sequence[str]) -> dict[str,
             raise EvidenceError(f"{out / MANIFEST}: does not list {name}; run 'aima-ci run' again")
         if name in read and file_sha256(out / name) != recorded:
             raise EvidenceError(
-                f"{out / name}: not as manifest.json lists it (changed, added or damaged after"
-                f" aima-ci wrote it); run 'aima-ci verify {out}' to see what differs"
+                f"{out / name}: does not match manifest.json (changed or damaged after aima-ci"
+                f" wrote it); run 'aima-ci verify {out}' to see what differs, or collect again"
             )
         digests[name] = recorded
     return digests
@@ -258,8 +258,9 @@ def gate_view(
     digests = _listed(out, (source, RUN), (FINDINGS,))
     summary = read_json(out / source)
     run = read_json(out / RUN)
-    if not isinstance(summary, dict) or not isinstance(run, dict):
-        raise EvidenceError(f"{out}: {source} and {RUN} must be JSON objects")
+    for name, doc in ((source, summary), (RUN, run)):
+        if not isinstance(doc, dict):
+            raise EvidenceError(f"{out / name}: not a JSON object")
     now = _now(today)
     notes: list[str] = []
     reasons = why_stale(summary.get("inputs"), config, today, now, digests)

@@ -132,7 +132,7 @@ def test_a_cache_inside_the_checkout_is_ignored_with_a_note(repo: Path, cli):
 
 def test_the_default_cache_lives_outside_the_checkout(repo: Path, cli, tmp_path: Path):
     _write_config(repo, {"testplugin": {}})
-    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg"), "AIMA_CI_CACHE_DIR": ""}
     assert cli("run", cwd=repo, env=env).returncode == 0
     assert cli("run", cwd=repo, env=env).returncode == 0
     assert _runs(repo)["testplugin"] == "reused"
@@ -148,8 +148,6 @@ def cached_failure(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     repo = base / "repo"
     (repo / ".git").mkdir(parents=True)
     _write_config(repo, {"testplugin": {"behaviour": "fail"}})
-    key_home = base / "xdg"
-    os.environ["XDG_CACHE_HOME"] = str(key_home)  # the seal key the entry's MAC is made with
     store = CacheStore(base / "cache")
     collect(load_config(cwd=repo), repo / "first", cache=store)
     (entry,) = _entries(base / "cache", "testplugin")
@@ -161,7 +159,6 @@ def cached_failure(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "entry": entry,
         "raw": entry.read_bytes(),
         "pristine": pristine,
-        "xdg": key_home,
     }
 
 
@@ -184,7 +181,6 @@ def _json_edits() -> st.SearchStrategy[Any]:
 def test_a_damaged_or_edited_entry_is_never_replayed_as_a_pass(
     cached_failure: dict[str, Any], tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
 ):
-    os.environ["XDG_CACHE_HOME"] = str(cached_failure["xdg"])
     entry: Path = cached_failure["entry"]
     raw: bytes = cached_failure["raw"]
     if data.draw(st.booleans(), label="json edit"):
