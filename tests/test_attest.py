@@ -31,10 +31,10 @@ from aima_ci.attest import (
     sign_envelope,
 )
 from aima_ci.collect import collect
-from aima_ci.seal import seal
 from aima_ci.config import load_config
 from aima_ci.evidence import manifest_subjects, read_findings, write_manifest
 from aima_ci.hashing import sha256_file
+from aima_ci.seal import seal
 
 
 def test_pae_matches_the_dsse_specification_example():
