@@ -23,9 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.catalogue import load_catalogue
-from aima_ci.evidence import write_manifest
-from aima_ci.seal import seal
+from aima_ci.evidence.directory.seal import seal
+
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.evidence.directory import write_manifest
 
 
 def build_evidence(root: Path, n: int) -> None:

@@ -23,10 +23,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rb_support import budget, damaged
 
-from aima_ci.cache import CacheStore
-from aima_ci.collect import collect
 from aima_ci.config import load_config
-from aima_ci.evidence import read_findings
+from aima_ci.evidence.cache import CacheStore
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import read_findings
 
 
 def _write_config(repo: Path, collectors: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
 
 CAT = load_catalogue()
 DAY = "2026-11-26"
