@@ -142,9 +142,29 @@ reuse_option = click.option(
     help="Take still-fresh results for unchanged collectors from this earlier evidence directory"
     " (repeatable).",
 )
-no_cache_option = click.option(
-    "--no-cache", is_flag=True, help="Run every collector; neither read nor write the cache."
-)
+
+
+def _set_cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """--cache-dir overrides $AIMA_CI_CACHE_DIR for this command (cache.py reads it)."""
+    if value is not None:
+        os.environ["AIMA_CI_CACHE_DIR"] = str(value.absolute())
+
+
+def no_cache_option(func: Any) -> Any:
+    """--no-cache and --cache-dir, the two cache controls of collect and run."""
+    func = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_set_cache_dir,
+        help="Cache folder (default: $AIMA_CI_CACHE_DIR, else ~/.cache/aima-ci/cache); one"
+        " inside the checkout is ignored.",
+    )(func)
+    return click.option(
+        "--no-cache", is_flag=True, help="Run every collector; neither read nor write the cache."
+    )(func)
+
+
 history_option = click.option(
     "--history",
     "history",

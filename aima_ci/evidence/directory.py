@@ -6,7 +6,9 @@ auditor keeps, so every file is written atomically and hashed into the manifest.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +31,10 @@ ARTEFACTS = "artefacts"
 LOCK = ".lock"
 # The signed statement over the manifest (attest.py) cannot itself be listed in the manifest.
 ENVELOPE = "attestation.intoto.jsonl"
-UNLISTED = frozenset({MANIFEST, LOCK, ENVELOPE})
+# The HMAC over the manifest (seal.py) and the marker of a run still writing (mark_incomplete).
+SEAL = "seal.json"
+INCOMPLETE = ".run-in-progress"
+UNLISTED = frozenset({MANIFEST, LOCK, ENVELOPE, SEAL, INCOMPLETE})
 MAX_FINDING_LINE = 1 << 20
 
 
@@ -37,6 +42,33 @@ def is_temp(name: str) -> bool:
     """A temp file of atomic_write (``.<name>.<random>.tmp``): left behind only by a killed
     writer, never part of the evidence, so neither listed in nor checked against the manifest."""
     return name.startswith(".") and name.endswith(".tmp")
+
+
+def mark_incomplete(directory: Path, step: str) -> None:
+    """Written before a step changes the directory, removed once its manifest is written: a run
+    killed half-way leaves the marker, and score and gate refuse the half-written evidence
+    instead of gating what the previous run left as if it were current."""
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write(directory / INCOMPLETE, json.dumps({"step": step, "pid": os.getpid()}) + "\n")
+
+
+def clear_incomplete(directory: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (directory / INCOMPLETE).unlink()
+
+
+def check_complete(directory: Path) -> None:
+    """EvidenceError (exit 2) while the marker of an unfinished step is present."""
+    marker = directory / INCOMPLETE
+    if marker.exists() or marker.is_symlink():
+        try:
+            step = json.loads(marker.read_text(encoding="utf-8")).get("step", "a step")
+        except (OSError, ValueError, AttributeError):
+            step = "a step"
+        raise EvidenceError(
+            f"{directory}: an aima-ci {step} started here and did not finish ({INCOMPLETE} is"
+            " present), so this evidence is incomplete; run 'aima-ci run' (or collect) again"
+        )
 
 
 def write_json(path: Path, data: Any) -> None:

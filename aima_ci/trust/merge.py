@@ -505,6 +505,12 @@ def merge(paths: Sequence[Path], out: Path, *, allow_partial: bool = False) -> M
                 f"an input's {RUN} is malformed ({type(exc).__name__}: {exc}); only evidence"
                 " written by aima-ci collect merges"
             ) from None
+        # Sealed only when every shard's seal held here (the same machine, or one
+        # $AIMA_CI_SEAL_KEY across the pipeline's jobs): merging must not launder evidence.
+        from aima_ci.evidence.seal import check_seal, reseal
+
+        sealed = all(check_seal(item.directory, None) is None for item in inputs)
         with locked(out):
             write_plan(plan, out)
+            reseal(out, None, sealed)
     return plan

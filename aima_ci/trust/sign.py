@@ -349,15 +349,29 @@ def attest(
     """Sign the evidence directory's statement; returns where the envelope went and the statement."""
     if not (evidence_dir / ASSESSMENT).is_file():
         raise UserError(f"{evidence_dir}: no {ASSESSMENT}; run 'aima-ci score' first")
-    from aima_ci.evidence.directory import verify_manifest
-
-    problems = verify_manifest(evidence_dir)
-    if problems:
-        raise UserError(
-            f"{evidence_dir}: the evidence does not match its manifest, refusing to sign"
-            f" ({'; '.join(problems[:3])})"
-        )
+    refuse_unverified(evidence_dir)
     statement = build_statement(evidence_dir, now)
     target = out or evidence_dir / ENVELOPE
     write_envelope(target, sign_envelope(statement, private_key))
     return target, statement
+
+
+def refuse_unverified(evidence_dir: Path) -> None:
+    """Sign only what verifies and what this machine's aima-ci wrote (UserError, exit 2).
+
+    A signature turns "consistent" into "vouched for": signing evidence a forger re-scored
+    (edited findings, manifest deleted, ``aima-ci score``) would launder the forgery, and every
+    such directory is consistent. The seal (seal.py) is what a forger cannot produce.
+    """
+    from aima_ci.evidence.seal import check_seal
+    from aima_ci.trust.verify import verify_evidence
+
+    report = verify_evidence(evidence_dir)
+    if report.problems:
+        raise UserError(
+            f"{evidence_dir}: the evidence does not verify, refusing to sign"
+            f" ({'; '.join(report.problems[:3])})"
+        )
+    problem = check_seal(evidence_dir, None)
+    if problem:
+        raise UserError(f"{evidence_dir}: refusing to sign: {problem}")

@@ -48,6 +48,11 @@ def _check_attestations(config: Any) -> None:
     )
 
 
+def _note(text: str) -> None:
+    """A note for the user on stderr (a cache ignored, a verdict re-scored), never the verdict."""
+    click.echo(f"note: {text}", err=True)
+
+
 def _do_collect(
     state: State,
     config: Any,
@@ -69,6 +74,7 @@ def _do_collect(
         no_cache=no_cache,
         light=light,
         progress=lambda names: _progress(state, names),
+        note=_note,
     )
 
 
@@ -152,7 +158,11 @@ def gate_cmd(
     baseline: Path | None,
     history: str | None,
 ) -> None:
-    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
+    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets.
+
+    The stored verdict is used only while it still holds now (aima_ci.assess.recheck); else the
+    findings are re-scored with today's config, attestations, waivers, date and files.
+    """
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
     assessment, result = api.gate(
@@ -162,6 +172,7 @@ def gate_cmd(
         fail_on_error=fail_on_error,
         baseline=baseline,
         history=history,
+        note=_note,
     )
     _echo_verdict(state, assessment, result.to_dict())
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
@@ -374,6 +385,7 @@ def run_cmd(
         no_cache=no_cache,
         verbose=state.verbose,
         progress=lambda names: _progress(state, names),
+        note=_note,
     )
     ctx = _report_context(state, config, out)
     if light:
