@@ -166,6 +166,9 @@ def assess(
         RepoDigests(config.root),
     )
     scored = score(catalogue, findings, inputs.attestations, inputs.active_waivers)
+    from .outcome import evaluate_outcomes
+
+    outcomes = evaluate_outcomes(findings, config.fail_on, inputs.active_waivers)
     provisional = {
         "overall": {"score": scored.score, "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
@@ -177,10 +180,12 @@ def assess(
         collector_runs=collector_runs(inputs.run),
         baseline=baseline,
         fail_on_error=fail_on_error,
+        outcomes=outcomes,
     )
     assessment = build_assessment(
         scored, gate, findings=findings, inputs=inputs, config=config, today=today
     )
+    assessment["outcomes"] = outcomes
     assessment["freshness"] = freshness
     assessment["gate_inputs"] = gate_inputs(
         config.required_collectors, fail_on_error, level_override, baseline, baseline_source

@@ -21,7 +21,8 @@ OK_COLLECTOR_STATUSES = frozenset({"ok", "reused"})
 
 @dataclass(frozen=True)
 class GateFailure:
-    kind: str  # domain_level, practice_level, overall_score, required_collector, regression, error
+    kind: str  # domain_level, practice_level, overall_score, required_collector, regression,
+    # error, finding (the outcome policy)
     id: str
     expected: Any
     actual: Any
@@ -183,6 +184,7 @@ def evaluate(
     baseline: Mapping[str, Any] | None = None,
     fail_on_error: bool = False,
     source: str = "assessment",
+    outcomes: Mapping[str, Any] | None = None,
 ) -> GateResult:
     """Decide the gate. ``assessment`` is the dict stored in assessment.json (or summary.json);
     ``source`` names it in the error raised when it is malformed."""
@@ -270,6 +272,17 @@ def evaluate(
             )
     if fail_on_error:
         failures.extend(_error_failures(assessment))
+    # The findings verdict (outcome.py) gates whatever the maturity target.
+    for f in (outcomes or {}).get("failing", []):
+        failures.append(
+            GateFailure(
+                "finding",
+                f["check"],
+                f"no {outcomes['fail_on']}+ findings",  # type: ignore[index]
+                f["severity"],
+                f"{f['check']} ({f['severity']}): {f['message']}",
+            )
+        )
     if baseline is not None and target.no_regression:
         check_baseline(baseline, assessment)
         failures.extend(regressions(assessment, baseline))
@@ -308,6 +321,7 @@ def summarise(assessment: Mapping[str, Any]) -> dict[str, Any]:
             for d in assessment["domains"]
         ],
         "errors": erroring_checks(assessment),
+        "outcomes": assessment.get("outcomes"),
         "gate": assessment.get("gate"),
     }
 

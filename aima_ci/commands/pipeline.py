@@ -253,6 +253,7 @@ def gate_cmd(
         baseline=_gate_baseline(config, out, baseline, history),
         fail_on_error=fail_on_error,
         source=str(source),
+        outcomes=assessment.get("outcomes"),
     )
     _echo_verdict(state, assessment, result.to_dict())
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)

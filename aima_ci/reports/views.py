@@ -81,6 +81,8 @@ def _question_status(q: Mapping[str, Any] | None) -> tuple[str, str]:
     satisfied = bool(q.get("satisfied"))
     if basis == "automated":
         return ("pass" if satisfied else "fail"), f"automated evidence, value {value:.2f}"
+    if basis == "partial":
+        return "none", f"partial automated evidence only, value {value:.2f}"
     if basis == "attestation":
         att = q.get("attestation") or {}
         who = f" by {att.get('owner')}" if att.get("owner") else ""

@@ -15,8 +15,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    load_checks,
+)
 from aima_ci.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
@@ -36,18 +42,7 @@ class PolicyCollector(Collector):
     extra = "policy"
     light = True
     default_timeout = 120.0
-    checks = (
-        Check(
-            "policy.deny",
-            "Model metadata satisfies the AI policies written as Rego deny rules",
-            ("GOV-PC-A3",),
-            severity=Severity.HIGH,
-            next_step=(
-                "Fix the model metadata so no deny rule fires (each message says what is"
-                " missing), or change the policy through review"
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"

@@ -16,7 +16,13 @@ from typing import Any
 from aima_ci_collectors._safeio import find_inside
 
 from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    load_checks,
+)
 from aima_ci.safeio import FileProblem, rel
 
 from . import formats, inventory, modelscan_run, sbom
@@ -44,38 +50,7 @@ class SupplyChainCollector(Collector):
     description = "Scans model files for code-executing serialisation, checks the model/dataset inventory, writes a CycloneDX SBOM"
     light = False  # the SBOM step inspects an interpreter; not for a pre-commit hook
     default_timeout = 600.0
-    checks = (
-        Check(
-            "supply_chain.unsafe_serialisation",
-            "Model files hold no code-executing serialisation (pickle imports off the allowlist)",
-            ("IMP-SB-B1", "DES-SR-B2"),
-            severity=Severity.CRITICAL,
-            description="Each model file is read opcode by opcode (never unpickled); modelscan's verdict is added when it is installed.",
-            next_step="Re-save the model as skops/safetensors/ONNX, or add the exact trusted globals to collectors.supply_chain.allow_globals after review",
-        ),
-        Check(
-            "supply_chain.model_inventory",
-            "Every model file has an inventory entry with name, version, licence and source",
-            ("IMP-SB-A1", "IMP-SB-A2", "DES-SR-B1"),
-            severity=Severity.MEDIUM,
-            next_step="Add the model to the inventory file (collectors.supply_chain.inventory) with version, licence and source",
-        ),
-        Check(
-            "supply_chain.dataset_inventory",
-            "Datasets are inventoried with version, licence and source",
-            ("DAT-DT-B1", "DAT-DT-B2"),
-            severity=Severity.MEDIUM,
-            next_step="Record each dataset's version, licence and source under datasets: in the inventory file",
-        ),
-        Check(
-            "supply_chain.sbom",
-            "A CycloneDX SBOM of the Python environment is produced",
-            ("IMP-SB-B1", "IMP-SD-A1"),
-            severity=Severity.LOW,
-            ttl_days=30,
-            next_step="pip install 'aima-ci[supplychain]' so cyclonedx-py can record the environment",
-        ),
-    )
+    checks = load_checks(__file__)
 
     # -- configuration --------------------------------------------------------------------------
     def validate_config(self, config: Mapping[str, Any]) -> None:

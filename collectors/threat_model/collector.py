@@ -18,8 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from aima_ci.models import Check, Finding, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
 from aima_ci.safeio import FileProblem
 
 from . import coverage, freshness
@@ -53,35 +53,7 @@ class ThreatModelCollector(Collector):
     light = True
     cacheable = False  # freshness depends on git history, which no input file hash captures
     default_timeout = 300.0
-    checks = (
-        Check(
-            "threat_model.present",
-            "A threat model documents the system's threats",
-            ("DES-TA-A1", "DES-TA-A2"),
-            next_step="Write a threat model (pytm, YAML or Markdown) and point 'path' at it",
-        ),
-        Check(
-            "threat_model.current",
-            "The threat model changed no earlier than the watched model and prompt files",
-            ("DES-TA-A3",),
-            next_step="Review the threat model for the latest model/prompt changes and commit it",
-        ),
-        Check(
-            "threat_model.llm_risks",
-            "The threat model names the required OWASP LLM Top 10 (2025) risks",
-            ("DES-TA-A3",),
-            next_step="Assess the missing OWASP LLM Top 10 risks and name them (e.g. LLM01:2025)",
-        ),
-        Check(
-            "threat_model.mitigations",
-            "Every identified threat has a documented mitigation or response",
-            ("DES-TA-B2",),
-            next_step=(
-                "Document a mitigation (YAML 'mitigation', pytm Finding 'response') for each"
-                " open threat"
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
 
     # -- config ------------------------------------------------------------------------------
     def validate_config(self, config: Mapping[str, Any]) -> None:
@@ -190,7 +162,7 @@ class ThreatModelCollector(Collector):
         use_git = freshness.is_git_repo(root)
         if use_git and freshness.is_shallow(root):
             return verdict(
-                Status.WARN,
+                Status.INCONCLUSIVE,
                 message=(
                     "shallow git clone: every file shows the same commit, so freshness cannot be"
                     " judged (check out with full history, e.g. fetch-depth: 0)"
