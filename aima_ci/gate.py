@@ -72,9 +72,20 @@ class GateResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
+            "verdicts": verdicts(f.kind for f in self.failures),
             "target": self.target.to_dict(),
             "failures": [f.to_dict() for f in self.failures],
         }
+
+
+def verdicts(kinds: Iterable[str]) -> dict[str, str]:
+    """The two verdicts reports show side by side: maturity (levels, scores, collectors) and
+    findings (the outcome policy); the gate fails when either does."""
+    kinds = list(kinds)
+    return {
+        "maturity": "failed" if any(k != "finding" for k in kinds) else "passed",
+        "findings": "failed" if "finding" in kinds else "passed",
+    }
 
 
 def effective_target(

@@ -55,8 +55,7 @@ def test_restrict_to_a_practice_drops_the_target() -> None:
     assert part.summary()["target"] is None
     assert "(target" not in coverage.render_text(part)
     assert (
-        coverage.restrict(cov, [q.id for q in cov.questions]).summary()["target"]
-        == coverage.TARGET
+        coverage.restrict(cov, [q.id for q in cov.questions]).summary()["target"] == coverage.TARGET
     )
 
 

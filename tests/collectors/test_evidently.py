@@ -419,7 +419,10 @@ def test_report_mode_through_the_runner(repo, tmp_path, write_config) -> None:
     path = write_config({"collectors": {"evidently": {"mode": "report", "report": "report.json"}}})
     (run,) = collect(load_config(path), tmp_path / "ok", only=["evidently"])
     assert run.status == "ok"
-    assert sum(f.status is Status.FAIL and f.check == "evidently.column_drift" for f in run.findings) == 3
+    assert (
+        sum(f.status is Status.FAIL and f.check == "evidently.column_drift" for f in run.findings)
+        == 3
+    )
     path = write_config({"collectors": {"evidently": {"mode": "report", "report": "broken.json"}}})
     (run,) = collect(load_config(path), tmp_path / "bad", only=["evidently"])
     assert run.status == "input_error"
