@@ -235,6 +235,39 @@ def test_small_group_passes_with_a_note(repo, tmp_path) -> None:
     assert "min_group_size" not in found[("demographic_parity_ratio", "group")].message
 
 
+def _rai_fb(findings: list[Finding]) -> float:
+    from aima_ci.catalogue import load_catalogue
+    from aima_ci.scoring import score
+
+    return score(load_catalogue(), findings).practice("RAI-FB").score
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        # a third feature with two large groups and one tiny one: pass with a note
+        lambda n: np.where(np.arange(n) < 5, "tiny", np.where(np.arange(n) % 2 == 0, "n", "s")),
+        # a feature with one large group and one tiny one: nothing to compare (inconclusive)
+        lambda n: np.where(np.arange(n) < 5, "tiny", "big"),
+    ],
+    ids=["pass-with-notes", "inconclusive"],
+)
+def test_adding_a_feature_with_a_tiny_group_never_lowers_rai_fb(repo, tmp_path, region) -> None:
+    """Looking harder must never lower a score (the audit saw RAI-FB drop from 1.50 to 1.00)."""
+    frame = unbiased()
+    frame["region"] = region(len(frame))
+    name = write_csv(repo, frame)
+    base = {"data": name, "label": "y", "prediction": "pred", "sensitive_features": ["group"]}
+    before = run_collector(base, repo, tmp_path / "1")
+    after = run_collector({**base, "sensitive_features": ["group", "region"]}, repo, tmp_path / "2")
+    assert {f.status for f in before} == {Status.PASS}
+    assert any(
+        f.details["sensitive_feature"] == "region" and f.notes or f.status is Status.INCONCLUSIVE
+        for f in after
+    )
+    assert _rai_fb(after) >= _rai_fb(before) > 0
+
+
 def test_a_failure_among_large_groups_is_not_softened_by_a_small_group(repo, tmp_path) -> None:
     frame = unbiased()
     b = frame["group"] == "b"
@@ -526,9 +559,33 @@ def test_example_gate_fails_on_fairness_through_the_cli(tmp_path) -> None:
         timeout=300,
         env={**__import__("os").environ, "NO_COLOR": "1"},
     )
+    # The planted bias is found by real fairlearn: that proves the bias assessment process
+    # (RAI-FB-A1/A2 credited, so RAI-FB reaches its maturity target of 2) AND is a high-severity
+    # finding, which fails the gate through the outcome policy whatever the maturity.
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "RAI-FB Fairness & Bias is at level 1+, target 2" in proc.stdout
+    assert "maturity: passed   findings: failed" in proc.stdout
+    assert "fairlearn.demographic_parity_ratio (high): demographic parity ratio for sex 0.56" in (
+        proc.stdout
+    )
     assessment = json.loads((tmp_path / "ev" / "assessment.json").read_text())
     practices = {p["id"]: p for d in assessment["domains"] for p in d["practices"]}
-    assert practices["RAI-FB"]["level"] == 1
+    assert practices["RAI-FB"]["level"] == 2
     assert practices["DAT-QI"]["level"] == 2
+    questions = {q["id"]: q for s in practices["RAI-FB"]["streams"] for q in s["questions"]}
+    for qid in ("RAI-FB-A1", "RAI-FB-A2"):
+        assert questions[qid]["basis"] == "automated" and questions[qid]["satisfied"], qid
+        dp = next(c for c in questions[qid]["checks"] if c["check"].endswith("parity_ratio"))
+        assert (dp["status"], dp["shows"], dp["credit"], dp["passed"]) == (
+            "fail",
+            "performed",
+            True,
+            False,
+        )
+    gate = assessment["gate"]
+    assert gate["passed"] is False
+    assert gate["verdicts"] == {"maturity": "passed", "findings": "failed"}
+    assert {f["id"] for f in gate["failures"] if f["kind"] == "finding"} == {
+        "fairlearn.demographic_parity_ratio",
+        "fairlearn.equalized_odds_difference",
+    }
+    assert assessment["outcomes"]["fail_on"] == "high"
