@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from aima_ci_collectors._substance import words as distinct_words
+
 from aima_ci.models import Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
 from aima_ci.safeio import FileProblem
@@ -176,7 +178,8 @@ class ModelCardCollector(Collector):
                 details=details,
             )
         min_words = ctx.config.get("min_justification_words", 8)
-        words = len((risk.justification or "").split())
+        # distinct words: nine "x"s are not a justification (evidence minimums, _substance.py)
+        words = len(distinct_words(risk.justification or ""))
         if words >= min_words:
             status, message = Status.PASS, f"{doc.display}: risk class justified ({words} words)"
         elif risk.justification:

@@ -248,6 +248,15 @@ class PrivacyCollector(Collector):
                 message=f"{display}: no declared purpose with needed_columns to check {len(sample.columns)} column(s) against",
                 subjects=[subject],
             )
+        if any("description" in problem for problem in declared.problems()):
+            # a purpose that says nothing ("x") is no policy to minimise against
+            return ctx.finding(
+                cid,
+                Status.INCONCLUSIVE,
+                message=f"{display}: the declared purpose has no real description, so the data"
+                " cannot be judged against it",
+                subjects=[subject],
+            )
         needed = set(declared.needed_columns)
         extra = [c for c in sample.columns if c not in needed]
         missing = [c for c in declared.needed_columns if c not in sample.columns]

@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from aima_ci_collectors._substance import substantive
+
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
 from aima_ci.safeio import FileProblem
@@ -127,6 +129,28 @@ class ThreatModelCollector(Collector):
         return model
 
     def _present(self, ctx: CollectorContext, model: ThreatModel, subjects: list[Any]) -> Finding:
+        stubs = [t for t in model.threats if t.placeholder]
+        if model.kind == "yaml" and len(stubs) == len(model.threats):
+            # evidence minimums: threats titled "x" identify nothing
+            return ctx.finding(
+                "threat_model.present",
+                Status.FAIL,
+                value=0,
+                message=(
+                    f"{model.display}: every threat is a placeholder ("
+                    + _short([f"{t.id}: {t.placeholder}" for t in stubs])
+                    + "): name and describe the real threats"
+                ),
+                subjects=subjects,
+                details={"placeholders": [t.id for t in stubs]},
+            )
+        if model.kind == "markdown" and not substantive(model.text, 8):
+            return ctx.finding(
+                "threat_model.present",
+                Status.FAIL,
+                message=f"{model.display}: too little text to identify any threat",
+                subjects=subjects,
+            )
         if model.kind == "pytm" and model.pytm_findings is None:
             how = "a pytm model (pytm not installed, so it was parsed, not run)"
         elif model.kind == "pytm":
@@ -213,7 +237,10 @@ class ThreatModelCollector(Collector):
         subjects: list[Any],
         summary: dict[str, Any],
     ) -> Finding:
-        named = coverage.named_ids(model.text, strict=model.kind == "pytm")
+        text = model.text
+        if model.kind == "yaml" and all(t.placeholder for t in model.threats):
+            text = ""  # risk ids attached to placeholder threats assess nothing
+        named = coverage.named_ids(text, strict=model.kind == "pytm")
         from_pytm = coverage.ids_from_pytm(model.pytm_findings or [])
         found = sorted(named | from_pytm)
         summary["llm_risks"] = {"named": sorted(named), "from_pytm_findings": sorted(from_pytm)}
@@ -279,6 +306,7 @@ class ThreatModelCollector(Collector):
             f"{t.id}"
             + (f" on {t.target}" if t.target else "")
             + (f" ({t.severity})" if t.severity else "")
+            + (f" [mitigation {t.mitigation_placeholder}]" if t.mitigation_placeholder else "")
             for t in open_
         ]
         summary["open_threats"] = listed
