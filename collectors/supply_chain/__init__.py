@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from aima_ci.plugin import (
 )
 from aima_ci.safeio import FileProblem, rel
 
-from . import formats, inventory, modelscan_run, sbom
+from . import declared, formats, inventory, modelscan_run, sbom
 
 NAME = "supply_chain"
 KEYS = {
@@ -90,6 +90,12 @@ class SupplyChainCollector(Collector):
                 raise CollectorConfigError(f"{prefix}.sbom.validate", "must be true or false")
         elif not isinstance(s, bool):
             raise CollectorConfigError(f"{prefix}.sbom", "must be true, false or a mapping")
+
+    def cache_inputs(self, config: Mapping[str, Any], ctx: CollectorContext) -> Iterable[Path]:
+        """The declared-dependency files the SBOM reads are inputs too (no config names them)."""
+        yield from super().cache_inputs(config, ctx)
+        if config.get("sbom", True) is not False:
+            yield from declared.dependency_files(ctx.root)
 
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         if config.get("sbom", True) is False:
@@ -278,9 +284,46 @@ class SupplyChainCollector(Collector):
                 details={**details, "problems": problems[:100]},
             )
 
+    def _declared_sbom(self, ctx: CollectorContext) -> Finding:
+        """The SBOM of what the project declares (never of aima-ci's own environment)."""
+        deps, files, problems = declared.declared_dependencies(ctx.root)
+        if problems:
+            return ctx.finding(
+                "supply_chain.sbom",
+                Status.ERROR,
+                message="unreadable dependency file(s): " + "; ".join(problems[:5]),
+            )
+        if not deps:
+            return ctx.finding(
+                "supply_chain.sbom",
+                Status.NOT_RUN,
+                message=(
+                    "the project declares no dependencies (requirements*.txt, pyproject.toml,"
+                    " poetry.lock, uv.lock, Pipfile.lock, environment.yml): nothing to list; set"
+                    " sbom.python to record an environment instead"
+                ),
+            )
+        out = ctx.artefact("sbom.cdx.json")
+        declared.write_bom(deps, files, out)
+        unpinned = [d.name for d in deps if not d.pinned]
+        return ctx.finding(
+            "supply_chain.sbom",
+            Status.PASS,
+            value=len(deps),
+            message=(
+                f"CycloneDX 1.6 SBOM of {len(deps)} declared dependencies from {', '.join(files)}"
+                + (f"; {len(unpinned)} not pinned to a version" if unpinned else "")
+            ),
+            notes=[f"not pinned: {', '.join(unpinned[:20])}"] if unpinned else [],
+            artefacts=[out],
+            details={"source": "declared", "files": files, "unpinned": unpinned},
+        )
+
     def _sbom_finding(self, ctx: CollectorContext) -> Finding:
         cfg = ctx.config.get("sbom", True)
         opts = cfg if isinstance(cfg, Mapping) else {}
+        if "python" not in opts:
+            return self._declared_sbom(ctx)
         python = sys.executable
         if "python" in opts:
             try:
