@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .paths import PathError, find_repo_root, resolve_inside
-from .safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
+from aima_ci.errors import UserError
+from aima_ci.safety.paths import PathError, find_repo_root, resolve_inside
+from aima_ci.safety.safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
 
 CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
 DEFAULT_OUTPUT_DIR = ".aima"

@@ -20,8 +20,8 @@ import difflib
 import sys
 from pathlib import Path
 
-from aima_ci.catalogue import load_catalogue
-from aima_ci.coverage import discovered, installed_coverage, render_markdown
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.coverage import discovered, installed_coverage, render_markdown
 from aima_ci.models import Check
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.catalogue import load_catalogue
-from aima_ci.coverage import discovered
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.coverage import discovered
 from aima_ci.models import SHOWS, STRENGTHS, Check
 from aima_ci.plugin import load_checks
 

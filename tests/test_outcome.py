@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.gate import effective_target, evaluate
+from aima_ci.assess.outcome import evaluate_outcomes, gates
+from aima_ci.assess.scoring import score
 from aima_ci.config import Target
-from aima_ci.gate import effective_target, evaluate
 from aima_ci.models import Finding, Link, Severity, Status, Waiver
-from aima_ci.outcome import evaluate_outcomes, gates
-from aima_ci.scoring import score
 
 CAT = load_catalogue()
 FAIRNESS_LINKS = (

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..explain import failing_gaps
+from aima_ci.assess.explain import failing_gaps
+
 from . import ReportContext
 
 MAX_BYTES = 1_000_000
@@ -22,7 +23,7 @@ def _lvl(level: int, plus: bool) -> str:
 
 
 def _verdicts(gate: Mapping[str, Any]) -> dict[str, str]:
-    from ..gate import verdicts
+    from aima_ci.assess.gate import verdicts
 
     return dict(gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate["failures"]))
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..explain import failing_gaps, practice_targets
+from aima_ci.assess.explain import failing_gaps, practice_targets
+
 from . import ReportContext
 
 
@@ -24,7 +25,7 @@ def _style(ctx: ReportContext, text: str, **kw: Any) -> str:
 
 def verdict_line(gate: Mapping[str, Any]) -> str:
     """Maturity and findings verdicts side by side (older assessments: derived from failures)."""
-    from ..gate import verdicts
+    from aima_ci.assess.gate import verdicts
 
     v = gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate.get("failures", []))
     return f"maturity: {v['maturity']}   findings: {v['findings']}"

@@ -20,7 +20,7 @@ from aima_ci_collectors._substance import words as distinct_words
 
 from aima_ci.models import Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
 
 from .card import RISK_CLASSES, check_sections, find_risk, required_sections
 from .document import load_document

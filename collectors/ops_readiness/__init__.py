@@ -21,7 +21,7 @@ from aima_ci.plugin import (
     InputError,
     load_checks,
 )
-from aima_ci.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
+from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
 

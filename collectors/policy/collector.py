@@ -23,7 +23,7 @@ from aima_ci.plugin import (
     InputError,
     load_checks,
 )
-from aima_ci.safeio import FileProblem, read_text
+from aima_ci.safety.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
 

@@ -23,7 +23,7 @@ from aima_ci.plugin import (
     InputError,
     load_checks,
 )
-from aima_ci.safeio import FileProblem, rel
+from aima_ci.safety.safeio import FileProblem, rel
 
 from . import detectors, purpose, readers
 

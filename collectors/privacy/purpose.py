@@ -13,7 +13,7 @@ from typing import Any
 
 from aima_ci_collectors._substance import placeholder_reason
 
-from aima_ci.safeio import FileProblem, load_yaml, rel
+from aima_ci.safety.safeio import FileProblem, load_yaml, rel
 
 DEFAULT_FILE = "data-purpose.yaml"
 KEYS = {"description", "needed_columns", "personal_data", "owner", "legal_basis", "retention"}

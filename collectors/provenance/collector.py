@@ -26,8 +26,8 @@ from aima_ci.plugin import (
     InputError,
     load_checks,
 )
-from aima_ci.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
+from aima_ci.trust.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
 
 from . import dvc
 from .manifest_check import verify_manifest

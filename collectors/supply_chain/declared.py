@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci.safeio import FileProblem, read_text, strict_yaml
+from aima_ci.safety.safeio import FileProblem, read_text, strict_yaml
 
 MAX_FILE_BYTES = 8 << 20
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")

@@ -22,7 +22,7 @@ from aima_ci_collectors._substance import substantive
 
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
 
 from . import coverage, freshness
 from .models import (

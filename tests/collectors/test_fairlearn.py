@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from aima_ci_collectors.fairlearn import FairlearnCollector
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
 
@@ -236,8 +236,8 @@ def test_small_group_passes_with_a_note(repo, tmp_path) -> None:
 
 
 def _rai_fb(findings: list[Finding]) -> float:
-    from aima_ci.catalogue import load_catalogue
-    from aima_ci.scoring import score
+    from aima_ci.assess.catalogue import load_catalogue
+    from aima_ci.assess.scoring import score
 
     return score(load_catalogue(), findings).practice("RAI-FB").score
 
@@ -262,7 +262,7 @@ def test_adding_a_feature_with_a_tiny_group_never_lowers_rai_fb(repo, tmp_path, 
     after = run_collector({**base, "sensitive_features": ["group", "region"]}, repo, tmp_path / "2")
     assert {f.status for f in before} == {Status.PASS}
     assert any(
-        f.details["sensitive_feature"] == "region" and f.notes or f.status is Status.INCONCLUSIVE
+        (f.details["sensitive_feature"] == "region" and f.notes) or f.status is Status.INCONCLUSIVE
         for f in after
     )
     assert _rai_fb(after) >= _rai_fb(before) > 0
