@@ -336,6 +336,7 @@ def _frameworks(a: Mapping[str, Any]) -> list[str]:
     cls = {
         "failing": "bad",
         "covered": "ok",
+        "partial": "warn",
         "attested": "warn",
         "waived": "muted",
         "none": "muted",
@@ -355,8 +356,13 @@ def _frameworks(a: Mapping[str, Any]) -> list[str]:
         )
         out.append(
             f"<details><summary>{esc(view.get('framework', ''))} ({esc(view.get('version', ''))}):"
-            f" {esc(s.get('failing', 0))} failing, {esc(s.get('covered', 0))} covered of {esc(s.get('total', 0))}</summary>"
-            f"<p class='meta'>{esc(view.get('notice', ''))}</p><table><thead><tr><th>Item</th><th>Status</th>"
+            + (
+                f" not applicable ({esc(view.get('not_applicable_reason') or '')})</summary>"
+                if view.get("applicable") is False
+                else f" {esc(s.get('failing', 0))} failing, {esc(s.get('covered', 0))} covered,"
+                f" {esc(s.get('partial', 0))} partly covered of {esc(s.get('total', 0))}</summary>"
+            )
+            + f"<p class='meta'>{esc(view.get('notice', ''))}</p><table><thead><tr><th>Item</th><th>Status</th>"
             f"<th>Evidence</th></tr></thead><tbody>{rows}</tbody></table></details>"
         )
     out.append("</section>")

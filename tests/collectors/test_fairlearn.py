@@ -589,3 +589,8 @@ def test_example_gate_fails_on_fairness_through_the_cli(tmp_path) -> None:
         "fairlearn.equalized_odds_difference",
     }
     assert assessment["outcomes"]["fail_on"] == "high"
+    # a tabular-only run: the OWASP LLM Top 10 view does not apply and fails nothing
+    from aima_ci.reports.views import framework_view
+
+    llm = framework_view(assessment, "owasp-llm-2025")
+    assert llm["applicable"] is False and llm["summary"]["failing"] == 0
