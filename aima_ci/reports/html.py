@@ -31,6 +31,7 @@ STATUS_CLASS = {
     "waived": "muted",
     "not_applicable": "muted",
     "warn": "warn",
+    "inconclusive": "warn",
     "fail": "bad",
     "error": "bad",
     "not_run": "bad",
@@ -244,6 +245,7 @@ def _checks(checks: Mapping[str, CheckSummary]) -> list[str]:
         "fail": 1,
         "not_run": 2,
         "warn": 3,
+        "inconclusive": 3,
         "waived": 4,
         "pass": 5,
         "not_applicable": 6,
@@ -255,7 +257,7 @@ def _checks(checks: Mapping[str, CheckSummary]) -> list[str]:
             f"<td>{esc(', '.join(s.questions))}</td><td>{esc(s.message)}"
             + (
                 f"<div><strong>Next step:</strong> {esc(s.next_step)}</div>"
-                if s.next_step and s.status in ("fail", "error", "warn", "not_run")
+                if s.next_step and s.status in ("fail", "error", "warn", "inconclusive", "not_run")
                 else ""
             )
             + f"</td><td>{_links(s.artefacts)}</td></tr>"
