@@ -84,3 +84,12 @@ def test_old_evidence_without_links_reads_as_before() -> None:
     assert q["value"] == 0.0 and q["checks"][0]["status"] == "warn"  # legacy warn: no credit
     roundtrip = Finding.from_dict(fairness(Status.PASS, ("n",)).to_dict())
     assert roundtrip.links == FAIR and roundtrip.notes == ("n",) and roundtrip.kind == "outcome"
+
+
+def test_performed_credits_a_verdict_either_way_but_never_error_or_stale() -> None:
+    assert _q([fairness(Status.PASS)], "RAI-FB-A1")["satisfied"]
+    assert _q([fairness(Status.FAIL)], "RAI-FB-A1")["satisfied"]  # the process ran
+    for nothing in (Status.ERROR, Status.NOT_RUN, Status.INCONCLUSIVE):  # not_run = stale too
+        assert _q([fairness(nothing)], "RAI-FB-A1")["value"] == 0.0, nothing
+    # one part erroring beside a verdict is still an error: no credit (fail closed)
+    assert _q([fairness(Status.FAIL), fairness(Status.ERROR)], "RAI-FB-A1")["value"] == 0.0
