@@ -13,7 +13,7 @@ tab per framework from it); ``render_view`` turns one view into text, Markdown o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from aima_ci.assess.crosswalk import FRAMEWORKS, Crosswalk, Link, load_crosswalk, match_checks
@@ -123,7 +123,7 @@ def _link_view(
     return {**link.to_dict(), "status": status, "detail": detail}
 
 
-def item_status(mappings: list[Mapping[str, Any]]) -> str:
+def item_status(mappings: Sequence[Mapping[str, Any]]) -> str:
     """The item's status from its deciding (direct/partial) mappings.
 
     Failing wins. ``covered`` needs every direct mapping satisfied (passing, attested or waived

@@ -190,7 +190,7 @@ def rescore(evidence_dir: Path, assessment: Mapping[str, Any]) -> list[str]:
     from collections import Counter
 
     counts = Counter(str(f.status) for f in findings)
-    rescored = {
+    rescored: dict[str, Any] = {
         "overall": {"score": round(scored.score, 4), "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
         "gate": gate.to_dict(),
