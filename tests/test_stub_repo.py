@@ -76,6 +76,7 @@ def test_the_stub_earns_no_level_3_and_at_most_a_handful_of_credits(stub_run) ->
         ("threat_model.mitigations", "fail", "[mitigation trivially short"),
         ("ops_readiness.incident_playbook", "fail", "placeholder text only"),
         ("ops_readiness.alert_rules", "fail", "can never fire"),
+        ("ops_readiness.rollback_path", "fail", "not a placeholder"),
         ("privacy.purpose_declared", "fail", "trivially short"),
         ("privacy.minimisation", "inconclusive", "no real description"),
         ("policy.deny", "inconclusive", "none fires even on an empty input"),
