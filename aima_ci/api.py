@@ -295,6 +295,7 @@ def gate(
         baseline=_gate_baseline(config, out, baseline, history),
         fail_on_error=fail_on_error,
         source=str(out / SUMMARY),
+        outcomes=assessment.get("outcomes"),
     )
     return assessment, result
 

@@ -37,6 +37,7 @@ TOP_LEVEL_KEYS = {
     "attestations",
     "waivers",
     "waiver_max_days",
+    "fail_on",
     "collectors",
     "required_collectors",
     "output_dir",
@@ -87,6 +88,8 @@ class Config:
     jobs: int
     checks: Mapping[str, Mapping[str, Any]]
     lines: Mapping[str, int] = field(default_factory=dict)
+    # Failing outcome checks at or above this severity fail the gate (outcome.py).
+    fail_on: str = "high"
 
     @property
     def dir(self) -> Path:
@@ -248,6 +251,14 @@ def build_config(
     if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
         raise err("waiver_max_days", "must be a positive whole number of days")
 
+    fail_on = data.get("fail_on", "high")
+    if fail_on not in ("low", "medium", "high", "critical", "never"):
+        raise err(
+            "fail_on",
+            "must be low, medium, high, critical or never (the lowest finding severity that"
+            " fails the gate)",
+        )
+
     collectors_raw = data.get("collectors", {}) or {}
     if not isinstance(collectors_raw, dict):
         raise err("collectors", "must be a mapping of collector name to its settings")
@@ -320,6 +331,7 @@ def build_config(
         output_dir=output_dir,
         jobs=jobs,
         checks=checks,
+        fail_on=fail_on,
         lines=dict(lines),
     )
 

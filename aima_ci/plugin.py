@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.errors import CollectorConfigError, InputError
-from aima_ci.models import Check, Finding, Severity, Status, Subject
+from aima_ci.models import Check, Finding, Link, Severity, Status, Subject
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, config_paths, resolve_inside
 from aima_ci.safety.safeio import rel
@@ -53,6 +53,93 @@ __all__ = ["CollectorConfigError", "InputError", "sha256_file"]
 def run_mode(config: Mapping[str, Any]) -> str:
     """``report`` or ``run``: an explicit ``mode``, else ``report`` when a report path is set."""
     return str(config.get("mode", "report" if "report" in config else "run"))
+
+
+CHECKS_FILE = "checks.yaml"
+_CHECK_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "severity",
+        "kind",
+        "threshold",
+        "comparison",
+        "ttl_days",
+        "docs",
+        "next_step",
+        "links",
+    }
+)
+_LINK_KEYS = frozenset({"question", "shows", "strength", "rationale"})
+
+
+def load_checks(anchor: str | Path, filename: str = CHECKS_FILE) -> tuple[Check, ...]:
+    """Read a collector's check declarations from the ``checks.yaml`` beside its code.
+
+    The check-to-question links are data so that an auditor can review each one (what it shows,
+    how strongly, and why) without reading Python, and so that the coverage tables and docs are
+    generated from the same file the collector runs with. ``anchor`` is the collector module's
+    ``__file__`` (or its folder). A malformed file raises ValueError naming the file and check:
+    a collector that declares nothing sound must not load.
+    """
+    import yaml
+
+    base = Path(anchor)
+    path = (base if base.is_dir() else base.parent) / filename
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw_checks = data.get("checks") if isinstance(data, Mapping) else None
+    if not isinstance(raw_checks, list) or not raw_checks:
+        raise ValueError(f"{path}: 'checks' must be a non-empty list")
+    out: list[Check] = []
+    for i, raw in enumerate(raw_checks):
+        where = f"{path}: checks[{i}]"
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where} is not a mapping")
+        unknown = sorted(set(raw) - _CHECK_KEYS)
+        if unknown:
+            raise ValueError(f"{where}: unknown key {unknown[0]!r}")
+        links = []
+        for j, link in enumerate(raw.get("links") or []):
+            if not isinstance(link, Mapping) or set(link) - _LINK_KEYS:
+                raise ValueError(f"{where}.links[{j}]: expected keys {sorted(_LINK_KEYS)}")
+            if not str(link.get("rationale") or "").strip():
+                raise ValueError(f"{where}.links[{j}]: every link needs a rationale")
+            try:
+                links.append(Link.from_dict(link))
+            except Exception as exc:
+                raise ValueError(f"{where}.links[{j}]: {exc}") from exc
+        kind = raw.get("kind", "process")
+        if kind not in ("process", "outcome"):
+            raise ValueError(f"{where}: kind must be process or outcome")
+        try:
+            check = Check(
+                id=str(raw["id"]),
+                title=str(raw["title"]),
+                questions=tuple(dict.fromkeys(link.question for link in links)),
+                severity=Severity(raw.get("severity", "medium")),
+                description=str(raw.get("docs") or "").strip(),
+                threshold=_number(raw.get("threshold")),
+                comparison=raw.get("comparison"),
+                next_step=str(raw.get("next_step") or "").strip(),
+                ttl_days=_number(raw.get("ttl_days")),
+                links=tuple(links),
+                kind=kind,
+            )
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+        out.append(check)
+    ids = [c.id for c in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{path}: duplicate check ids")
+    return tuple(out)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} is not a number")
+    return float(value)
 
 
 def now_iso() -> str:
@@ -193,6 +280,7 @@ class CollectorContext:
         details: Mapping[str, Any] | None = None,
         questions: Iterable[str] | None = None,
         severity: Severity | None = None,
+        notes: Iterable[str] = (),
     ) -> Finding:
         """Build a finding for one of this collector's declared checks, filling the boilerplate."""
         check = self.collector.check(check_id)
@@ -215,6 +303,9 @@ class CollectorContext:
             finished_at=now_iso(),
             next_step=check.next_step,
             details=dict(details or {}),
+            links=check.links if questions is None else (),
+            kind=check.kind,
+            notes=tuple(notes),
         )
 
 

@@ -68,7 +68,18 @@ PRACTICES = {
     "OPS-EM": "Event Management",
     "OPS-OM": "Operational Management",
 }
-INVERTED = {"RAI-TE-B1", "GOV-EA-B1", "DAT-DT-A1", "DAT-DT-B1"}
+INVERTED = {"RAI-TE-B1", "GOV-EA-B1", "DAT-DT-A1", "DAT-DT-B1"} | {
+    # the nine the audit found unflagged (issue 13)
+    "RAI-FB-B1",
+    "DAT-QI-A1",
+    "PRV-DM-B1",
+    "DES-SR-A1",
+    "IMP-SD-A1",
+    "IMP-DM-A1",
+    "OPS-IM-A1",
+    "OPS-IM-B1",
+    "OPS-EM-B1",
+}
 
 # Where the toolkit (OWASP-AIMA-Toolkit_V1.0.1.xlsx) words a question differently from the worksheet
 # (the catalogue keeps the worksheet text). Toolkit text after whitespace normalisation.
@@ -208,7 +219,7 @@ def test_yaml_header_names_generator_and_licence() -> None:
 # --- inverted phrasing and naming quirks ---------------------------------------------------------
 
 
-def test_exactly_four_inverted_questions(catalogue: Catalogue) -> None:
+def test_exactly_the_thirteen_inverted_questions(catalogue: Catalogue) -> None:
     inverted = {q.id for q in catalogue.questions.values() if q.inverted_phrasing}
     assert inverted == INVERTED
     for question in catalogue.questions.values():
@@ -281,6 +292,14 @@ def test_inverted_questions_read_as_immature_states(catalogue: Catalogue) -> Non
     }
     for qid, phrase in wording.items():
         assert phrase in catalogue.questions[qid].text
+
+
+def test_org_scope_questions_are_marked(catalogue: Catalogue) -> None:
+    """Questions about the whole organisation are flagged; one system's lifecycle is not."""
+    scoped = {q.id for q in catalogue.questions.values() if q.org_scope}
+    assert {"RAI-TE-A3", "RAI-ES-A3", "GOV-EA-B3", "IMP-SB-B3", "PRV-PD-A3"} <= scoped
+    assert "RAI-FB-A3" not in scoped and "DES-TA-A3" not in scoped  # one system's lifecycle
+    assert len(scoped) == 19
 
 
 def test_toolkit_questions(catalogue: Catalogue, generator: ModuleType, source: Path) -> None:

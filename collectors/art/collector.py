@@ -13,8 +13,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, now_iso
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks, now_iso
 
 from .._modelio import LoadedModel
 from .._tabular import load_classifier_table, sample_indices
@@ -48,43 +48,7 @@ class ArtCollector(Collector):
     requires = ("art", "packaging", "numpy", "pandas", "sklearn", "skops")
     extra = "art"
     default_timeout = 600.0
-    checks = (
-        Check(
-            RATIO,
-            "Accuracy under evasion attack stays close to clean accuracy",
-            ("VER-ST-A2", "IMP-SB-B3"),
-            severity=Severity.HIGH,
-            description=(
-                "Adversarial accuracy / clean accuracy for each configured attack (one finding "
-                "per attack) on a sample of the data; eps is the attacker's L-inf budget."
-            ),
-            threshold=0.7,
-            comparison=">=",
-            next_step=(
-                "Open artefacts/art/report.json to see which features the attack moved; harden the "
-                "model (adversarial training, fewer brittle features, input validation or "
-                "monotonic constraints) and re-run. Lower eps only if the threat model justifies it."
-            ),
-            ttl_days=30,
-        ),
-        Check(
-            METRICS,
-            "Robustness metrics are measured on enough rows and recorded for this model",
-            ("VER-ST-B2",),
-            description=(
-                "Every configured attack produced clean accuracy, adversarial accuracy and the "
-                "robustness ratio on at least thresholds.min_samples rows, recorded with the model "
-                "and data digests in artefacts/art/report.json."
-            ),
-            threshold=30,
-            comparison=">=",
-            next_step=(
-                "Fix the attack that errored (see the finding message), or raise sample_size (or "
-                "the attack's own sample_size) so each attack sees at least min_samples rows."
-            ),
-            ttl_days=30,
-        ),
-    )
+    checks = load_checks(__file__)
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         models = [m for m in facts.models if m.endswith((".skops", ".onnx", ".pt", ".keras"))]

@@ -28,6 +28,7 @@ class Verdict:
     status: Status
     value: float | None
     message: str
+    notes: tuple[str, ...] = ()
 
 
 def _display(ctx: CollectorContext, path: Path) -> str:
@@ -63,7 +64,11 @@ def judge(
     comparison: str,
     absent: Sequence[str],
 ) -> Verdict:
-    """Pass, fail, or warn when some group is too small (or absent) to judge."""
+    """Pass (with notes naming the groups too small or absent to judge), fail, or inconclusive
+    when fewer than two groups can be compared.
+
+    A passing verdict on the groups that could be measured keeps its credit: excluding a tiny
+    group is a note, never a reason to score lower than not having looked at that feature."""
     family = FAMILY[metric]
     label = f"{LABELS[metric]} for {result.feature}"
     judged = list(result.judged_groups[family])
@@ -72,7 +77,7 @@ def judge(
     notes += [f"{g} (expected, no rows)" for g in absent]
     if len(judged) < 2:
         return Verdict(
-            Status.WARN,
+            Status.INCONCLUSIVE,
             result.all_groups.get(metric),
             f"{label} cannot be judged: fewer than two groups fit to compare"
             + (f"; not judged: {', '.join(notes)}" if notes else ""),
@@ -92,7 +97,12 @@ def judge(
     if not ok:
         return Verdict(Status.FAIL, value, message)
     if notes:
-        return Verdict(Status.WARN, value, message + f"; too small to judge: {', '.join(notes)}")
+        return Verdict(
+            Status.PASS,
+            value,
+            message + f"; too small to judge: {', '.join(notes)}",
+            tuple(f"{result.feature}: {n} not judged (group size)" for n in notes),
+        )
     return Verdict(Status.PASS, value, message)
 
 
@@ -203,6 +213,7 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
             value=None if verdict.value is None else round(verdict.value, 4),
             threshold=threshold,
             message=verdict.message,
+            notes=verdict.notes,
             subjects=subjects,
             artefacts=[report_path, plot],
             details={

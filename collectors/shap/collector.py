@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, Starter
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks
 
 from . import _artefact
 from ._config import PREFIX, ShapSettings, parse
@@ -39,37 +39,7 @@ class ShapCollector(Collector):
     requires = ("shap", "numpy", "pandas", "sklearn", "skops", "matplotlib")
     extra = "shap"
     default_timeout = 600.0
-    checks = (
-        Check(
-            IMPORTANCE,
-            "A global SHAP explanation exists for the current model",
-            ("RAI-TE-A2",),
-            description=(
-                "Mean |SHAP| per input feature over a sample of the data, computed with SHAP's "
-                "permutation explainer on the model's predict_proba (or read from a verified "
-                "explanation artefact); fails when the explanation is for another model or every "
-                "importance is zero."
-            ),
-            next_step=(
-                "Check the model and data paths; if every importance is zero the model ignores its "
-                "inputs on this data. Open artefacts/shap/shap_summary.png and shap_importance.csv."
-            ),
-        ),
-        Check(
-            CURRENT,
-            "The explanation artefact is bound to the current model digest",
-            ("RAI-TE-A2",),
-            description=(
-                "The explanation.json artefact records the SHA-256 of the model it explains; it "
-                "must equal the digest of the model file being built."
-            ),
-            next_step=(
-                "Re-generate the explanation for the current model (run the shap collector "
-                "without 'explanation', then commit artefacts/shap/explanation.json) and point "
-                "'explanation' at it."
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         skops = [m for m in facts.models if m.endswith((".skops", ".onnx"))]

@@ -78,6 +78,7 @@ def controls_cmd(state: State, fmt: str, domain: str | None, coverage: bool) -> 
                     "level": q.level,
                     "descriptor": q.descriptor,
                     "inverted_phrasing": q.inverted_phrasing,
+                    "org_scope": q.org_scope,
                 }
             )
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -138,11 +139,27 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
         if q.inverted_phrasing:
             click.echo(f"  Note: {q.note or 'yes describes the initial stage'}")
         checks = by_question.get(q.id, [])
-        click.echo(
-            "  Satisfied by: "
-            + (f"automated checks {', '.join(checks)}, or " if checks else "")
-            + "an attestation (yes, or 3 on the toolkit scale)"
-        )
+        links = {
+            cid: link
+            for cid in checks
+            for link in all_checks[cid][1].links
+            if link.question == q.id
+        }
+        if q.org_scope:
+            from aima_ci.assess.explain import ORG_SCOPE_NOTE
+
+            click.echo(f"  Note: {ORG_SCOPE_NOTE}.")
+            click.echo("  Satisfied by: an attestation (yes, or 3 on the toolkit scale)")
+            if checks:
+                click.echo(f"  Context only (never credited here): {', '.join(checks)}")
+        else:
+            click.echo(
+                "  Satisfied by: "
+                + (f"automated checks {', '.join(checks)}, or " if checks else "")
+                + "an attestation (yes, or 3 on the toolkit scale)"
+            )
+            for cid, link in links.items():
+                click.echo(f"    {cid} [{link.shows}, {link.strength}]: {link.rationale}")
         if assessment:
             qa = _find_question(assessment, q.id)
             if qa:
