@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import UserError
+from .modeldecl import expand_model_refs, parse_models
 from .paths import PathError, find_repo_root, resolve_inside
 from .safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
 
@@ -41,6 +42,7 @@ TOP_LEVEL_KEYS = {
     "checks",
     "history",
     "subjects",
+    "models",
 }
 
 
@@ -81,6 +83,7 @@ class Config:
     jobs: int
     checks: Mapping[str, Mapping[str, Any]]
     lines: Mapping[str, int] = field(default_factory=dict)
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # see modeldecl
 
     @property
     def dir(self) -> Path:
@@ -268,6 +271,10 @@ def build_config(
             raise err(f"{key}.mode", "must be 'run' or 'report'")
         collectors[str(name)] = dict(settings)
 
+    # Models are declared once; a collector's ``model: <name>`` becomes that declaration.
+    models = parse_models(data.get("models"), base, root, err)
+    expand_model_refs(collectors, models, err)
+
     required = data.get("required_collectors", []) or []
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise err("required_collectors", "must be a list of collector names")
@@ -309,6 +316,7 @@ def build_config(
         jobs=jobs,
         checks=checks,
         lines=dict(lines),
+        models=models,
     )
 
 
