@@ -24,7 +24,7 @@ from .paths import PathError, resolve_inside
 # format -> (file suffixes, can loading it execute code from the file or the repository?)
 FORMATS: dict[str, tuple[tuple[str, ...], bool]] = {
     "skops": ((".skops",), False),  # rebuilt from an allow-list; other types need trust
-    "pickle": ((".pkl", ".pickle", ".joblib", ".dill"), True),  # unpickling runs code
+    "pickle": ((".pkl", ".pickle", ".joblib", ".dat", ".dill"), True),  # unpickling runs code
     "onnx": ((".onnx",), False),  # a graph run by onnxruntime: no Python executed
     "torchscript": ((".pt", ".pth", ".ts"), False),  # TorchScript IR, no pickled classes
     "torch_export": ((".pt2",), False),  # a torch.export program

@@ -29,6 +29,8 @@ __all__ = [
     "DeepModel",
     "LoadedModel",
     "ModelRef",
+    "data_subject",
+    "describe",
     "load_model",
     "load_ref",
     "parse_ref",
@@ -130,11 +132,8 @@ def load_ref(
                 f"declare it under models: with format: (one of {', '.join(FORMATS)})"
             )
         loaded = _load_path(path, fmt, ref, ctx, where, device)
-        digest = directory_digest(path) if path.is_dir() else ctx.digest(path)
-        try:
-            subject_path = path.relative_to(ctx.root.resolve()).as_posix()
-        except ValueError:
-            subject_path = path.name
+        base = data_subject(ctx, "model", path)
+        digest, subject_path = base.digest, base.path
     meta.update({k: v for k, v in loaded.meta.items()})
     if ref.name:
         meta["declared_as"] = ref.name
@@ -149,6 +148,35 @@ def load_ref(
         meta=tuple(sorted(meta.items())),
     )
     return loaded, subject
+
+
+def describe(ref: ModelRef, ctx: CollectorContext) -> Subject:
+    """The model's subject before (or without) loading it: what an error finding is about."""
+    if ref.uri is not None:
+        return Subject(kind="model", name=ref.shown, path=ref.uri, format="mlflow")
+    assert ref.path is not None
+    path = ctx.path(ref.path, "model")
+    fmt = format_for(path, ref.format, ref.factory)
+    base = data_subject(ctx, "model", path)
+    return Subject(
+        kind="model",
+        name=ref.name or base.name,
+        digest=base.digest,
+        path=base.path,
+        format=fmt,
+        meta=(("declared_as", ref.name),) if ref.name else (),
+    )
+
+
+def data_subject(ctx: CollectorContext, kind: str, path: Path) -> Subject:
+    """``ctx.subject`` for a file, or a folder (an image set, an MLmodel directory) by content."""
+    if not path.is_dir():
+        return ctx.subject(kind, path)
+    try:
+        rel = path.resolve().relative_to(ctx.root.resolve()).as_posix()
+    except ValueError:
+        rel = path.name
+    return Subject(kind=kind, name=path.name, digest=directory_digest(path), path=rel)
 
 
 def load_model(path: Path, where: str, *, trust_model: bool) -> LoadedModel:
@@ -290,13 +318,20 @@ def settle_classes(model: DeepModel, sample: Any, where: str) -> None:
     import numpy as np
 
     try:
-        out = model.outputs(np.asarray(sample[:2], dtype=np.float32))
+        out = model.outputs(np.asarray(sample[:3], dtype=np.float32))
     except Exception as exc:
         shape = list(model.input_shape) if model.input_shape else "the data's shape"
         raise InputError(
             f"{where}: the model cannot run on inputs of shape {shape} "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
             "fix models.<name>.input_shape to the shape of one sample"
+        ) from None
+    try:  # a second batch size: a graph exported for one fixed batch size fails here
+        model.outputs(np.asarray(sample[:1], dtype=np.float32))
+    except Exception as exc:
+        raise InputError(
+            f"{where}: the model runs on a batch of {min(3, len(sample))} but not on a batch of 1 "
+            f"({type(exc).__name__}); export it with a dynamic batch dimension"
         ) from None
     n = out.shape[1] if out.shape[1] > 1 else 2
     if model.nb_classes is not None and model.nb_classes != n:

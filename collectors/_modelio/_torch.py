@@ -36,10 +36,26 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def limit_threads() -> None:
+    """One intra-op thread unless OMP_NUM_THREADS says otherwise.
+
+    On a busy 2-core runner torch's default (one spinning thread per core) made a 20-step PGD
+    on 100 digits take 16 s instead of 0.6 s: the threads wait on each other and on every other
+    process. The small batches these collectors run gain nothing from more threads.
+    """
+    import os
+
+    import torch
+
+    if not os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(1)
+
+
 def wrap_module(module: Any, shape: tuple[int, ...] | None, device: str, runtime: str) -> DeepModel:
     import numpy as np
     import torch
 
+    limit_threads()
     module = module.to(device) if hasattr(module, "to") else module
     if hasattr(module, "eval"):
         module.eval()
@@ -97,7 +113,26 @@ def load_export(path: Path, where: str, shape: tuple[int, ...] | None, device: s
             shape = tuple(int(d) for d in spec.shape[1:])
         except Exception:
             shape = None
-    return LoadedModel(wrap_module(module, shape, device, "torch.export"), "torch_export")
+    return LoadedModel(wrap_module(_sealed(module), shape, device, "torch.export"), "torch_export")
+
+
+def _sealed(program_module: Any) -> Any:
+    """An nn.Module that calls the exported graph without exposing it as a child.
+
+    An exported program's module refuses ``eval()``/``train()`` (NotImplementedError), and ART
+    and SHAP call those on whatever they wrap; the graph's behaviour is fixed at export anyway.
+    """
+    import torch
+
+    class Sealed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            object.__setattr__(self, "graph_module", program_module)  # not a registered child
+
+        def forward(self, x: Any) -> Any:
+            return self.graph_module(x)
+
+    return Sealed()
 
 
 def load_state_dict(
