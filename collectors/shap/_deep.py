@@ -78,6 +78,11 @@ def explain_deep(
         sample_size=len(sample),
         background_size=len(background),
         max_evals=0 if model.torch_module is not None else 2 * flat + 2,
+        output=(
+            "the network's output for each row's predicted class"
+            if model.torch_module is not None
+            else "predict_proba (every class)"
+        ),
     )
 
 
