@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
-from .modeldecl import expand_model_refs, parse_models
-from .paths import PathError, find_repo_root, resolve_inside
-from .safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
+from aima_ci.errors import UserError
+from aima_ci.safety.modeldecl import expand_model_refs, parse_models
+from aima_ci.safety.paths import PathError, find_repo_root, resolve_inside
+from aima_ci.safety.safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
 
 CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
 DEFAULT_OUTPUT_DIR = ".aima"

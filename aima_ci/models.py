@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .errors import EvidenceError
+from aima_ci.errors import EvidenceError
 
 __all__ = ["EvidenceError"]
 

@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .errors import CollectorConfigError, InputError
-from .hashing import sha256_file
-from .models import Check, Finding, Severity, Status, Subject
-from .paths import PathError, resolve_inside
+from aima_ci.errors import CollectorConfigError, InputError
+from aima_ci.models import Check, Finding, Severity, Status, Subject
+from aima_ci.safety.hashing import sha256_file
+from aima_ci.safety.paths import PathError, config_paths, resolve_inside
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
 # Keys the runner and scoring read from every ``collectors.<name>`` block.
@@ -241,8 +241,6 @@ class Collector:
         folder inside the repository. Override it when the collector reads files its config
         does not name (call ``super()`` and add them), or set ``cacheable = False``.
         """
-        from .cache import config_paths
-
         return config_paths(config, ctx.root, ctx.config_dir)
 
     def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
@@ -269,7 +267,7 @@ def load_some(names: Iterable[str]) -> tuple[dict[str, type[Collector]], dict[st
         if name not in eps:
             continue
         try:
-            loaded[name] = _load(eps[name])
+            loaded[name] = load_entry_point(eps[name])
         except Exception as exc:  # any import-time failure of someone else's code
             broken[name] = f"{type(exc).__name__}: {exc}"
     return loaded, broken
@@ -282,7 +280,8 @@ def discover_names() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def _load(ep: Any) -> type[Collector]:
+def load_entry_point(ep: Any) -> type[Collector]:
+    """The collector class an entry point names, checked to be one (and named as registered)."""
     obj = ep.load()
     if not (isinstance(obj, type) and issubclass(obj, Collector)):
         raise TypeError(f"entry point {ep.name!r} is not a Collector subclass")
@@ -293,11 +292,14 @@ def _load(ep: Any) -> type[Collector]:
     return obj
 
 
+_load = load_entry_point  # the former private name, still used by tests and older plugins
+
+
 def load_collector(name: str) -> type[Collector]:
     eps = discover_names()
     if name not in eps:
         raise KeyError(name)
-    return _load(eps[name])
+    return load_entry_point(eps[name])
 
 
 def elapsed(start: float) -> float:

@@ -9,7 +9,7 @@ Two workloads:
 - ``testwork``: the test plugin's fixed-work collector (SHA-256 over ``--rounds`` MiB), for
   machines without those tools.
 
-Both measure the collect step in-process (``aima_ci.collect.collect``: planning, input hashing,
+Both measure the collect step in-process (``aima_ci.evidence.collect.collect``: planning, input hashing,
 the collectors' worker processes or the cache restore, evidence and manifest writing) and, for
 context, the whole ``aima-ci collect`` command (which adds the interpreter start-up to both).
 
@@ -29,9 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.cache import CacheStore
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.cache import CacheStore
+from aima_ci.evidence.collect import collect
 
 REPO = Path(__file__).resolve().parents[1]
 

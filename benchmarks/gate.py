@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
 
 
 def build_evidence(root: Path, n: int) -> None:

@@ -29,6 +29,8 @@ def prepare(
     ctx: CollectorContext, ref: ModelRef, data: str | None, prefix: str, *, device: str = "cpu"
 ) -> Prepared:
     """Load the model and resolve the data path; an InputError carries the subjects known so far."""
+    if ref.path is not None:  # a missing file has no digest to carry: the runner reports it
+        ctx.path(ref.path, "model")
     data_path = ctx.path(data, "data") if data else None
     data_subjects = (data_subject(ctx, "data", data_path),) if data_path is not None else ()
     try:

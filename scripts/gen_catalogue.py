@@ -781,7 +781,7 @@ def build_practice(spec: PracticeSpec, found: Sources) -> dict[str, object]:
 
 
 def build_catalogue(source: Path) -> dict[str, object]:
-    """The catalogue as plain data in the schema ``aima_ci.catalogue.parse_catalogue`` reads."""
+    """The catalogue as plain data in the schema ``aima_ci.assess.catalogue.parse_catalogue`` reads."""
     found = read_sources(source)
     unused = set(INVERTED) - {f"{p.id}-{s}1" for d in DOMAINS for p in d.practices for s in "AB"}
     if unused:

@@ -18,8 +18,8 @@ import difflib
 import sys
 from pathlib import Path
 
-from aima_ci.catalogue import load_catalogue
-from aima_ci.coverage import installed_coverage, render_markdown
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.coverage import installed_coverage, render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "docs" / "coverage.md"

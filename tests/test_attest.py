@@ -12,8 +12,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from aima_ci.assessment import assess
-from aima_ci.attest import (
+from aima_ci.assess.assessment import assess
+from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import manifest_subjects, read_findings, write_manifest
+from aima_ci.safety.hashing import sha256_file
+from aima_ci.trust.sign import (
     PAYLOAD_TYPE,
     PREDICATE_TYPE,
     STATEMENT_TYPE,
@@ -30,10 +34,6 @@ from aima_ci.attest import (
     read_envelopes,
     sign_envelope,
 )
-from aima_ci.collect import collect
-from aima_ci.config import load_config
-from aima_ci.evidence import manifest_subjects, read_findings, write_manifest
-from aima_ci.hashing import sha256_file
 
 
 def test_pae_matches_the_dsse_specification_example():

@@ -9,19 +9,25 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.cache import (
+from aima_ci.config import load_config
+from aima_ci.evidence.cache import (
     CACHE_ENV,
     CacheStore,
     config_paths,
     input_key,
     tree_digest,
 )
-from aima_ci.collect import collect
-from aima_ci.config import load_config
-from aima_ci.evidence import read_findings, read_json, verify_manifest, write_json, write_manifest
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import (
+    read_findings,
+    read_json,
+    verify_manifest,
+    write_json,
+    write_manifest,
+)
+from aima_ci.evidence.runner import Job
 from aima_ci.models import EvidenceError
 from aima_ci.plugin import Collector
-from aima_ci.runner import Job
 
 COLLECTORS = {"testplugin": {}, "testwork": {"model": "model.bin", "rounds": 1}}
 
@@ -293,7 +299,7 @@ def test_code_digest_covers_the_collectors_package_sources(tmp_path, monkeypatch
     import importlib
     import sys as _sys
 
-    from aima_ci.cache import _tree_source_digest, code_digest
+    from aima_ci.evidence.cache import _tree_source_digest, code_digest
 
     pkg = tmp_path / "fakepkg_codedigest"
     pkg.mkdir()

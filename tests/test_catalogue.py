@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from aima_ci.catalogue import (
+from aima_ci.assess.catalogue import (
     PRACTICE_ID,
     QUESTION_ID,
     STREAM_ID,

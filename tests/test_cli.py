@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
 
 CAT = load_catalogue()
 TODAY_ENV = {"AIMA_CI_TODAY": "2026-11-26"}

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from aima_ci.config import ConfigError, load_config
-from aima_ci.modeldecl import CODE_FORMATS, PICKLE_SUFFIXES, format_for
+from aima_ci.safety.modeldecl import CODE_FORMATS, PICKLE_SUFFIXES, format_for
 
 
 def write(repo: Path, data: dict[str, Any]) -> Path:
@@ -94,6 +94,6 @@ def test_one_definition_of_code_running_formats() -> None:
     """supply_chain scans exactly the suffixes the loaders refuse without trust."""
     from aima_ci_collectors.supply_chain import formats
 
-    assert formats.PICKLE_EXTS == frozenset(PICKLE_SUFFIXES)
+    assert frozenset(PICKLE_SUFFIXES) == formats.PICKLE_EXTS
     assert {format_for(f"m{s}") for s in PICKLE_SUFFIXES} == {"pickle"}
-    assert CODE_FORMATS == {"pickle", "state_dict"}
+    assert {"pickle", "state_dict"} == CODE_FORMATS

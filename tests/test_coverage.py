@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aima_ci import coverage
-from aima_ci._cli import cli
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess import coverage
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.cli.main import cli
 from aima_ci.models import Check
 
 ROOT = Path(__file__).resolve().parents[1]

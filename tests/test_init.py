@@ -11,11 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from aima_ci._cli import cli
-from aima_ci.catalogue import load_catalogue
-from aima_ci.collect import collect
-from aima_ci.config import load_config
-from aima_ci.init import (
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.cli.init import (
     Inspection,
     init_repository,
     inspect_repository,
@@ -25,6 +22,9 @@ from aima_ci.init import (
     starter_config,
     write_starters,
 )
+from aima_ci.cli.main import cli
+from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Check
 
 TODAY = dt.date(2026, 11, 26)

@@ -18,8 +18,15 @@ import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.parser import text_string_to_metric_families as prometheus_text_families
 
-from aima_ci.metrics import METRICS, MetricsError, openmetrics, parse_labels, push, push_url
 from aima_ci.models import Finding, Status
+from aima_ci.reports.openmetrics import (
+    METRICS,
+    MetricsError,
+    openmetrics,
+    parse_labels,
+    push,
+    push_url,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "docs" / "grafana" / "aima-dashboard.json"

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from aima_ci.progress import PlainProgress
-from aima_ci.runner import Event
+from aima_ci.evidence.progress import PlainProgress
+from aima_ci.evidence.runner import Event
 
 
 def test_plain_progress_is_timestamped_and_free_of_control_characters():

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.collect import EvidenceLocked, collect, locked
 from aima_ci.config import load_config
-from aima_ci.evidence import read_findings, read_json, verify_manifest
+from aima_ci.evidence.collect import EvidenceLocked, collect, locked
+from aima_ci.evidence.directory import read_findings, read_json, verify_manifest
 from aima_ci.models import Status
 from aima_ci.plugin import CollectorConfigError
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.scoring import aggregate_check, practice_level, practice_score, score
 from aima_ci.models import Attestation, Finding, Status, Waiver
-from aima_ci.scoring import aggregate_check, practice_level, practice_score, score
 
 CAT = load_catalogue()
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.evidence import read_json, write_json, write_manifest
-from aima_ci.verify import differences, render, verify_evidence
+from aima_ci.evidence.directory import read_json, write_json, write_manifest
+from aima_ci.trust.verify import differences, render, verify_evidence
 
 CONFIG = {
     "target": 1,
@@ -67,7 +67,7 @@ def repo_copy(signed: Path, tmp_path: Path) -> Path:
 
 
 def _key(root: Path):
-    from aima_ci.attest import load_public_key
+    from aima_ci.trust.sign import load_public_key
 
     return load_public_key((root / "keys/signing.pub").read_bytes(), "pub")
 
@@ -106,7 +106,7 @@ def test_an_added_file_is_named(repo_copy: Path):
 
 
 def test_a_swapped_signature_fails(repo_copy: Path):
-    from aima_ci.attest import generate_keypair, key_from, read_envelopes, sign_envelope
+    from aima_ci.trust.sign import generate_keypair, key_from, read_envelopes, sign_envelope
 
     envelope_path = repo_copy / ".aima/attestation.intoto.jsonl"
     (envelope,) = read_envelopes(envelope_path)
@@ -194,7 +194,7 @@ def test_differences_match_lists_by_id_and_name_paths():
 
 
 def test_render_lists_the_first_differences():
-    from aima_ci.verify import VerifyReport
+    from aima_ci.trust.verify import VerifyReport
 
     report = VerifyReport(problems=[f"p{i}" for i in range(15)])
     text = render(report, Path("ev"))

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from aima_ci.catalogue import load_catalogue
-from aima_ci.crosswalk import FRAMEWORKS, load_crosswalk
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.crosswalk import FRAMEWORKS, load_crosswalk
 from aima_ci.reports import ReportContext
 from aima_ci.reports.views import (
     ITEM_STATUSES,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..catalogue import Catalogue
+    from aima_ci.assess.catalogue import Catalogue
 
 
 FORMATS: dict[str, str] = {
@@ -48,7 +48,7 @@ class ReportContext:
     @property
     def catalogue(self) -> Catalogue:
         if self._catalogue is None:
-            from ..catalogue import load_catalogue
+            from aima_ci.assess.catalogue import load_catalogue
 
             self._catalogue = load_catalogue()
         return self._catalogue

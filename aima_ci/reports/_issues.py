@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..explain import failing_gaps, practice_targets, question_next_step
+from aima_ci.assess.explain import failing_gaps, practice_targets, question_next_step
+
 from . import ReportContext
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
@@ -124,7 +125,7 @@ def load_findings(ctx: ReportContext) -> list[Any]:
     """
     if ctx.evidence_dir is None:
         return []
-    from ..evidence import FINDINGS, iter_findings
+    from aima_ci.evidence.directory import FINDINGS, iter_findings
 
     path = Path(ctx.evidence_dir) / FINDINGS
     if not path.is_file():

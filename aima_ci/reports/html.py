@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from ..explain import failing_gaps, practice_targets
-from ..paths import PathError, safe_relpath
+from aima_ci.assess.explain import failing_gaps, practice_targets
+from aima_ci.safety.paths import PathError, safe_relpath
+
 from . import ReportContext
 from ._issues import CheckSummary, collect_issues, iter_questions
 from ._svg import Axis, bar, radar

@@ -17,7 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from ..explain import practice_targets, question_next_step, question_reason
+from aima_ci.assess.explain import practice_targets, question_next_step, question_reason
+
 from . import ReportContext
 from ._issues import CheckSummary, clip, collect_issues, iter_questions
 

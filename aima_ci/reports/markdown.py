@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..explain import failing_gaps
+from aima_ci.assess.explain import failing_gaps
+
 from . import ReportContext
 
 MAX_BYTES = 1_000_000

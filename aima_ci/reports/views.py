@@ -16,7 +16,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..crosswalk import FRAMEWORKS, Crosswalk, Link, load_crosswalk, match_checks
+from aima_ci.assess.crosswalk import FRAMEWORKS, Crosswalk, Link, load_crosswalk, match_checks
+
 from . import ReportContext
 
 # Item statuses, worst first; the order is also the precedence when mappings disagree.

@@ -2,7 +2,7 @@
 
 One module per format (``_sklearn``, ``_onnx``, ``_torch``, ``_keras``, ``_mlflow``); this module
 decides the format and the trust question once, then dispatches. Which formats can run code while
-loading is defined in ``aima_ci.modeldecl`` (shared with supply_chain and the config loader):
+loading is defined in ``aima_ci.safety.modeldecl`` (shared with supply_chain and the config loader):
 those are never loaded without ``trust: true`` on the declared model (or ``trust_model: true`` for
 a model given by path), and the refusal happens before a single byte is deserialised.
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci.modeldecl import FORMATS, format_for, needs_trust
 from aima_ci.models import Subject
 from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
+from aima_ci.safety.modeldecl import FORMATS, format_for, needs_trust
 
 from ._loaded import DeepModel, LoadedModel
 
@@ -63,7 +63,7 @@ class ModelRef:
 
 def parse_ref(value: Any, trust_model: bool, key: str) -> ModelRef:
     """Read ``model:`` without touching the file; a format that cannot be told is a config error."""
-    if isinstance(value, Mapping):  # a declaration, already validated by aima_ci.modeldecl
+    if isinstance(value, Mapping):  # a declaration, already validated by aima_ci.safety.modeldecl
         shape = value.get("input_shape")
         clip = value.get("clip_values")
         classes = value.get("classes")

@@ -24,7 +24,7 @@ from typing import Any
 
 from aima_ci.models import Finding, Status, Subject
 from aima_ci.plugin import CollectorContext
-from aima_ci.redact import Redactor
+from aima_ci.safety.redact import Redactor
 
 from .mapping import (
     OTHER_CHECK,

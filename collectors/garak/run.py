@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from aima_ci.redact import SECRET_NAME, Redactor
+from aima_ci.safety.redact import SECRET_NAME, Redactor
 
 from .settings import Settings
 

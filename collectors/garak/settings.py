@@ -14,7 +14,7 @@ from typing import Any
 
 from aima_ci.plugin import COMMON_KEYS as CORE_KEYS  # read by the runner and scoring
 from aima_ci.plugin import CollectorConfigError
-from aima_ci.redact import KEY_PATTERNS, SECRET_NAME
+from aima_ci.safety.redact import KEY_PATTERNS, SECRET_NAME
 
 PREFIX = "collectors.garak"
 BOTH_MODES_KEYS = frozenset({"thresholds", "expected_probes", "max_examples"})

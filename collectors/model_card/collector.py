@@ -18,7 +18,7 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
 
 from .card import RISK_CLASSES, check_sections, find_risk, required_sections
 from .document import load_document

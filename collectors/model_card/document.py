@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci.safeio import FileProblem, read_text, strict_yaml
+from aima_ci.safety.safeio import FileProblem, read_text, strict_yaml
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 YAML_SUFFIXES = (".yaml", ".yml")

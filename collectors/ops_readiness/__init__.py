@@ -15,7 +15,7 @@ from aima_ci_collectors._safeio import configured_files
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
+from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from aima_ci_collectors._safeio import walk
 
-from aima_ci.safeio import FileProblem, inside, parse_yaml, read_text, rel, yaml_lines
+from aima_ci.safety.safeio import FileProblem, inside, parse_yaml, read_text, rel, yaml_lines
 
 from .scripts import invocations
 

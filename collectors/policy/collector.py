@@ -17,7 +17,7 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.safeio import FileProblem, read_text
+from aima_ci.safety.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci.safeio import FileProblem, load_yaml, rel
+from aima_ci.safety.safeio import FileProblem, load_yaml, rel
 
 DEFAULT_FILE = "data-purpose.yaml"
 KEYS = {"description", "needed_columns", "personal_data", "owner", "legal_basis", "retention"}

@@ -20,8 +20,8 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
+from aima_ci.trust.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
 
 from . import dvc
 from .manifest_check import verify_manifest

@@ -17,7 +17,7 @@ from aima_ci_collectors._safeio import find_inside
 
 from aima_ci.models import Check, Finding, Severity, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
-from aima_ci.safeio import FileProblem, rel
+from aima_ci.safety.safeio import FileProblem, rel
 
 from . import formats, inventory, modelscan_run, sbom
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from aima_ci.modeldecl import PICKLE_SUFFIXES
+from aima_ci.safety.modeldecl import PICKLE_SUFFIXES
 
 from .pickle_scan import PickleFormatError, ScanResult, classify, scan_pickle
 
-# The one definition of pickle-based suffixes, shared with the model loaders (aima_ci.modeldecl).
+# The one definition of pickle-based suffixes, shared with the model loaders (aima_ci.safety.modeldecl).
 PICKLE_EXTS = frozenset(PICKLE_SUFFIXES)
 TORCH_EXTS = frozenset({".pt", ".pth", ".bin", ".ckpt"})
 MODEL_PATTERNS = (

@@ -20,7 +20,7 @@ from typing import Any
 
 from aima_ci.models import Check, Finding, Status
 from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
-from aima_ci.safeio import FileProblem
+from aima_ci.safety.safeio import FileProblem
 
 from . import coverage, freshness
 from .models import (

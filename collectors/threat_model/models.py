@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci.safeio import FileProblem, line_of, read_text, strict_yaml
+from aima_ci.safety.safeio import FileProblem, line_of, read_text, strict_yaml
 
 MAX_PYTM_JSON = 64 << 20
 KINDS = ("auto", "pytm", "yaml", "markdown")

@@ -26,8 +26,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext
 

@@ -82,7 +82,7 @@ def run_art(root: Path, config: dict[str, Any], out: Path) -> list[Finding]:
 
 
 def model(path: str, **extra: Any) -> dict[str, Any]:
-    from aima_ci.modeldecl import format_for
+    from aima_ci.safety.modeldecl import format_for
 
     return {"name": "digits", "path": path, "format": format_for(path), **extra}
 

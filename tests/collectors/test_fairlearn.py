@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from aima_ci_collectors.fairlearn import FairlearnCollector
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
 

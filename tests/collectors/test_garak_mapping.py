@@ -6,7 +6,7 @@ import pytest
 from aima_ci_collectors.garak import GarakCollector
 from aima_ci_collectors.garak import mapping as m
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
 
 
 def test_every_family_has_owasp_data_and_a_check():

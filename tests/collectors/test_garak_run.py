@@ -298,7 +298,7 @@ def test_hung_target_is_stopped_at_the_timeout(tmp_path):
 
 def test_garak_dies_with_a_worker_the_runner_kills(tmp_path):
     """The runner SIGKILLs a worker that overruns; garak (its own process group) must go too."""
-    from aima_ci.runner import Job, Runner
+    from aima_ci.evidence.runner import Job, Runner
 
     with hung_server() as url:
         config = rest_config(url, ["promptinject.HijackHateHumans"])

@@ -11,8 +11,8 @@ import yaml
 from aima_ci_collectors.model_card import ModelCardCollector
 from aima_ci_collectors.model_card.document import parse_sections
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Severity, Status
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "model_card"

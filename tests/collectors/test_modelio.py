@@ -40,7 +40,7 @@ def context(root: Path) -> CollectorContext:
 
 
 def declared(path: str, **extra: Any) -> ModelRef:
-    from aima_ci.modeldecl import format_for
+    from aima_ci.safety.modeldecl import format_for
 
     return parse_ref(
         {

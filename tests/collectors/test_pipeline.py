@@ -12,9 +12,9 @@ import yaml
 from aima_ci_collectors.pipeline import PipelineCollector
 from aima_ci_collectors.pipeline.scripts import invocations
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
-from aima_ci.evidence import read_findings
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import read_findings
 from aima_ci.models import Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext
 

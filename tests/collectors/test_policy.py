@@ -11,8 +11,8 @@ import pytest
 import yaml
 from aima_ci_collectors.policy import PolicyCollector
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "policies"

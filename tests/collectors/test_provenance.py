@@ -13,8 +13,8 @@ import pytest
 import yaml
 from aima_ci_collectors.provenance import ProvenanceCollector
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provenance"

@@ -17,9 +17,9 @@ import yaml
 from aima_ci_collectors.supply_chain import SupplyChainCollector, formats, sbom
 from aima_ci_collectors.supply_chain.pickle_scan import PickleFormatError, classify, scan_pickle
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
-from aima_ci.evidence import read_findings
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import read_findings
 from aima_ci.models import Severity, Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext
 

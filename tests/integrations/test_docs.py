@@ -76,7 +76,7 @@ def test_configuration_reference_covers_every_key(repo) -> None:
 
 
 def test_exit_codes_and_formats_match_the_code() -> None:
-    from aima_ci import _cli
+    from aima_ci.cli import main as _cli
     from aima_ci.reports import EXTENSIONS, FORMATS
 
     text = (DOCS / "exit-codes.md").read_text()

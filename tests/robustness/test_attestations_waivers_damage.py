@@ -23,14 +23,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rb_support import REPO_ROOT, budget, damaged, hostile_values, make_repo, mutated_json
 
-from aima_ci.attestations import ANSWER_VALUES, load_attestations
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.attestations import ANSWER_VALUES, load_attestations
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.scoring import score
+from aima_ci.assess.waivers import parse_waivers
 from aima_ci.config import ConfigError
 from aima_ci.models import Attestation, Finding, Status
-from aima_ci.provenance import DocumentError
-from aima_ci.provenance import load_yaml as strict_yaml
-from aima_ci.scoring import score
-from aima_ci.waivers import parse_waivers
+from aima_ci.trust.provenance import DocumentError
+from aima_ci.trust.provenance import load_yaml as strict_yaml
 
 EXAMPLE = REPO_ROOT / "examples" / "credit-model"
 TODAY = dt.date(2026, 12, 1)

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rb_support import REPO_ROOT, assert_clean_failure, budget, damaged, make_repo, mutated_json
 
-from aima_ci._cli import cli
+from aima_ci.cli.main import cli
 from aima_ci.config import ConfigError, load_config
 from aima_ci.plugin import CollectorConfigError, discover
 

@@ -37,9 +37,9 @@ from rb_support import (
     run_cli,
 )
 
-from aima_ci._cli import cli
+from aima_ci.cli.main import cli
 from aima_ci.errors import EvidenceError
-from aima_ci.evidence import iter_findings, read_json, verify_manifest
+from aima_ci.evidence.directory import iter_findings, read_json, verify_manifest
 
 ENV = {"AIMA_CI_TODAY": "2026-12-01", "AIMA_CI_NO_CACHE": "1", "NO_COLOR": "1"}
 EVIDENCE_FILES = ["findings.jsonl", "run.json", "summary.json", "assessment.json", "manifest.json"]
