@@ -83,7 +83,11 @@ class DeepModel:
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, x: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(x).argmax(axis=1)]
+        """Class labels; the class count comes from the outputs when nothing declared it."""
+        proba = self.predict_proba(x)
+        if self.nb_classes is None:
+            self.nb_classes = proba.shape[1]
+        return self.classes_[proba.argmax(axis=1)]
 
     def shape_batch(self, x: np.ndarray) -> np.ndarray:
         """A float32 batch in the model's sample shape (a table row of 64 values -> 1x8x8)."""
