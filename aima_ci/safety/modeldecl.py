@@ -225,6 +225,14 @@ def expand_model_refs(
     A collector-level ``trust_model`` next to a declared model would be a second trust decision:
     refused.
     """
+    scanner = collectors.get("supply_chain")
+    if isinstance(scanner, dict) and models:
+        # The scanner judges the same files: it learns which ones their owners declared trusted.
+        scanner["declared_models"] = [
+            {"name": n, "path": d["path"], "trust": bool(d.get("trust", False))}
+            for n, d in models.items()
+            if "path" in d
+        ]
     for cname, settings in collectors.items():
         ref = settings.get("model")
         if isinstance(ref, str) and ref in models:
