@@ -11,6 +11,7 @@ Every refusal is an InputError that starts with the caller's ``where``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -164,7 +165,8 @@ def label_indices(
         index = lookup.get(key)
         if index is None:
             hint = (
-                "declare classes: in the model declaration"
+                "map them to the model's outputs with label_map, or declare classes: in the "
+                "model declaration"
                 if labels is None
                 else "check the declared classes or label_map"
             )
@@ -174,3 +176,21 @@ def label_indices(
             )
         out[row] = index
     return out, names
+
+
+def apply_label_map(y: Any, mapping: Mapping[str, Any] | None, where: str) -> Any:
+    """``label_map`` applied to raw labels (``good``/``bad`` -> 1/0); unmapped values are errors."""
+    import numpy as np
+
+    if mapping is None:
+        return y
+    out = []
+    for row, value in enumerate(np.asarray(y).tolist()):
+        key = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        if key not in mapping:
+            raise InputError(
+                f"{where}: label {value!r} (row {row + 1}) is not named by label_map "
+                f"({', '.join(map(repr, list(mapping)[:10]))}); add it to label_map"
+            )
+        out.append(mapping[key])
+    return np.asarray(out, dtype=object)

@@ -32,6 +32,7 @@ KEYS = {
     "eps_units",
     "labels",
     "device",
+    "label_map",
 }
 THRESHOLD_KEYS = {"robustness_ratio", "min_samples"}
 EPS_UNITS = ("std", "absolute")
@@ -121,6 +122,7 @@ class ArtSettings:
     clip_values: tuple[float, float] | None
     labels: str | None = None  # an .npy of labels beside an .npy of samples
     device: str = "auto"
+    label_map: Mapping[str, Any] | None = None  # raw label -> the model's class
 
     @property
     def trust_model(self) -> bool:
@@ -181,7 +183,22 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> ArtSettings:
         clip_values=_clip(config.get("clip_values")),
         labels=OPTIONS.text(config, "labels", PATH),
         device=parse_device(config, f"{PREFIX}.device"),
+        label_map=_label_map(config.get("label_map")),
     )
+
+
+def _label_map(raw: Any) -> dict[str, Any] | None:
+    """``{good: 1, bad: 0}``: the data's labels as the model's classes (keys compared as text)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not raw:
+        raise CollectorConfigError(f"{PREFIX}.label_map", "must map raw labels to model classes")
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise CollectorConfigError(
+                f"{PREFIX}.label_map.{key}", "must be a class (number or text)"
+            )
+    return {str(k): v for k, v in raw.items()}
 
 
 def _attack(item: Any, key: str) -> AttackSpec:

@@ -12,7 +12,7 @@ from typing import Any
 
 from aima_ci.plugin import InputError
 
-from .._arrays import is_array_data, label_indices, load_arrays
+from .._arrays import apply_label_map, is_array_data, label_indices, load_arrays
 from .._modelio import DeepModel, LoadedModel, settle_classes
 from .._tabular import read_table
 from ._config import PREFIX, ArtSettings
@@ -61,6 +61,7 @@ def deep_space(
     x = x.reshape((len(x), *model.input_shape))
     settle_classes(model, x, f"{PREFIX}.model: {ref.shown}")
     assert model.nb_classes is not None
+    y = apply_label_map(y, settings.label_map, f"{PREFIX}.label_map: {data_path.name}")
     y_index, classes = label_indices(
         y, model.labels, model.nb_classes, f"{PREFIX}.data: {data_path.name}"
     )

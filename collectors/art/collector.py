@@ -17,7 +17,7 @@ from typing import Any
 from aima_ci.models import Check, Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError, now_iso
 
-from .._arrays import is_array_data
+from .._arrays import apply_label_map, is_array_data
 from .._modelio import LoadedModel
 from .._prelude import PrepareError, error_findings, prepare
 from .._tabular import load_classifier_table, sample_indices
@@ -128,6 +128,16 @@ class ArtCollector(Collector):
             configured=settings.features,
             exclude=[settings.label],
         )
+        if settings.label_map is not None:
+            frame = frame.assign(
+                **{
+                    settings.label: apply_label_map(
+                        frame[settings.label].to_numpy(),
+                        settings.label_map,
+                        f"{PREFIX}.label_map: {data_path.name}",
+                    )
+                }
+            )
         y = label_indices(
             frame,
             settings.label,

@@ -235,3 +235,25 @@ def test_models_declared_in_config_reach_the_collector(world, tmp_path) -> None:
     assert block["model"]["name"] == "digits" and block["model"]["format"] == "torchscript"
     (fgm,) = by_attack(run_art(root, dict(block), tmp_path)).values()
     assert fgm.subjects[0].name == "digits" and fgm.details["samples"] == 30
+
+
+def test_string_labels_are_mapped_in_config(world, tmp_path) -> None:
+    names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    root = world["root"]
+    np.savez(root / "named.npz", x=world["x"], y=np.array([names[i] for i in world["y"]]))
+    attacks = [{"name": "FastGradientMethod", "eps": 0.1}]
+    base = {
+        "model": model("digits.pt", clip_values=[0, 1]),
+        "data": "named.npz",
+        "attacks": attacks,
+    }
+    unmapped = run_art(root, base, tmp_path / "a")
+    assert {f.status for f in unmapped} == {Status.ERROR}
+    assert "is not one of the model's classes" in unmapped[0].message
+    assert "label_map" in unmapped[0].message
+    mapped = run_art(
+        root, {**base, "label_map": {n: i for i, n in enumerate(names)}}, tmp_path / "b"
+    )
+    plain = run_art(root, {**base, "data": "test.npz"}, tmp_path / "c")
+    ((got,), (want,)) = (list(by_attack(mapped).values()), list(by_attack(plain).values()))
+    assert got.details["adversarial_accuracy"] == want.details["adversarial_accuracy"]
