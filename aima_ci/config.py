@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from aima_ci.errors import UserError
+from aima_ci.safety.modeldecl import expand_model_refs, parse_models
 from aima_ci.safety.paths import PathError, find_repo_root, resolve_inside
 from aima_ci.safety.safeio import FAST_SAFE_LOADER, FileProblem, check_tree, index_lines, read_text
 
@@ -46,6 +47,7 @@ TOP_LEVEL_KEYS = {
     "history",
     "subjects",
     "profile",
+    "models",
 }
 # The quick-start profiles (aima_ci/data/profiles): `aima-ci attestations todo` orders by it.
 PROFILES = ("tabular-classifier", "llm-app", "rag", "image-classifier")
@@ -90,6 +92,7 @@ class Config:
     lines: Mapping[str, int] = field(default_factory=dict)
     # Failing outcome checks at or above this severity fail the gate (outcome.py).
     fail_on: str = "high"
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # see modeldecl
 
     @property
     def dir(self) -> Path:
@@ -288,6 +291,10 @@ def build_config(
             raise err(f"{key}.mode", "must be 'run' or 'report'")
         collectors[str(name)] = dict(settings)
 
+    # Models are declared once; a collector's ``model: <name>`` becomes that declaration.
+    models = parse_models(data.get("models"), base, root, err)
+    expand_model_refs(collectors, models, err)
+
     required = data.get("required_collectors", []) or []
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise err("required_collectors", "must be a list of collector names")
@@ -333,6 +340,7 @@ def build_config(
         checks=checks,
         fail_on=fail_on,
         lines=dict(lines),
+        models=models,
     )
 
 

@@ -147,17 +147,39 @@ class Subject:
     name: str
     digest: str | None = None
     path: str | None = None
+    # A model's serialisation format (skops, onnx, torchscript, mlflow ...): the same bytes mean
+    # different things, and different risks, in different formats.
+    format: str | None = None
+    # Provenance a digest alone does not give (an MLflow registered version, its run id).
+    meta: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "digest": self.digest, "path": self.path}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "digest": self.digest,
+            "path": self.path,
+        }
+        if self.format is not None:
+            out["format"] = self.format
+        if self.meta:
+            out["meta"] = dict(self.meta)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Subject:
+        meta = data.get("meta") or {}
+        if not isinstance(meta, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+        ):
+            raise EvidenceError("'meta' must map strings to strings")
         return cls(
             kind=_str(data, "kind"),
             name=_str(data, "name"),
             digest=_opt_str(data, "digest"),
             path=_opt_str(data, "path"),
+            format=_opt_str(data, "format"),
+            meta=tuple(sorted(meta.items())),
         )
 
 

@@ -44,6 +44,7 @@ KEYS = {
     "allowed_licences",
     "sbom",
     "skops_engine",
+    "declared_models",  # set by the config loader from models: (one trust decision per model)
 }
 SBOM_KEYS = {"python", "timeout", "validate"}
 
@@ -208,6 +209,7 @@ class SupplyChainCollector(Collector):
         for message in refused:
             yield ctx.finding(cid, Status.ERROR, message=message, artefacts=arts)
         models = [(p, r) for p, r in reports if r.is_model]
+        trusted = self._declared_trusted(ctx)
         if not models and not refused:
             yield ctx.finding(
                 cid,
@@ -224,10 +226,18 @@ class SupplyChainCollector(Collector):
                 and any(formats.classify(t) == "dangerous" for t in r.untrusted)
             ):
                 severity = Severity.CRITICAL
+            status, message = r.status, r.message
+            declared = trusted.get(path.resolve())
+            if declared and status == "fail" and severity is not Severity.CRITICAL:
+                # The owner declared this file trusted (models.<name>.trust): the collectors load
+                # it, so the scanner records the accepted risk instead of a second verdict. A
+                # dangerous global (os.system, eval ...) still fails: trust does not make it safe.
+                status = "warn"
+                message = f"{message}; accepted: declared trusted in models.{declared}.trust"
             yield ctx.finding(
                 cid,
-                r.status,
-                message=r.message,
+                status,
+                message=message,
                 subjects=[ctx.subject("model", path)],
                 artefacts=arts,
                 details={
@@ -238,6 +248,20 @@ class SupplyChainCollector(Collector):
                 | ({"globals": sorted(r.scan.globals)[:50]} if r.scan else {}),
                 severity=severity or (Severity.HIGH if r.status == "fail" else None),
             )
+
+    @staticmethod
+    def _declared_trusted(ctx: CollectorContext) -> dict[Path, str]:
+        """Resolved path -> model name, for the models declared with ``trust: true``."""
+        out: dict[Path, str] = {}
+        for item in ctx.config.get("declared_models") or ():
+            if isinstance(item, Mapping) and item.get("trust") is True:
+                try:
+                    out[ctx.path(str(item["path"]), "declared_models", must_exist=False)] = str(
+                        item["name"]
+                    )
+                except InputError:
+                    continue
+        return out
 
     def _inventory_findings(self, ctx: CollectorContext, models: list[Path]) -> Iterator[Finding]:
         cfg = ctx.config

@@ -25,9 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from aima_ci.safety.modeldecl import PICKLE_SUFFIXES
+
 from .pickle_scan import PickleFormatError, ScanResult, classify, scan_pickle
 
-PICKLE_EXTS = frozenset({".pkl", ".pickle", ".joblib", ".dat", ".dill"})
+# The one definition of pickle-based suffixes, shared with the model loaders (aima_ci.safety.modeldecl).
+PICKLE_EXTS = frozenset(PICKLE_SUFFIXES)
 TORCH_EXTS = frozenset({".pt", ".pth", ".bin", ".ckpt"})
 MODEL_PATTERNS = (
     "**/*.pkl",
