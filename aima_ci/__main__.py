@@ -1,3 +1,3 @@
-from aima_ci._cli import main
+from aima_ci.cli.main import main
 
 main()

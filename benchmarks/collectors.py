@@ -1,7 +1,7 @@
 """Overhead of aima-ci's collectors vs a bare script making the same library calls.
 
 Each entry of ``BENCHES`` runs twice per round, interleaved so that machine load hits both alike:
-- the collector through the real runner: ``aima_ci.runner.Runner`` spawns ``aima_ci._worker`` in a
+- the collector through the real runner: ``aima_ci.evidence.runner.Runner`` spawns ``aima_ci.evidence._worker`` in a
   subprocess, exactly as ``aima-ci collect`` does (no cache, no reuse);
 - a bare script in a subprocess (``python benchmarks/collectors.py --bare NAME``) that reads the
   same files and makes the same tool calls, with none of aima-ci's validation or evidence.
@@ -261,9 +261,9 @@ class Timing:
 
 def time_collector(bench: Bench) -> tuple[Timing, str]:
     """One collector run through the real runner and worker subprocess."""
-    from aima_ci.paths import find_repo_root
+    from aima_ci.evidence.runner import Job, Runner
     from aima_ci.plugin import load_collector
-    from aima_ci.runner import Job, Runner
+    from aima_ci.safety.paths import find_repo_root
 
     cls = load_collector(bench.collector)
     with tempfile.TemporaryDirectory() as tmp:

@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 
 NAMES = ("testwork", "testwork2", "testwork3", "testwork4")
 

@@ -1,6 +1,6 @@
 """Finding the repository files a collector reads, without leaving the repository.
 
-Reading them is ``aima_ci.safeio``'s job (the core reads repository files too); what is left
+Reading them is ``aima_ci.safety.safeio``'s job (the core reads repository files too); what is left
 here is collector-side: which files match a collector's globs, with other people's code and
 generated output skipped, and a symlink that leads out of the repository reported rather than
 followed or silently dropped.
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from aima_ci.plugin import CollectorContext, InputError
-from aima_ci.safeio import FileProblem, inside, parse_yaml
+from aima_ci.safety.safeio import FileProblem, inside, parse_yaml
 
 # FileProblem and parse_yaml lived here before the reader moved to the core; tests/robustness
 # still imports them from this module.

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.attestations import answer_value, load_attestations
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.attestations import answer_value, load_attestations
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.waivers import parse_waivers
 from aima_ci.config import ConfigError
 from aima_ci.plugin import sha256_file
-from aima_ci.waivers import parse_waivers
 
 CAT = load_catalogue()
 TODAY = dt.date(2026, 11, 26)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from aima_ci.catalogue import load_catalogue
-from aima_ci.crosswalk import (
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.crosswalk import (
     FRAMEWORKS,
     STRENGTHS,
     CrosswalkError,

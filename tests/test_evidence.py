@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.evidence import (
+from aima_ci.evidence.directory import (
     atomic_write,
     iter_findings,
     read_findings,

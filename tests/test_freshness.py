@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.assessment import assess
-from aima_ci.collect import collect
+from aima_ci.assess.assessment import assess
+from aima_ci.assess.gate import iter_questions
 from aima_ci.config import load_config
-from aima_ci.freshness import (
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.freshness import (
     RepoDigests,
     apply_freshness,
     clock_for,
@@ -20,9 +21,8 @@ from aima_ci.freshness import (
     ttl_lookup,
     ttl_overrides,
 )
-from aima_ci.gate import iter_questions
-from aima_ci.hashing import sha256_file
 from aima_ci.models import Finding, Status, Subject
+from aima_ci.safety.hashing import sha256_file
 
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
 

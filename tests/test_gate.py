@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.gate import effective_target, evaluate
+from aima_ci.assess.scoring import score
 from aima_ci.config import Target
-from aima_ci.gate import effective_target, evaluate
 from aima_ci.models import Attestation
-from aima_ci.scoring import score
 
 CAT = load_catalogue()
 TODAY = dt.date(2026, 11, 26)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.history import (
+from aima_ci.trust.history import (
     HistoryError,
     SQLiteHistory,
     detect_branch,

@@ -11,12 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.assessment import assess
-from aima_ci.collect import collect
+from aima_ci.assess.assessment import assess
 from aima_ci.config import load_config
-from aima_ci.evidence import read_findings, read_json, verify_manifest, write_json, write_manifest
-from aima_ci.merge import MergeError, merge
-from aima_ci.shard import ShardSpec
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import (
+    read_findings,
+    read_json,
+    verify_manifest,
+    write_json,
+    write_manifest,
+)
+from aima_ci.evidence.shard import ShardSpec
+from aima_ci.trust.merge import MergeError, merge
 
 CONFIG = {
     "target": {"level": 1},

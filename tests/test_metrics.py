@@ -18,8 +18,15 @@ import yaml
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 from prometheus_client.parser import text_string_to_metric_families as prometheus_text_families
 
-from aima_ci.metrics import METRICS, MetricsError, openmetrics, parse_labels, push, push_url
 from aima_ci.models import Finding, Status
+from aima_ci.reports.openmetrics import (
+    METRICS,
+    MetricsError,
+    openmetrics,
+    parse_labels,
+    push,
+    push_url,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = ROOT / "docs" / "grafana" / "aima-dashboard.json"
@@ -216,7 +223,7 @@ def gateway() -> Iterator[tuple[str, type[_Recorder]]]:
 def test_push_puts_the_body_to_the_pushgateway_path(gateway: tuple[str, type[_Recorder]]) -> None:
     base, handler = gateway
     body = openmetrics(assessment(), [], now=NOW)
-    assert push(body, push_url(base, grouping={"instance": "ci"})) == 200
+    push(body, push_url(base, grouping={"instance": "ci"}))
     (req,) = handler.received
     assert req["path"] == "/metrics/job/aima-ci/instance/ci"
     assert req["type"].startswith("text/plain; version=0.0.4")

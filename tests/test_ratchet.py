@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.gate import effective_target, evaluate, regressions, summarise
+from aima_ci.assess.scoring import score
 from aima_ci.config import Target
-from aima_ci.gate import effective_target, evaluate, regressions, summarise
-from aima_ci.history import record_from_assessment
 from aima_ci.models import Attestation
-from aima_ci.scoring import score
+from aima_ci.trust.history import record_from_assessment
 
 CAT = load_catalogue()
 TODAY = dt.date(2026, 11, 26)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aima_ci.redact import Redactor
+from aima_ci.safety.redact import Redactor
 
 
 def test_env_values_with_credential_names_are_redacted():
@@ -45,7 +45,7 @@ def test_nested_data():
 
 
 def test_variables_named_by_env_keys_are_secrets_whatever_their_name():
-    from aima_ci.redact import named_env_values
+    from aima_ci.safety.redact import named_env_values
 
     env = {"SHOPBOT_CREDENTIAL_X": "opaque-value-123", "MODEL": "gpt"}
     extra = named_env_values([{"api_key_env": "SHOPBOT_CREDENTIAL_X", "target": "x"}], env)
@@ -55,8 +55,8 @@ def test_variables_named_by_env_keys_are_secrets_whatever_their_name():
 
 
 def test_runner_redacts_values_of_named_variables(repo, write_config, monkeypatch):
-    from aima_ci.collect import collect
     from aima_ci.config import load_config
+    from aima_ci.evidence.collect import collect
 
     monkeypatch.setenv("PLAIN_NAME", "value-that-is-secret-42")
     cfg = load_config(

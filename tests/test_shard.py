@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
-from aima_ci.evidence import read_json
-from aima_ci.shard import ShardSpec, parse_shard, plan_shard
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import read_json
+from aima_ci.evidence.shard import ShardSpec, parse_shard, plan_shard
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..explain import failing_gaps, practice_targets, question_next_step
+from aima_ci.assess.explain import failing_gaps, practice_targets, question_next_step
+
 from . import ReportContext
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 # Check statuses that earn no credit and deserve a flag; waived and not_applicable do not.
-FLAGGED_STATUSES = ("error", "fail", "not_run", "warn")
+FLAGGED_STATUSES = ("error", "fail", "not_run", "warn", "inconclusive")
 MAX_MESSAGE = 2000
 
 
@@ -124,7 +125,7 @@ def load_findings(ctx: ReportContext) -> list[Any]:
     """
     if ctx.evidence_dir is None:
         return []
-    from ..evidence import FINDINGS, iter_findings
+    from aima_ci.evidence.directory import FINDINGS, iter_findings
 
     path = Path(ctx.evidence_dir) / FINDINGS
     if not path.is_file():
@@ -192,7 +193,7 @@ def waivers_by_target(assessment: Mapping[str, Any]) -> dict[str, Mapping[str, A
 def _check_level(s: CheckSummary) -> str:
     if s.blocking or s.status == "error":
         return "error"
-    if s.status == "warn":
+    if s.status in ("warn", "inconclusive"):
         return "warning" if SEVERITY_RANK.get(s.severity, 1) >= 1 else "note"
     return {3: "error", 2: "error", 1: "warning", 0: "note"}[SEVERITY_RANK.get(s.severity, 1)]
 

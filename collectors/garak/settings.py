@@ -14,7 +14,7 @@ from typing import Any
 
 from aima_ci.plugin import COMMON_KEYS as CORE_KEYS  # read by the runner and scoring
 from aima_ci.plugin import CollectorConfigError
-from aima_ci.redact import KEY_PATTERNS, SECRET_NAME
+from aima_ci.safety.redact import KEY_PATTERNS, SECRET_NAME
 
 PREFIX = "collectors.garak"
 BOTH_MODES_KEYS = frozenset({"thresholds", "expected_probes", "max_examples"})
@@ -242,6 +242,12 @@ def parse_settings(config: Mapping[str, Any]) -> Settings:
     if not probes_raw:
         raise _err("probes", "required in run mode: probe names, families or tags")
     probes = tuple(parse_selector(p, f"probes[{i}]") for i, p in enumerate(probes_raw))
+    from .probes import unknown
+
+    for i, sel in enumerate(probes):
+        why = unknown(sel.kind, sel.value)
+        if why:
+            raise _err(f"probes[{i}]", why)
     if all(p.exclude for p in probes):
         raise _err("probes", "selects nothing: every entry is an exclusion")
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from aima_ci.config import CONFIG_NAMES
-from aima_ci.paths import PathError, resolve_inside
-from aima_ci.safeio import FileProblem, load_yaml, read_text, rel
+from aima_ci.safety.paths import PathError, resolve_inside
+from aima_ci.safety.safeio import FileProblem, load_yaml, read_text, rel
 
 from .ci import GateStep
 

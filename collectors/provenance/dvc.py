@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci.paths import PathError, resolve_inside
-from aima_ci.safeio import FileProblem, line_of, read_text, strict_yaml
+from aima_ci.safety.paths import PathError, resolve_inside
+from aima_ci.safety.safeio import FileProblem, line_of, read_text, strict_yaml
 
 SKIP_DIRS = {
     ".git",

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aima_ci.paths import PathError
-from aima_ci.provenance import Manifest, is_ignored, lexical_inside, walk_files
+from aima_ci.safety.paths import PathError
+from aima_ci.trust.provenance import Manifest, is_ignored, lexical_inside, walk_files
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci.safeio import FileProblem, parse_yaml, read_text, rel, yaml_lines
+from aima_ci.safety.safeio import FileProblem, parse_yaml, read_text, rel, yaml_lines
 
 REQUIRED = ("name", "version", "licence", "source")
 UNDETERMINED = frozenset({"", "unknown", "noassertion", "tbd", "todo", "none", "n/a", "?"})

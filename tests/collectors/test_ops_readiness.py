@@ -12,9 +12,9 @@ import pytest
 import yaml
 from aima_ci_collectors.ops_readiness import OpsReadinessCollector, playbook, promrules
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
-from aima_ci.evidence import read_findings
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import read_findings
 from aima_ci.models import Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext
 

@@ -24,11 +24,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.runner import Job, Runner
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
-from aima_ci.runner import Job, Runner
 
 FEATURES = ["noise_a", "driver", "noise_b", "noise_c", "noise_d"]
 
@@ -103,7 +103,7 @@ def test_the_dominant_feature_ranks_first(computed) -> None:
     importance = findings["shap.global_importance"]
     assert importance.status is Status.PASS
     assert importance.value == "driver"
-    assert importance.questions == ("RAI-TE-A2",)
+    assert importance.questions == ("RAI-TE-A2", "RAI-TE-A1")
     doc = json.loads((artefacts / "explanation.json").read_text())
     table = {row["feature"]: row for row in doc["importance"]}
     assert doc["importance"][0]["feature"] == "driver"

@@ -13,8 +13,8 @@ import yaml
 from aima_ci_collectors.threat_model import ThreatModelCollector
 from aima_ci_collectors.threat_model.coverage import ids_from_references, named_ids
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
+from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "threat_model"

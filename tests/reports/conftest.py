@@ -122,7 +122,7 @@ def plugin_run(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def passing_run(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """Every level-1 question attested yes: the gate passes at target level 1."""
-    from aima_ci.catalogue import load_catalogue
+    from aima_ci.assess.catalogue import load_catalogue
 
     repo = new_repo(tmp_path_factory.mktemp("pass") / "repo")
     config = repo / "aima.yaml"

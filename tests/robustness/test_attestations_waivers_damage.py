@@ -23,14 +23,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rb_support import REPO_ROOT, budget, damaged, hostile_values, make_repo, mutated_json
 
-from aima_ci.attestations import ANSWER_VALUES, load_attestations
-from aima_ci.catalogue import load_catalogue
+from aima_ci.assess.attestations import ANSWER_VALUES, load_attestations
+from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.assess.scoring import score
+from aima_ci.assess.waivers import parse_waivers
 from aima_ci.config import ConfigError
 from aima_ci.models import Attestation, Finding, Status
-from aima_ci.provenance import DocumentError
-from aima_ci.provenance import load_yaml as strict_yaml
-from aima_ci.scoring import score
-from aima_ci.waivers import parse_waivers
+from aima_ci.trust.provenance import DocumentError
+from aima_ci.trust.provenance import load_yaml as strict_yaml
 
 EXAMPLE = REPO_ROOT / "examples" / "credit-model"
 TODAY = dt.date(2026, 12, 1)
@@ -148,11 +148,15 @@ def test_rule_breaking_entries_earn_nothing(tmp_path, entry, message):
     ("text", "reason"),
     [
         ("attestations: " + "[" * 20_000 + "]" * 20_000, "invalid YAML"),
-        ("attestations:\n- question: " + "9" * 5000 + "\n", "invalid YAML: ValueError"),
+        ("attestations:\n- question: " + "9" * 5000 + "\n", "invalid YAML: Exceeds the limit"),
         ("attestations: {a: 1}\n", "needs a top-level 'attestations:' list"),
-        ("\xff\xfe", "not valid UTF-8"),
-        # an unquoted impossible date fails in YAML's own timestamp constructor (ValueError)
-        ("attestations:\n- {question: VER-ST-A1, date: 2026-13-01}\n", "month must be in 1..12"),
+        ("\xff\xfe", "not UTF-8"),
+        # the strict reader keeps dates as text (an impossible one is then a per-entry problem)
+        (
+            "attestations:\n- {question: VER-ST-A1}\n- {question: VER-ST-A1, question: x}\n",
+            "duplicate key",
+        ),
+        ("a: &a [1]\nattestations: *a\n", "aliases"),
     ],
 )
 def test_unreadable_attestation_file_is_a_config_error(tmp_path, text, reason):

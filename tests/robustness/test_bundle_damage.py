@@ -27,12 +27,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rb_support import budget, damaged, make_repo, mutated_json, run_cli
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
 from aima_ci.errors import EvidenceError
-from aima_ci.evidence import read_findings, read_json, verify_manifest, write_json, write_manifest
-from aima_ci.merge import MergeError, merge
-from aima_ci.shard import ShardSpec
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import (
+    read_findings,
+    read_json,
+    verify_manifest,
+    write_json,
+    write_manifest,
+)
+from aima_ci.evidence.shard import ShardSpec
+from aima_ci.trust.merge import MergeError, merge
 
 CONFIG = {
     "collectors": {

@@ -21,8 +21,8 @@ import pytest
 import yaml
 from rb_support import REPO_ROOT, make_repo, run_cli
 
-from aima_ci.collect import locked
-from aima_ci.evidence import atomic_copy, read_json, verify_manifest
+from aima_ci.evidence.collect import locked
+from aima_ci.evidence.directory import atomic_copy, read_json, verify_manifest
 
 ENV = {**os.environ, "NO_COLOR": "1", "AIMA_CI_NO_CACHE": "1", "AIMA_CI_TODAY": "2026-12-01"}
 
@@ -208,16 +208,17 @@ def test_atomic_copy_streams_and_replaces(tmp_path):
 
 # --------------------------------------------------------------------------- the writers' audit
 # Every place in aima_ci/ that opens a file for writing, with why it is safe. A new writer fails
-# this test until it uses evidence.atomic_write/atomic_copy or is added here with its reason.
+# this test until it uses safety.atomic (atomic_write, atomic_copy, write_staged) or is added here with its reason.
 ALLOWED_WRITERS = {
-    ("evidence.py", "atomic_write"): "the temp file of the atomic write itself",
-    ("evidence.py", "atomic_copy"): "the temp file of the atomic copy itself",
-    ("redact.py", "file"): "the temp file of a redacted rewrite, renamed over the original",
-    ("attest.py", "_create_whole"): "temp file, fsync, then link(): whole or absent, never over",
+    ("atomic.py", "write_staged"): "the temp file every atomic write, copy, redacted rewrite and"
+    " key file goes through: fsynced, then renamed or linked into place",
+    ("atomic.py", "copy"): "atomic_copy's writer, into write_staged's temp file",
+    ("redact.py", "rewrite"): "a redacted rewrite, into write_staged's temp file",
     ("_worker.py", "main"): "the event pipe (fd 1), not a file",
     ("collect.py", "locked"): "the lock file: its content (a pid) is informational",
-    ("_cli.py", "wrapper"): "os.devnull for a reader that went away",
-    ("_cli.py", "handle_errors"): "the same call, seen from the enclosing decorator",
+    ("outdir.py", "open_lock"): "opens the lock file (O_NOFOLLOW), content informational",
+    ("main.py", "wrapper"): "os.devnull for a reader that went away",
+    ("main.py", "handle_errors"): "the same call, seen from the enclosing decorator",
     ("merge.py", "_copy_capped"): "unpacking into a private scratch folder, never an output",
     ("cache.py", "store"): "written into a staging folder renamed into place in one step",
     ("cache.py", "_copy_tree"): "copies into the same staging folder",
@@ -283,7 +284,7 @@ def _workers_in(folder: Path) -> list[int]:
     for proc in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc / "cmdline").read_bytes()
-            if b"aima_ci._worker" in cmdline and Path(os.readlink(proc / "cwd")) == folder:
+            if b"aima_ci.evidence._worker" in cmdline and Path(os.readlink(proc / "cwd")) == folder:
                 pids.append(int(proc.name))
         except OSError:
             continue

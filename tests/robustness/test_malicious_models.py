@@ -20,9 +20,9 @@ import pytest
 import yaml
 from rb_support import make_repo
 
-from aima_ci.collect import collect
 from aima_ci.config import load_config
-from aima_ci.evidence import read_findings, read_json
+from aima_ci.evidence.collect import collect
+from aima_ci.evidence.directory import read_findings, read_json
 
 pytestmark = pytest.mark.slow  # sklearn, shap, ART and modelscan are imported by the workers
 

@@ -190,7 +190,7 @@ def test_a_literal_key_in_a_garak_generator_file_is_refused_without_echoing_it(t
 
 def test_file_redaction_skips_binary_and_clean_files(tmp_path):
     """Redactor.file rewrites only text that holds a secret; binary artefacts stay intact."""
-    from aima_ci.redact import Redactor
+    from aima_ci.safety.redact import Redactor
 
     redactor = Redactor(environ={"AIMA_DEMO_TOKEN": PLANTED_ENV_SECRET})
     png = tmp_path / "plot.png"

@@ -1,0 +1,175 @@
+"""The AIMA v1.0 catalogue (domains, practices, streams, questions) loaded from packaged YAML.
+
+The YAML is generated from the AIMA source by ``scripts/gen_catalogue.py`` and committed; this
+module only reads it. IDs follow the scheme other tools rely on: domain ``VER``, practice
+``VER-ST``, stream ``VER-ST-A``, question ``VER-ST-A2``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from aima_ci.safety.safeio import safe_load
+
+LEVELS = (1, 2, 3)
+STREAM_LETTERS = ("A", "B")
+QUESTION_ID = re.compile(r"^([A-Z]{3})-([A-Z]{2})-([AB])([123])$")
+PRACTICE_ID = re.compile(r"^[A-Z]{3}-[A-Z]{2}$")
+STREAM_ID = re.compile(r"^[A-Z]{3}-[A-Z]{2}-[AB]$")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    practice: str
+    stream: str  # "A" or "B"
+    level: int
+    text: str
+    descriptor: str = ""
+    # True for the level-1 questions whose "yes" describes an immature state.
+    inverted_phrasing: bool = False
+    # True when the question asks about the whole organisation ("across all AI systems",
+    # "organization-wide", "fully embedded"): one repository's automated evidence cannot answer
+    # it, so only an attestation does.
+    org_scope: bool = False
+    note: str = ""
+    answerable_by: str = "attestation"  # "attestation", "automated" or "both"
+    checks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stream:
+    id: str
+    letter: str
+    title: str  # the worksheet's own stream title
+    generic_title: str  # "Create & Promote" / "Measure & Improve"
+    questions: tuple[Question, ...]
+
+    def question(self, level: int) -> Question:
+        return self.questions[level - 1]
+
+
+@dataclass(frozen=True)
+class Practice:
+    id: str
+    name: str
+    domain: str
+    objective: str
+    streams: tuple[Stream, ...]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for s in self.streams for q in s.questions)
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    name: str
+    practices: tuple[Practice, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str
+    meta: dict[str, Any]
+    domains: tuple[Domain, ...]
+
+    @functools.cached_property
+    def practices(self) -> dict[str, Practice]:
+        return {p.id: p for d in self.domains for p in d.practices}
+
+    @functools.cached_property
+    def questions(self) -> dict[str, Question]:
+        return {q.id: q for p in self.practices.values() for q in p.questions}
+
+    @functools.cached_property
+    def domain_map(self) -> dict[str, Domain]:
+        return {d.id: d for d in self.domains}
+
+    @functools.cached_property
+    def streams(self) -> dict[str, Stream]:
+        return {s.id: s for p in self.practices.values() for s in p.streams}
+
+    def kind_of(self, ident: str) -> str | None:
+        """'domain', 'practice', 'stream' or 'question' for a known ID, else None."""
+        if ident in self.domain_map:
+            return "domain"
+        if ident in self.practices:
+            return "practice"
+        if ident in self.streams:
+            return "stream"
+        if ident in self.questions:
+            return "question"
+        return None
+
+
+def _question(raw: dict[str, Any], practice: str, letter: str) -> Question:
+    return Question(
+        id=raw["id"],
+        practice=practice,
+        stream=letter,
+        level=int(raw["level"]),
+        text=raw["text"],
+        descriptor=raw.get("descriptor", ""),
+        inverted_phrasing=bool(raw.get("inverted_phrasing", False)),
+        org_scope=bool(raw.get("org_scope", False)),
+        note=raw.get("note", ""),
+        answerable_by=raw.get("answerable_by", "attestation"),
+        checks=tuple(raw.get("checks", ())),
+    )
+
+
+def parse_catalogue(data: dict[str, Any]) -> Catalogue:
+    domains = []
+    for d in data["domains"]:
+        practices = []
+        for p in d["practices"]:
+            streams = tuple(
+                Stream(
+                    id=s["id"],
+                    letter=s["letter"],
+                    title=s["title"],
+                    generic_title=s.get("generic_title", ""),
+                    questions=tuple(
+                        sorted(
+                            (_question(q, p["id"], s["letter"]) for q in s["questions"]),
+                            key=lambda q: q.level,
+                        )
+                    ),
+                )
+                for s in p["streams"]
+            )
+            practices.append(
+                Practice(
+                    id=p["id"],
+                    name=p["name"],
+                    domain=d["id"],
+                    objective=p.get("objective", ""),
+                    streams=streams,
+                    aliases=tuple(p.get("aliases", ())),
+                )
+            )
+        domains.append(
+            Domain(
+                id=d["id"],
+                name=d["name"],
+                practices=tuple(practices),
+                aliases=tuple(d.get("aliases", ())),
+            )
+        )
+    meta = data.get("meta", {})
+    return Catalogue(version=str(meta.get("version", "1.0")), meta=meta, domains=tuple(domains))
+
+
+@functools.cache
+def load_catalogue() -> Catalogue:
+    """The packaged AIMA catalogue (parsed once per process)."""
+    text = resources.files("aima_ci").joinpath("data/catalogue.yaml").read_text(encoding="utf-8")
+    return parse_catalogue(safe_load(text))

@@ -1,0 +1,405 @@
+"""collect, score, gate, report, export and run: the evidence pipeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aima_ci import api
+from aima_ci.cli.main import (
+    EXIT_FAIL,
+    EXIT_PASS,
+    State,
+    _evidence_dir,
+    _fail,
+    _load,
+    config_option,
+    evidence_option,
+    gate_options,
+    handle_errors,
+    light_option,
+    no_cache_option,
+    out_option,
+    reuse_option,
+    shard_option,
+)
+
+
+# --------------------------------------------------------------------------- collect / score
+def _progress(state: State, names: list[str]) -> Any:
+    from aima_ci.evidence.progress import LiveProgress, PlainProgress
+
+    if not state.quiet and sys.stderr.isatty() and names:
+        return LiveProgress(names, color=state.color)
+    return PlainProgress(quiet=state.quiet)
+
+
+def _check_attestations(config: Any) -> None:
+    """Parse the attestation files before any collector runs: invalid YAML or a missing
+    top-level list raises ConfigError (exit 2) in seconds instead of after the whole run."""
+    from aima_ci.assess.attestations import load_attestations
+    from aima_ci.assess.catalogue import load_catalogue
+
+    load_attestations(
+        config.attestation_files, config.root, load_catalogue().questions, api.today()
+    )
+
+
+def _note(text: str) -> None:
+    """A note for the user on stderr (a cache ignored, a verdict re-scored), never the verdict."""
+    click.echo(f"note: {text}", err=True)
+
+
+def _do_collect(
+    state: State,
+    config: Any,
+    out_dir: Path,
+    jobs: int | None,
+    only: tuple[str, ...],
+    shard: str | None = None,
+    reuse: tuple[Path, ...] = (),
+    no_cache: bool = False,
+    light: bool = False,
+) -> Any:
+    return api.collect(
+        config,
+        out_dir,
+        jobs=jobs,
+        only=only,
+        shard=shard,
+        reuse=reuse,
+        no_cache=no_cache,
+        light=light,
+        progress=lambda names: _progress(state, names),
+        note=_note,
+    )
+
+
+@click.command("collect")
+@config_option
+@out_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Collectors run at once.")
+@click.option("--only", multiple=True, help="Run only this collector (repeatable).")
+@light_option
+@shard_option
+@reuse_option
+@no_cache_option
+@click.pass_obj
+@handle_errors
+def collect_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    jobs: int | None,
+    only: tuple[str, ...],
+    light: bool,
+    shard: str | None,
+    reuse: tuple[Path, ...],
+    no_cache: bool,
+) -> None:
+    """Run the configured collectors and write the evidence directory."""
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    runs = _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
+    if not state.quiet:
+        click.echo(f"evidence written to {out} ({sum(len(r.findings) for r in runs)} findings)")
+
+
+@click.command("score")
+@config_option
+@evidence_option
+@gate_options
+@click.pass_obj
+@handle_errors
+def score_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    target_level: int | None,
+    fail_on_error: bool,
+    baseline: Path | None,
+    history: str | None,
+) -> None:
+    """Score the evidence against the AIMA catalogue and write assessment.json."""
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    assessment = api.assess(
+        config,
+        out,
+        level=target_level,
+        fail_on_error=fail_on_error,
+        baseline=baseline,
+        history=history,
+    )
+    if not state.quiet:
+        o = assessment["overall"]
+        click.echo(
+            f"assessment written to {out / 'assessment.json'}: overall level"
+            f" {o['level']}{'+' if o['plus'] else ''}, score {o['score']:.2f}"
+        )
+
+
+# --------------------------------------------------------------------------- gate
+@click.command("gate")
+@config_option
+@evidence_option
+@gate_options
+@click.pass_obj
+@handle_errors
+def gate_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    target_level: int | None,
+    fail_on_error: bool,
+    baseline: Path | None,
+    history: str | None,
+) -> None:
+    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets.
+
+    The stored verdict is used only while it still holds now (aima_ci.assess.recheck); else the
+    findings are re-scored with today's config, attestations, waivers, date and files.
+    """
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    assessment, result = api.gate(
+        config,
+        out,
+        level=target_level,
+        fail_on_error=fail_on_error,
+        baseline=baseline,
+        history=history,
+        note=_note,
+    )
+    _echo_verdict(state, assessment, result.to_dict())
+    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
+
+
+def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]) -> None:
+    o = assessment["overall"]
+    verdict = "PASSED" if gate["passed"] else "FAILED"
+    if state.color:
+        verdict = click.style(verdict, fg="green" if gate["passed"] else "red", bold=True)
+    click.echo(
+        f"AIMA gate {verdict}: overall level {o['level']}{'+' if o['plus'] else ''}"
+        f" (score {o['score']:.2f}), target level {gate['target']['level']}"
+    )
+    from aima_ci.reports.text import verdict_line
+
+    click.echo(verdict_line(gate))
+    if not state.quiet:
+        for f in gate["failures"]:
+            click.echo(f"  - {f['message']}")
+
+
+# --------------------------------------------------------------------------- report
+def _report_context(state: State, config: Any, out: Path) -> Any:
+    return api.report_context(config, out, color=state.color, verbose=state.verbose)
+
+
+def _format_choice() -> click.Choice:
+    # Built lazily per command so the gate path does not import the report modules.
+    from aima_ci.reports import FORMATS
+
+    return click.Choice(sorted(FORMATS))
+
+
+@click.command("report")
+@config_option
+@evidence_option
+@click.option("--format", "-f", "fmt", type=_format_choice(), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of stdout.",
+)
+@click.option(
+    "--view",
+    type=click.Choice(["eu-ai-act", "nist-ai-rmf", "iso-42001", "owasp-llm-2025", "atlas"]),
+    help="Show the assessment per item of this framework (aima-ci's own crosswalk, not AIMA's);"
+    " text, markdown or json.",
+)
+@click.pass_obj
+@handle_errors
+def report_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    fmt: str,
+    output: Path | None,
+    view: str | None,
+) -> None:
+    """Render the last assessment in a report format."""
+    from aima_ci.evidence.directory import ASSESSMENT, atomic_write
+
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    assessment = api.read_assessment(out)
+    ctx = _report_context(state, config, out)
+    if output is not None:
+        ctx.color = False
+    with api.malformed(out / ASSESSMENT):
+        if view is not None:
+            from aima_ci.reports.views import framework_view, render_view
+
+            if fmt not in ("text", "markdown", "json"):
+                _fail(f"--view renders as text, markdown or json, not {fmt}")
+            text = render_view(framework_view(assessment, view), fmt, ctx)
+        else:
+            text = api.render(fmt, assessment, ctx)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write(output, text)
+        if not state.quiet:
+            click.echo(f"{fmt} report written to {output}", err=True)
+
+
+# --------------------------------------------------------------------------- export
+@click.command("export")
+@config_option
+@evidence_option
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["openmetrics"]),
+    default="openmetrics",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (atomically: safe for a textfile collector) instead of stdout.",
+)
+@click.option("--push", "push_to", metavar="URL", help="PUT the metrics to this Pushgateway.")
+@click.option(
+    "--instance", help="Pushgateway grouping label: <URL>/metrics/job/aima-ci/instance/<value>."
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A constant label on every sample, e.g. project=credit-model (repeatable).",
+)
+@click.pass_obj
+@handle_errors
+def export_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    fmt: str,
+    output: Path | None,
+    push_to: str | None,
+    instance: str | None,
+    labels: tuple[str, ...],
+) -> None:
+    """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
+    from aima_ci.evidence.directory import ASSESSMENT, atomic_write, read_findings
+    from aima_ci.reports.openmetrics import display_url, openmetrics, parse_labels, push, push_url
+
+    config = _load(config_path)
+    out = _evidence_dir(config, out_dir)
+    constant = parse_labels(labels)
+    url = (
+        push_url(push_to, grouping={"instance": instance} if instance else None)
+        if push_to
+        else None
+    )
+    with api.malformed(out / ASSESSMENT):
+        text = openmetrics(api.read_assessment(out), read_findings(out), labels=constant)
+    if output is not None:
+        atomic_write(output, text)
+        if not state.quiet:
+            click.echo(f"{fmt} metrics written to {output}", err=True)
+    elif url is None:
+        click.echo(text, nl=False)
+    if url is not None:
+        push(text, url)
+        if not state.quiet:
+            click.echo(f"pushed to {display_url(url)}", err=True)
+
+
+# --------------------------------------------------------------------------- run
+@click.command("run")
+@config_option
+@out_option
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), help="Collectors run at once.")
+@click.option("--only", multiple=True, help="Run only this collector (repeatable).")
+@gate_options
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    multiple=True,
+    type=_format_choice(),
+    help="Also write <out>/report.<ext> in this format (repeatable).",
+)
+@light_option
+@shard_option
+@reuse_option
+@no_cache_option
+@click.pass_obj
+@handle_errors
+def run_cmd(
+    state: State,
+    config_path: Path | None,
+    out_dir: Path | None,
+    jobs: int | None,
+    only: tuple[str, ...],
+    target_level: int | None,
+    fail_on_error: bool,
+    baseline: Path | None,
+    formats: tuple[str, ...],
+    light: bool,
+    shard: str | None,
+    reuse: tuple[Path, ...],
+    no_cache: bool,
+    history: str | None,
+) -> None:
+    """Collect, score, gate and report in one step (exit 0 passed, 1 failed, 2 error)."""
+    config = _load(config_path)
+    if light and out_dir is None:  # pre-commit: nothing left behind in the work tree
+        import tempfile
+
+        scratch = tempfile.TemporaryDirectory(prefix="aima-ci-light-")  # removed at exit
+        out_dir = Path(scratch.name)
+    out = _evidence_dir(config, out_dir)
+    _check_attestations(config)  # a broken file is exit 2 now, not after every collector
+    assessment = api.run(
+        config,
+        out,
+        jobs=jobs,
+        only=only,
+        level=target_level,
+        fail_on_error=fail_on_error,
+        baseline=baseline,
+        history=history,
+        formats=formats,
+        light=light,
+        shard=shard,
+        reuse=reuse,
+        no_cache=no_cache,
+        verbose=state.verbose,
+        progress=lambda names: _progress(state, names),
+        note=_note,
+    )
+    ctx = _report_context(state, config, out)
+    if light:
+        from aima_ci.reports._issues import light_verdict
+
+        code, lines = light_verdict(assessment)
+        click.echo("\n".join(lines))
+        sys.exit(code)
+    if state.quiet:
+        _echo_verdict(state, assessment, assessment["gate"])
+    else:
+        click.echo(api.render("text", assessment, ctx), nl=False)
+        click.echo(f"\nevidence: {out}")
+    sys.exit(EXIT_PASS if assessment["gate"]["passed"] else EXIT_FAIL)

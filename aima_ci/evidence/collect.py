@@ -1,0 +1,243 @@
+"""The collect step: run the configured collectors and write the evidence directory."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aima_ci.config import Config
+from aima_ci.errors import EvidenceLocked
+from aima_ci.evidence.directory import (
+    ASSESSMENT,
+    FINDINGS,
+    MANIFEST,
+    RUN,
+    SEAL,
+    SUMMARY,
+    clear_incomplete,
+    manifest_subjects,
+    mark_incomplete,
+    write_findings,
+    write_json,
+    write_manifest,
+)
+from aima_ci.evidence.runinfo import base_info
+from aima_ci.evidence.runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
+from aima_ci.evidence.seal import NoKey, load_key, seal
+from aima_ci.models import EvidenceError
+from aima_ci.plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
+from aima_ci.safety.redact import Redactor, named_env_values
+
+if TYPE_CHECKING:  # keep shard/cache imports out of the module's import time
+    from aima_ci.evidence.cache import CacheStore
+    from aima_ci.evidence.shard import ShardSpec
+
+
+# Directories held by hold() in this process: locked() inside it passes through.
+_HELD: set[Path] = set()
+
+
+@contextlib.contextmanager
+def locked(directory: Path) -> Iterator[None]:
+    """Refuse a second concurrent run on the same output directory instead of interleaving."""
+    from aima_ci.evidence.outdir import ensure, open_lock
+
+    ensure(directory)  # no symlinked or mistyped evidence file: refused before the first write
+    if directory.resolve() in _HELD:  # this command already holds it (see hold())
+        yield
+        return
+    with open_lock(directory) as fd:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise EvidenceLocked(
+                f"{directory} is in use by another aima-ci run; wait for it or use --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+
+
+@contextlib.contextmanager
+def hold(directory: Path) -> Iterator[None]:
+    """Keep the directory locked across several steps of one command (``run``: collect, score,
+    reports), so no other run can clear it between them; the steps' own locked() pass through."""
+    with locked(directory):
+        key = directory.resolve()
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+
+
+def select_collectors(
+    config: Config, only: Sequence[str] = (), light: bool = False
+) -> dict[str, dict[str, Any]]:
+    configured = {k: dict(v) for k, v in config.collectors.items()}
+    if only:
+        unknown = [n for n in only if n not in configured]
+        if unknown:
+            raise CollectorConfigError(f"collectors.{unknown[0]}", "not configured in this config")
+        configured = {k: v for k, v in configured.items() if k in only}
+    if light:
+        configured = {k: v for k, v in configured.items() if _is_light(k)}
+    return configured
+
+
+def preflight_config(
+    config: Config, configured: Mapping[str, Any], known: set[str] | None = None
+) -> None:
+    """What must hold before any collector runs (exit 2 now, not after minutes of collectors):
+    every configured collector name is one an installed plugin provides (a typo such as
+    ``fairlern:`` would otherwise be skipped and its questions answered by attestation).
+    (api.collect also reads the attestation files first; this layer may not import them.)"""
+    import difflib
+
+    from aima_ci.plugin import discover_names
+
+    names = set(discover_names()) if known is None else known
+    for name in configured:
+        if name in names:
+            continue
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "see 'aima-ci collectors'"
+        raise config.error(
+            f"collectors.{name}",
+            f"no collector named '{name}' is installed ({hint}); install the plugin that"
+            " provides it or remove the entry",
+        )
+
+
+def _is_light(name: str) -> bool:
+    """A collector marked ``light`` (reads repository files only: fast enough for pre-commit)."""
+    from aima_ci.plugin import load_collector
+
+    try:
+        return bool(load_collector(name).light)
+    except Exception:  # not installed or broken: not light (the full run reports it)
+        return False
+
+
+def collect(
+    config: Config,
+    out_dir: Path,
+    *,
+    jobs: int | None = None,
+    listener: Listener | None = None,
+    only: Sequence[str] = (),
+    available: dict[str, type[Collector]] | None = None,
+    shard: ShardSpec | None = None,
+    reuse: Sequence[Path] = (),
+    cache: CacheStore | None = None,
+    now: dt.datetime | None = None,
+    light: bool = False,
+) -> list[CollectorRun]:
+    """Run collectors into ``out_dir`` and write findings.jsonl, run.json and manifest.json.
+
+    ``shard`` runs only this shard's share (shard.py); ``reuse`` and ``cache`` serve collectors
+    whose inputs are unchanged from earlier results (cache.py) instead of running them.
+    """
+    from aima_ci.evidence.cache import PreviousEvidence, Reuser
+    from aima_ci.evidence.freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
+
+    configured = select_collectors(config, only, light)
+    preflight_config(config, configured, None if available is None else set(available))
+    broken: dict[str, str] = {}
+    if available is None:
+        available, broken = load_some(configured)
+    parts: dict[str, dict[str, Any]] = {}
+    if shard is not None:
+        from aima_ci.evidence.shard import plan_shard
+
+        keys = {n: getattr(cls, "shard_key", None) for n, cls in available.items()}
+        configured, parts = plan_shard(configured, keys, shard)
+    planned, missing = plan_jobs(configured, available, broken)
+    planned = [replace(job, part=parts.get(job.collector.name)) for job in planned]
+    validate_jobs(planned, config.root, config.dir)  # bad keys or inputs: exit 2 before any run
+    for previous in reuse:
+        if previous.resolve() == out_dir.resolve():
+            raise EvidenceError(f"--reuse {previous}: must differ from the output directory")
+    sources = [PreviousEvidence(previous.resolve()) for previous in reuse]
+    started = now_iso()
+    run_id = uuid.uuid4().hex
+    with locked(out_dir):
+        from aima_ci.evidence.outdir import claim
+
+        claim(out_dir)  # never clear a directory that is not aima-ci's own
+        mark_incomplete(out_dir, "collect")
+        _clear_previous(out_dir)
+        runner = Runner(
+            root=config.root,
+            config_dir=config.dir,
+            evidence_dir=out_dir,
+            jobs=jobs or config.jobs,
+            listener=listener,
+            redactor=Redactor(extra=named_env_values(configured.values())),
+            record_exclude=[cache.directory] if cache is not None else [],
+        )
+        reuser = Reuser(
+            sources=[*sources, *([cache] if cache is not None else [])],
+            cache=cache,
+            now=now or now_utc(),
+            ttl_for=ttl_lookup(ttl_overrides(config.checks, config.collectors)),
+            current_digest=RepoDigests(config.root),
+            root=config.root,
+            config_dir=config.dir,
+            evidence_dir=out_dir,
+            notify=listener or (lambda event: None),
+        )
+        served = [reuser.attempt(job) for job in planned]
+        fresh = iter(
+            runner.run([job for job, run in zip(planned, served, strict=True) if run is None])
+        )
+        ordered: list[CollectorRun] = []
+        for job, run in zip(planned, served, strict=True):
+            if run is None:
+                run = next(fresh)
+                reuser.remember(job, run, {"run_id": run_id, "started_at": started})
+            ordered.append(run)
+        runs = missing + ordered
+        findings = [f for r in runs for f in r.findings]
+        write_findings(out_dir, findings)
+        try:
+            load_key(config.root)
+        except NoKey as exc:
+            reuser.notes.append(f"evidence not sealed: {exc}")
+        info = base_info(config.root)
+        info.update(
+            run_id=run_id,
+            config_sha256=sha256_file(config.path) if config.path else None,
+            shard=shard.to_dict() if shard is not None else None,
+            reuse_notes=reuser.notes + (cache.notes if cache is not None else []),
+            started_at=started,
+            finished_at=now_iso(),
+            config=config.display,
+            collectors=[
+                {**r.to_dict(), "checks": sorted({f.check for f in r.findings})} for r in runs
+            ],
+            redactions=runner.redactor.note(),
+        )
+        write_json(out_dir / RUN, info)
+        write_manifest(out_dir, manifest_subjects(config, findings))
+        seal(out_dir, config.root)  # without a key (noted in run.json) the gate will refuse it
+        clear_incomplete(out_dir)
+    return runs
+
+
+def _clear_previous(out_dir: Path) -> None:
+    """A fresh collect replaces the previous evidence, so stale artefacts never look current."""
+    import shutil
+
+    # The manifest and its seal go first: from then on nothing left here verifies as current.
+    for name in (MANIFEST, SEAL, SUMMARY, ASSESSMENT, FINDINGS, RUN):
+        with contextlib.suppress(FileNotFoundError):
+            (out_dir / name).unlink()
+    shutil.rmtree(out_dir / "artefacts", ignore_errors=True)

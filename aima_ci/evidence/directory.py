@@ -1,0 +1,245 @@
+"""The evidence directory: findings.jsonl, artefacts/, run.json, assessment.json, manifest.json.
+
+It is the hand-off between CI jobs (collect in one, score and gate in another) and what an
+auditor keeps, so every file is written atomically and hashed into the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aima_ci.errors import EvidenceError
+from aima_ci.safety.atomic import atomic_copy as atomic_copy  # re-exported: evidence writers
+from aima_ci.safety.atomic import atomic_write as atomic_write
+from aima_ci.safety.paths import PathError, safe_relpath
+
+if TYPE_CHECKING:
+    from aima_ci.models import Finding
+
+FINDINGS = "findings.jsonl"
+RUN = "run.json"
+ASSESSMENT = "assessment.json"
+# What the gate reads: levels and scores without per-question detail (fast on huge evidence).
+SUMMARY = "summary.json"
+MANIFEST = "manifest.json"
+ARTEFACTS = "artefacts"
+LOCK = ".lock"
+# The signed statement over the manifest (attest.py) cannot itself be listed in the manifest.
+ENVELOPE = "attestation.intoto.jsonl"
+# The HMAC over the manifest (seal.py) and the marker of a run still writing (mark_incomplete).
+SEAL = "seal.json"
+INCOMPLETE = ".run-in-progress"
+UNLISTED = frozenset({MANIFEST, LOCK, ENVELOPE, SEAL, INCOMPLETE})
+MAX_FINDING_LINE = 1 << 20
+
+
+def is_temp(name: str) -> bool:
+    """A temp file of atomic_write (``.<name>.<random>.tmp``): left behind only by a killed
+    writer, never part of the evidence, so neither listed in nor checked against the manifest."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def mark_incomplete(directory: Path, step: str) -> None:
+    """Written before a step changes the directory, removed once its manifest is written: a run
+    killed half-way leaves the marker, and score and gate refuse the half-written evidence
+    instead of gating what the previous run left as if it were current."""
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write(directory / INCOMPLETE, json.dumps({"step": step, "pid": os.getpid()}) + "\n")
+
+
+def clear_incomplete(directory: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (directory / INCOMPLETE).unlink()
+
+
+def check_complete(directory: Path) -> None:
+    """EvidenceError (exit 2) while the marker of an unfinished step is present."""
+    marker = directory / INCOMPLETE
+    if marker.exists() or marker.is_symlink():
+        try:
+            step = json.loads(marker.read_text(encoding="utf-8")).get("step", "a step")
+        except (OSError, ValueError, AttributeError):
+            step = "a step"
+        raise EvidenceError(
+            f"{directory}: an aima-ci {step} started here and did not finish ({INCOMPLETE} is"
+            " present), so this evidence is incomplete; run 'aima-ci run' (or collect) again"
+        )
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            return json.loads(fh.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise EvidenceError(f"{path.name} not found in {path.parent}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # ValueError covers JSONDecodeError and integers past the 4300-digit conversion limit;
+        # RecursionError, nesting deeper than the decoder can follow.
+        raise EvidenceError(f"{path}: not valid JSON ({exc})") from None
+
+
+def write_findings(directory: Path, findings: Iterable[Finding]) -> Path:
+    lines = [json.dumps(f.to_dict(), ensure_ascii=False, sort_keys=True) for f in findings]
+    path = directory / FINDINGS
+    atomic_write(path, "".join(line + "\n" for line in lines))
+    return path
+
+
+def iter_findings(path: Path) -> Iterator[Finding]:
+    """Stream findings; a malformed line raises EvidenceError naming the line (fail closed)."""
+    from aima_ci.models import Finding
+
+    if not path.is_file():
+        raise EvidenceError(f"{path} not found")
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            if len(raw) > MAX_FINDING_LINE:
+                raise EvidenceError(
+                    f"{path.name}:{number}: line longer than {MAX_FINDING_LINE} bytes"
+                )
+            try:
+                data = json.loads(raw.decode("utf-8"))
+                yield Finding.from_dict(data)
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                raise EvidenceError(f"{path.name}:{number}: not valid JSON ({exc})") from None
+            except (EvidenceError, ValueError, TypeError, KeyError) as exc:
+                raise EvidenceError(f"{path.name}:{number}: {exc}") from None
+
+
+def read_findings(directory: Path) -> list[Finding]:
+    return list(iter_findings(directory / FINDINGS))
+
+
+def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """SHA-256 and size of every file in the evidence directory, except the manifest and lock."""
+    from aima_ci.safety.hashing import sha256_file
+
+    files = []
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory).as_posix()
+        if rel in UNLISTED or is_temp(path.name):
+            continue
+        if path.is_symlink():
+            raise EvidenceError(f"evidence directory holds a symlink: {rel}")
+        if path.is_file():
+            files.append({"path": rel, "sha256": sha256_file(path), "size": path.stat().st_size})
+    unique_subjects = {json.dumps(s, sort_keys=True): s for s in subjects}
+    return {
+        "version": 1,
+        "algorithm": "sha256",
+        "files": files,
+        "subjects": [unique_subjects[k] for k in sorted(unique_subjects)],
+    }
+
+
+def write_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    manifest = build_manifest(directory, subjects)
+    write_json(directory / MANIFEST, manifest)
+    return manifest
+
+
+def verify_manifest(directory: Path) -> list[str]:
+    """Differences between the directory and its manifest: changed, missing and unlisted files."""
+    from aima_ci.safety.hashing import sha256_file
+
+    manifest = read_json(directory / MANIFEST)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        return ["manifest.json is malformed"]
+    problems: list[str] = []
+    listed: set[str] = set()
+    for entry in manifest["files"]:
+        if not isinstance(entry, dict):
+            problems.append("manifest entry is not an object")
+            continue
+        try:
+            rel = safe_relpath(entry.get("path"))
+        except PathError as exc:
+            problems.append(str(exc))
+            continue
+        listed.add(rel)
+        path = directory / rel
+        try:
+            if path.is_symlink():
+                problems.append(f"{rel}: is a symlink")
+            elif not path.is_file():
+                problems.append(f"{rel}: missing")
+            elif sha256_file(path) != entry.get("sha256"):
+                problems.append(f"{rel}: changed (SHA-256 differs)")
+        except OSError as exc:  # a name too long for the filesystem, a path through a file
+            problems.append(f"{rel[:200]}: cannot be checked ({exc.strerror or exc})")
+    for path in sorted(directory.rglob("*")):
+        rel = path.relative_to(directory).as_posix()
+        if rel in UNLISTED or is_temp(path.name) or not (path.is_file() or path.is_symlink()):
+            continue
+        if rel not in listed:
+            problems.append(f"{rel}: not in the manifest (added)")
+    return problems
+
+
+def check_listed(directory: Path, *names: str) -> None:
+    """Refuse evidence files that no longer match manifest.json (EvidenceError, exit 2).
+
+    score and gate read findings.jsonl, run.json and summary.json as facts; a line lost in a
+    copy between CI jobs, or an edited level, would otherwise be scored or gated as if it were
+    what aima-ci wrote. Files the manifest does not list (hand-made evidence, a manifest from
+    before scoring) are not checked; ``aima-ci verify`` checks everything.
+    """
+    from aima_ci.safety.hashing import sha256_file
+
+    if not (directory / MANIFEST).is_file():
+        return
+    manifest = read_json(directory / MANIFEST)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list):
+        raise EvidenceError(f"{directory / MANIFEST}: malformed (no 'files' list)")
+    listed = {e.get("path"): e.get("sha256") for e in files if isinstance(e, dict)}
+    for name in names:
+        path = directory / name
+        if name in listed and path.is_file() and sha256_file(path) != listed[name]:
+            raise EvidenceError(
+                f"{path}: does not match manifest.json (changed or damaged after aima-ci wrote"
+                f" it); run 'aima-ci verify {directory}' to see what differs, or collect again"
+            )
+
+
+def subjects_of(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    return [s.to_dict() for f in findings for s in f.subjects if s.digest]
+
+
+def file_subjects(kind: str, paths: Iterable[Path], root: Path) -> list[dict[str, Any]]:
+    """Subjects for repository files (the config, attestation files) with their SHA-256."""
+    from aima_ci.safety.hashing import sha256_file
+
+    out = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        try:
+            rel = path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            rel = path.name
+        out.append(
+            {"kind": kind, "name": path.name, "digest": "sha256:" + sha256_file(path), "path": rel}
+        )
+    return out
+
+
+def manifest_subjects(config: Any, findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """What the evidence is about: findings' models and datasets, plus the policy that judged them.
+
+    ``config`` is a config.Config (typed loosely to keep this module free of the config import).
+    """
+    policy = file_subjects("config", [config.path] if config.path else [], config.root)
+    answers = file_subjects("attestations", config.attestation_files, config.root)
+    return subjects_of(findings) + policy + answers
