@@ -230,7 +230,7 @@ def score_assessment(
     # through the runner: keep credentials out of the assessment and every report rendered from it.
     from aima_ci.safety.redact import Redactor
 
-    assessment = Redactor().data(assessment)
+    assessment = Redactor().json_data(assessment)
     assessment["inputs"] = scoring_inputs(
         config, evidence_dir, findings, freshness, today, ttl_lookup(overrides)
     )

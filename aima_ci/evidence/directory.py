@@ -71,8 +71,20 @@ def check_complete(directory: Path) -> None:
         )
 
 
-def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
+# Files people open by hand (summary.json, run.json) are indented; the large machine-read ones
+# (assessment.json, manifest.json) are compact, which lets json use its C encoder: indent=2 on a
+# 10,000-finding assessment falls back to the pure-Python encoder and costs ten times as long.
+HUMAN_READ = frozenset({"summary.json", "run.json"})
+
+
+def write_json(path: Path, data: Any, *, indent: bool | None = None) -> None:
+    """Write JSON atomically; indented only where a person reads it (``indent`` overrides)."""
+    indented = path.name in HUMAN_READ if indent is None else indent
+    if indented:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    else:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    atomic_write(path, text + "\n")
 
 
 def read_json(path: Path) -> Any:
@@ -117,8 +129,23 @@ def iter_findings(path: Path) -> Iterator[Finding]:
                 raise EvidenceError(f"{path.name}:{number}: {exc}") from None
 
 
+_PARSED: dict[tuple[str, int, int, int], list[Finding]] = {}
+
+
 def read_findings(directory: Path) -> list[Finding]:
-    return list(iter_findings(directory / FINDINGS))
+    """The findings, parsed once per process: scoring and the manifest both need them, and a
+    10,000-finding file costs a third of a second to parse. Keyed by the file's identity, size
+    and modification time, so a rewritten file is parsed again."""
+    path = directory / FINDINGS
+    try:
+        st = path.stat()
+    except OSError:
+        return list(iter_findings(path))  # raises the usual EvidenceError
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _PARSED:
+        _PARSED.clear()
+        _PARSED[key] = list(iter_findings(path))
+    return list(_PARSED[key])
 
 
 def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:

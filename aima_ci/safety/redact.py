@@ -263,6 +263,23 @@ class Redactor:
             return [self.data(v) for v in value]
         return value
 
+    def json_data(self, value: Any) -> Any:
+        """Like ``data`` for JSON-shaped data, in one pass over its serialised text instead of a
+        call per string (a 10,000-finding assessment holds some 150,000 strings): values are
+        also looked for in their JSON-escaped spellings, so nothing escapes that ``data`` would
+        catch. Unchanged data is returned as is; if a match ever spanned two strings and broke
+        the JSON, the per-string walk decides instead."""
+        serialised = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        before = dict(self.removed)
+        clean = self.text(serialised)
+        if clean == serialised:
+            return value
+        try:
+            return json.loads(clean)
+        except ValueError:
+            self.removed = before
+            return self.data(value)
+
     def file(self, path: Path) -> bool:
         """Redact a text file in place (temp file + rename); True if it was rewritten.
 
