@@ -182,3 +182,45 @@ def test_check_keys_names_the_unknown_key():
         Tool().check_keys({"data": "x", "lable": "y"}, {"data", "label"})
     assert info.value.key == "collectors.tool.lable"
     assert "label" in info.value.reason
+
+
+def test_longest_first_starts_unknown_then_the_longest_last_time():
+    from dataclasses import dataclass
+
+    from aima_ci.evidence.runner import longest_first
+
+    @dataclass
+    class _Fake:
+        name: str
+
+    @dataclass
+    class _Job:
+        collector: _Fake
+
+    jobs = [_Job(_Fake(n)) for n in ("fairlearn", "evidently", "art", "shap", "newcomer")]
+    durations = {"fairlearn": 3.0, "evidently": 9.5, "art": 20.0, "shap": 12.0}
+    order = [jobs[i].collector.name for i in longest_first(jobs, durations)]
+    assert order == ["newcomer", "art", "shap", "evidently", "fairlearn"]
+    assert longest_first(jobs, {}) == [0, 1, 2, 3, 4]  # nothing known: config order
+
+
+def test_last_durations_reads_run_json_and_ignores_junk(tmp_path):
+    from aima_ci.evidence.runner import last_durations
+
+    run_json = tmp_path / "run.json"
+    run_json.write_text(
+        json.dumps(
+            {
+                "collectors": [
+                    {"name": "art", "status": "ok", "duration": 20.5},
+                    {"name": "shap", "status": "reused", "duration": 0.01},
+                    {"name": "evil", "status": "ok", "duration": "forever"},
+                    "junk",
+                ]
+            }
+        )
+    )
+    assert last_durations(run_json) == {"art": 20.5}
+    run_json.write_text("{not json")
+    assert last_durations(run_json) == {}
+    assert last_durations(tmp_path / "missing.json") == {}

@@ -29,7 +29,14 @@ from aima_ci.evidence.directory import (
     write_manifest,
 )
 from aima_ci.evidence.runinfo import base_info
-from aima_ci.evidence.runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
+from aima_ci.evidence.runner import (
+    CollectorRun,
+    Listener,
+    Runner,
+    last_durations,
+    plan_jobs,
+    validate_jobs,
+)
 from aima_ci.evidence.seal import NoKey, load_key, seal
 from aima_ci.models import EvidenceError
 from aima_ci.plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
@@ -173,8 +180,10 @@ def collect(
 
         claim(out_dir)  # never clear a directory that is not aima-ci's own
         mark_incomplete(out_dir, "collect")
+        durations = last_durations(out_dir / RUN)  # read before the previous run is cleared
         _clear_previous(out_dir)
         runner = Runner(
+            durations=durations,
             root=config.root,
             config_dir=config.dir,
             evidence_dir=out_dir,
