@@ -77,3 +77,23 @@ def test_runner_redacts_values_of_named_variables(repo, write_config, monkeypatc
     for path in (repo / ".aima").rglob("*"):
         if path.is_file():
             assert "value-that-is-secret-42" not in path.read_text(errors="replace"), path
+
+
+def test_file_redaction_across_blocks_keeps_every_other_byte(tmp_path, monkeypatch):
+    """Files are redacted in blocks cut at line ends; the copy starts at the first block that
+    changes: the lines before it, between and after the secrets come through unchanged."""
+    from aima_ci.safety import redact
+
+    monkeypatch.setattr(redact, "BLOCK", 1 << 16)
+    r = Redactor({"X_TOKEN": "s3cr3t-planted-value"})
+    lines = [f"line {i} {'x' * 50}\n" for i in range(10_000)]
+    lines[3000] = "has s3cr3t-planted-value here\n"
+    lines[7000] = "and sk-proj-abcdefghijklmnopqrstuvwx\n"
+    path = tmp_path / "big.log"
+    path.write_text("".join(lines))
+    assert r.file(path) is True
+    expected = list(lines)
+    expected[3000] = "has [REDACTED:env:X_TOKEN] here\n"
+    expected[7000] = "and [REDACTED:openai-key]\n"
+    assert path.read_text().splitlines(keepends=True) == expected
+    assert r.note() == {"env:X_TOKEN": 1, "openai-key": 1}

@@ -296,20 +296,21 @@ class Redactor:
                 return False
             src.seek(0)
             done = 0  # bytes before the first block that redaction changes
-            counted = dict(self.removed)  # the rewrite below counts that block again
             for block in _blocks(src):
                 line = block.decode("utf-8", "surrogateescape")
-                clean = self._apply_if(line, block)
-                if clean is not line and clean != line:
-                    self.removed = counted
+                first = self._apply_if(line, block)
+                if first is not line and first != line:
                     break
                 done += len(block)
             else:
                 return False
+        skip = done + len(block)  # that block is redacted already: write it, go on after it
 
         def rewrite(out: BinaryIO) -> bool:
             with open(path, "rb") as src:
                 _copy_prefix(src, out, done)
+                out.write(first.encode("utf-8", "surrogateescape"))
+                src.seek(skip)
                 for block in _blocks(src):
                     line = block.decode("utf-8", "surrogateescape")
                     out.write(self._apply_if(line, block).encode("utf-8", "surrogateescape"))
