@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from aima_ci.errors import UserError
+from aima_ci.safety.modeldecl import expand_model_refs, parse_models
 from aima_ci.safety.paths import PathError, find_repo_root, resolve_inside
 from aima_ci.safety.safeio import FAST_SAFE_LOADER, FileProblem, check_tree, index_lines, read_text
 
@@ -37,6 +38,7 @@ TOP_LEVEL_KEYS = {
     "attestations",
     "waivers",
     "waiver_max_days",
+    "fail_on",
     "collectors",
     "required_collectors",
     "output_dir",
@@ -44,7 +46,11 @@ TOP_LEVEL_KEYS = {
     "checks",
     "history",
     "subjects",
+    "profile",
+    "models",
 }
+# The quick-start profiles (aima_ci/data/profiles): `aima-ci attestations todo` orders by it.
+PROFILES = ("tabular-classifier", "llm-app", "rag", "image-classifier")
 
 
 class ConfigError(UserError):
@@ -84,6 +90,9 @@ class Config:
     jobs: int
     checks: Mapping[str, Mapping[str, Any]]
     lines: Mapping[str, int] = field(default_factory=dict)
+    # Failing outcome checks at or above this severity fail the gate (outcome.py).
+    fail_on: str = "high"
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # see modeldecl
 
     @property
     def dir(self) -> Path:
@@ -223,6 +232,8 @@ def build_config(
     version = data.get("version", 1)
     if version != 1:
         raise err("version", "only version 1 is supported")
+    if "profile" in data and data["profile"] not in PROFILES:
+        raise err("profile", f"unknown profile (one of: {', '.join(PROFILES)})")
 
     target = _parse_target(data.get("target"), err)
 
@@ -242,6 +253,14 @@ def build_config(
     max_days = data.get("waiver_max_days", 90)
     if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
         raise err("waiver_max_days", "must be a positive whole number of days")
+
+    fail_on = data.get("fail_on", "high")
+    if fail_on not in ("low", "medium", "high", "critical", "never"):
+        raise err(
+            "fail_on",
+            "must be low, medium, high, critical or never (the lowest finding severity that"
+            " fails the gate)",
+        )
 
     collectors_raw = data.get("collectors", {}) or {}
     if not isinstance(collectors_raw, dict):
@@ -271,6 +290,10 @@ def build_config(
         if "mode" in settings and settings["mode"] not in ("run", "report"):
             raise err(f"{key}.mode", "must be 'run' or 'report'")
         collectors[str(name)] = dict(settings)
+
+    # Models are declared once; a collector's ``model: <name>`` becomes that declaration.
+    models = parse_models(data.get("models"), base, root, err)
+    expand_model_refs(collectors, models, err)
 
     required = data.get("required_collectors", []) or []
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
@@ -315,7 +338,9 @@ def build_config(
         output_dir=output_dir,
         jobs=jobs,
         checks=checks,
+        fail_on=fail_on,
         lines=dict(lines),
+        models=models,
     )
 
 

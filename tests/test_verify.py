@@ -147,6 +147,7 @@ def test_an_edited_finding_with_a_rehashed_manifest_is_caught_by_the_signature(r
 
 def test_an_edited_finding_is_caught_by_re_scoring_alone(repo_copy: Path):
     (repo_copy / ".aima/attestation.intoto.jsonl").unlink()
+    (repo_copy / ".aima/seal.json").unlink()  # this machine's seal would catch it too
     _edit_finding_and_rehash(repo_copy)
     report = verify_evidence(repo_copy / ".aima")  # no key, no envelope: only re-scoring is left
     assert report.problems and all(p.startswith("re-scoring differs") for p in report.problems)

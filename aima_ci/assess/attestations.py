@@ -61,7 +61,11 @@ def check_files(paths: Iterable[Path], root: Path) -> None:
 
 def _entries(path: Path, display: str) -> list[Any]:
     data = _read(path, display)
-    entries = data.get("attestations") if isinstance(data, dict) else None
+    if data is None:  # an empty file: nothing attested yet
+        return []
+    entries = data.get("attestations", ()) if isinstance(data, dict) else ()
+    if entries is None:  # ``attestations:`` with every entry still commented out
+        entries = []
     if not isinstance(entries, list):
         raise ConfigError(
             display, "attestations", "the file needs a top-level 'attestations:' list"

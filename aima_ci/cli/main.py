@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -57,7 +57,7 @@ class State:
         self.color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> None:
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     from aima_ci.safety.redact import Redactor
 
     # An error may quote a config value, and CI logs are widely readable.
@@ -142,9 +142,29 @@ reuse_option = click.option(
     help="Take still-fresh results for unchanged collectors from this earlier evidence directory"
     " (repeatable).",
 )
-no_cache_option = click.option(
-    "--no-cache", is_flag=True, help="Run every collector; neither read nor write the cache."
-)
+
+
+def _set_cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """--cache-dir overrides $AIMA_CI_CACHE_DIR for this command (cache.py reads it)."""
+    if value is not None:
+        os.environ["AIMA_CI_CACHE_DIR"] = str(value.absolute())
+
+
+def no_cache_option(func: Any) -> Any:
+    """--no-cache and --cache-dir, the two cache controls of collect and run."""
+    func = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_set_cache_dir,
+        help="Cache folder (default: $AIMA_CI_CACHE_DIR, else ~/.cache/aima-ci/cache); one"
+        " inside the checkout is ignored.",
+    )(func)
+    return click.option(
+        "--no-cache", is_flag=True, help="Run every collector; neither read nor write the cache."
+    )(func)
+
+
 history_option = click.option(
     "--history",
     "history",
@@ -208,6 +228,7 @@ light_option = click.option(
 # Each command lives in aima_ci/cli/commands/<module>.py and is imported only when invoked.
 COMMANDS: dict[str, str] = {
     "attest": "trust:attest_cmd",
+    "attestations": "onboard:attestations_group",
     "collect": "steps:collect_cmd",
     "collectors": "browse:collectors_cmd",
     "controls": "browse:controls_cmd",
@@ -221,6 +242,7 @@ COMMANDS: dict[str, str] = {
     "report": "steps:report_cmd",
     "run": "steps:run_cmd",
     "score": "steps:score_cmd",
+    "toolkit": "onboard:toolkit_group",
     "verify": "trust:verify_cmd",
 }
 

@@ -15,14 +15,22 @@ from typing import TYPE_CHECKING, Any
 from aima_ci.config import Config
 from aima_ci.errors import EvidenceLocked
 from aima_ci.evidence.directory import (
+    ASSESSMENT,
+    FINDINGS,
+    MANIFEST,
     RUN,
+    SEAL,
+    SUMMARY,
+    clear_incomplete,
     manifest_subjects,
+    mark_incomplete,
     write_findings,
     write_json,
     write_manifest,
 )
 from aima_ci.evidence.runinfo import base_info
 from aima_ci.evidence.runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
+from aima_ci.evidence.seal import NoKey, load_key, seal
 from aima_ci.models import EvidenceError
 from aima_ci.plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
 from aima_ci.safety.redact import Redactor, named_env_values
@@ -164,6 +172,7 @@ def collect(
         from aima_ci.evidence.outdir import claim
 
         claim(out_dir)  # never clear a directory that is not aima-ci's own
+        mark_incomplete(out_dir, "collect")
         _clear_previous(out_dir)
         runner = Runner(
             root=config.root,
@@ -172,6 +181,7 @@ def collect(
             jobs=jobs or config.jobs,
             listener=listener,
             redactor=Redactor(extra=named_env_values(configured.values())),
+            record_exclude=[cache.directory] if cache is not None else [],
         )
         reuser = Reuser(
             sources=[*sources, *([cache] if cache is not None else [])],
@@ -197,12 +207,16 @@ def collect(
         runs = missing + ordered
         findings = [f for r in runs for f in r.findings]
         write_findings(out_dir, findings)
+        try:
+            load_key(config.root)
+        except NoKey as exc:
+            reuser.notes.append(f"evidence not sealed: {exc}")
         info = base_info(config.root)
         info.update(
             run_id=run_id,
             config_sha256=sha256_file(config.path) if config.path else None,
             shard=shard.to_dict() if shard is not None else None,
-            reuse_notes=reuser.notes,
+            reuse_notes=reuser.notes + (cache.notes if cache is not None else []),
             started_at=started,
             finished_at=now_iso(),
             config=config.display,
@@ -213,6 +227,8 @@ def collect(
         )
         write_json(out_dir / RUN, info)
         write_manifest(out_dir, manifest_subjects(config, findings))
+        seal(out_dir, config.root)  # without a key (noted in run.json) the gate will refuse it
+        clear_incomplete(out_dir)
     return runs
 
 
@@ -220,7 +236,8 @@ def _clear_previous(out_dir: Path) -> None:
     """A fresh collect replaces the previous evidence, so stale artefacts never look current."""
     import shutil
 
-    for name in ("findings.jsonl", "run.json", "assessment.json", "summary.json", "manifest.json"):
+    # The manifest and its seal go first: from then on nothing left here verifies as current.
+    for name in (MANIFEST, SEAL, SUMMARY, ASSESSMENT, FINDINGS, RUN):
         with contextlib.suppress(FileNotFoundError):
             (out_dir / name).unlink()
     shutil.rmtree(out_dir / "artefacts", ignore_errors=True)

@@ -24,9 +24,11 @@ from aima_ci.evidence.directory import (
     ASSESSMENT,
     ENVELOPE,
     FINDINGS,
+    INCOMPLETE,
     LOCK,
     MANIFEST,
     RUN,
+    SEAL,
     SUMMARY,
     atomic_write,
     is_temp,
@@ -35,7 +37,7 @@ from aima_ci.evidence.directory import (
 # The file that says "aima-ci made this directory and may clear it".
 MARKER = ".aima-ci-evidence"
 MARKER_TEXT = "This directory is aima-ci evidence: 'aima-ci collect' replaces its contents.\n"
-FILES = (FINDINGS, RUN, ASSESSMENT, SUMMARY, MANIFEST, ENVELOPE, LOCK, MARKER)
+FILES = (FINDINGS, RUN, ASSESSMENT, SUMMARY, MANIFEST, ENVELOPE, LOCK, SEAL, INCOMPLETE, MARKER)
 FOLDERS = (ARTEFACTS,)
 
 

@@ -46,6 +46,8 @@ class CollectorRun:
     part: Mapping[str, Any] | None = None
     reused_from: Mapping[str, Any] | None = None
     input_key: str | None = None
+    # Every repository file, listing and probe the collector read (readlog.py), as a dict.
+    reads: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         extra = {
@@ -54,6 +56,7 @@ class CollectorRun:
                 ("part", self.part),
                 ("reused_from", self.reused_from),
                 ("input_key", self.input_key),
+                ("reads", self.reads),
             )
             if value is not None
         }
@@ -185,8 +188,10 @@ class Runner:
         jobs: int = 2,
         listener: Listener | None = None,
         redactor: Redactor | None = None,
+        record_exclude: Sequence[Path] = (),
     ) -> None:
         self.root = root
+        self.record_exclude = list(record_exclude)
         self.config_dir = config_dir
         self.evidence_dir = evidence_dir
         self.jobs = max(1, jobs)
@@ -272,6 +277,7 @@ class Runner:
             "artefact_dir": str(artefact_dir),
             "evidence_dir": str(self.evidence_dir),
             "timeout": job.timeout,
+            "record_exclude": [str(p) for p in self.record_exclude],
         }
         env = dict(os.environ)
         env.setdefault("HF_HUB_OFFLINE", "1")
@@ -300,6 +306,7 @@ class Runner:
         err_thread = threading.Thread(target=_drain, args=(proc.stderr, stderr_chunks), daemon=True)
         err_thread.start()
         terminal: dict[str, Any] | None = None
+        reads: dict[str, Any] | None = None
         junk = 0
         try:
             assert proc.stdin is not None and proc.stdout is not None
@@ -336,6 +343,9 @@ class Runner:
                             elapsed=time.monotonic() - start,
                         )
                     )
+                elif kind == "reads":
+                    log = event.get("log")
+                    reads = log if isinstance(log, dict) else None
                 elif kind in ("done", "input_error", "not_installed", "crash"):
                     terminal = event
             proc.wait()
@@ -364,6 +374,7 @@ class Runner:
         elif terminal["event"] == "done":
             run.status = "ok"
             run.tool_version = terminal.get("tool_version")
+            run.reads = reads
             status = Status.ERROR
             run.message = "finished without reporting this check"
             if junk:
@@ -404,10 +415,11 @@ class Runner:
 
 def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
     """A subject naming an artefact that redaction rewrote gets the digest of the stored file."""
-    if not any(s.path in rewritten for s in finding.subjects):
+    if not any(s.path is not None and s.path in rewritten for s in finding.subjects):
         return finding
     subjects = tuple(
-        replace(s, digest=rewritten[s.path]) if s.path in rewritten else s for s in finding.subjects
+        replace(s, digest=rewritten[s.path]) if s.path is not None and s.path in rewritten else s
+        for s in finding.subjects
     )
     return replace(finding, subjects=subjects)
 

@@ -22,6 +22,12 @@ def _lvl(level: int, plus: bool) -> str:
     return f"{level}{'+' if plus else ''}"
 
 
+def _verdicts(gate: Mapping[str, Any]) -> dict[str, str]:
+    from aima_ci.assess.gate import verdicts
+
+    return dict(gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate["failures"]))
+
+
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     gate = assessment["gate"]
     target = gate["target"]
@@ -30,6 +36,10 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     verdict = "passed" if gate["passed"] else "failed"
     lines = [
         f"## {icon} AIMA gate {verdict}",
+        "",
+        "| Maturity | Findings |",
+        "| --- | --- |",
+        "| {maturity} | {findings} |".format(**_verdicts(gate)),
         "",
         f"Overall maturity **level {_lvl(overall['level'], overall['plus'])}**"
         f" (score {overall['score']:.2f} / 3) against target level **{target['level']}**.",

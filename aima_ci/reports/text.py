@@ -23,6 +23,14 @@ def _style(ctx: ReportContext, text: str, **kw: Any) -> str:
     return click.style(text, **kw)
 
 
+def verdict_line(gate: Mapping[str, Any]) -> str:
+    """Maturity and findings verdicts side by side (older assessments: derived from failures)."""
+    from aima_ci.assess.gate import verdicts
+
+    v = gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate.get("failures", []))
+    return f"maturity: {v['maturity']}   findings: {v['findings']}"
+
+
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     gate = assessment["gate"]
     targets = practice_targets(assessment)
@@ -36,6 +44,7 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
         + f"  overall level {level_str(overall['level'], overall['plus'])}"
         f" (score {overall['score']:.2f}/3), target level {target['level']}"
     )
+    out.append(verdict_line(gate))
     by_status = assessment.get("findings", {}).get("by_status", {})
     if by_status:
         out.append("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))

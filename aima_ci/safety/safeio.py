@@ -197,7 +197,7 @@ def _construct_seq(loader: _StrictLoader, node: Any) -> Iterator[LineList]:
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _StrictLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-_StrictLoader.add_constructor(
+_StrictLoader.add_constructor(  # type: ignore[type-var]  # the stubs miss SafeLoader methods
     "tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str
 )  # dates stay strings: JSON-safe for Rego, and compared as text
 

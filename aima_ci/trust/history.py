@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,18 +299,9 @@ def detect_branch(root: Path, environ: Mapping[str, str] | None = None) -> str |
     for var in BRANCH_ENV:
         if env.get(var):
             return env[var]
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--abbrev-ref", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    name = out.stdout.strip()
-    return name if out.returncode == 0 and name and name != "HEAD" else None
+    from aima_ci.safety.git import current_branch
+
+    return current_branch(root)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -19,14 +19,17 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter
 from aima_ci.safety.safeio import FileProblem, parse_yaml
 
 from .mapping import SCAN_CHECK, check_id, declared_checks, family_of
 from .settings import Settings, find_literal_secret, parse_settings
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 MAX_OPTION_FILE = 1 << 20
 MAX_REPORTS = 10_000
@@ -58,6 +61,11 @@ class GarakCollector(Collector):
         from .run import garak_command
 
         return [] if garak_command() else ["garak"]
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        from .starter import starter
+
+        return starter(facts)
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse_settings(config)

@@ -388,7 +388,9 @@ class _Reader:
             pos = nxt + 1 if nxt >= 0 else stop
         return found
 
-    def _attempt_header(self, data: bytes, pos: int, nl: int, line: int) -> tuple[int, str] | None:
+    def _attempt_header(
+        self, data: bytes | bytearray, pos: int, nl: int, line: int
+    ) -> tuple[int, str] | None:
         m = _HEADER.search(data, pos, min(nl, pos + HEADER_WINDOW))
         if m is not None:
             return int(m.group(1)), m.group(2).decode("utf-8", "replace")
@@ -402,7 +404,9 @@ class _Reader:
     def _saturated(self, probe: str) -> bool:
         """Holding K hits at the maximum score: no later attempt can displace them."""
         heap = self.r.worst.get(probe)
-        return bool(heap) and len(heap) >= self.worst_k and heap[0][0] >= 1.0  # type: ignore[index]
+        if not heap:
+            return False
+        return len(heap) >= self.worst_k and heap[0][0] >= 1.0
 
     def absorb(self, other: _Reader) -> None:
         """Append the results of the next byte range (read by a child process) to these."""
@@ -535,7 +539,7 @@ class _Reader:
         self._record(record, self.line_no, base)
 
     def _candidate(
-        self, data: bytes, pos: int, nl: int, base: int, line_start: int, probe: str
+        self, data: bytes | bytearray, pos: int, nl: int, base: int, line_start: int, probe: str
     ) -> None:
         """Keep this attempt's offset if it is among the probe's worst hits so far."""
         start = data.find(_DETECTOR_RESULTS, pos, nl)
@@ -1144,10 +1148,12 @@ def _text(value: Any) -> str:
 def _example(
     rec: dict[str, Any], probe: str, det: str, score: float, kind: str, threshold: float
 ) -> Example:
+    outputs: tuple[str, ...]
     if kind == "hitlog":
         outputs = (_text(rec.get("output")),)
     else:
-        outs = rec.get("outputs") if isinstance(rec.get("outputs"), list) else []
+        given = rec.get("outputs")
+        outs: list[Any] = given if isinstance(given, list) else []
         results = rec.get("detector_results") or {}
         scores = results.get(det) or results.get(f"detector.{det}") or []
         flagged = [
@@ -1156,7 +1162,8 @@ def _example(
             if isinstance(s, (int, float)) and s >= threshold
         ]
         outputs = tuple(flagged or [_text(o) for o in outs[:1]])
-    notes = rec.get("notes") if isinstance(rec.get("notes"), dict) else {}
+    given_notes = rec.get("notes")
+    notes: dict[str, Any] = given_notes if isinstance(given_notes, dict) else {}
     triggers = rec.get("triggers") if kind == "hitlog" else notes.get("triggers")
     return Example(
         probe=probe,

@@ -23,8 +23,14 @@ from typing import Any, ClassVar
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
-from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    load_checks,
+)
 from aima_ci.safety import childproc
 
 NAME = "modelscan"
@@ -62,27 +68,7 @@ class ModelscanCollector(Collector):
     tool = "modelscan"
     extra = "modelscan"
     requires = ("modelscan",)  # run mode; report mode reads its JSON with no tool installed
-    checks = (
-        Check(
-            "modelscan.unsafe_operators",
-            "No model file uses an unsafe operator (code execution on load) at or above min_severity",
-            ("IMP-SB-B1", "IMP-SB-B2"),
-            severity=Severity.CRITICAL,
-            threshold=0,
-            comparison="<=",
-            description="Counts modelscan issues at or above min_severity (default LOW: every issue).",
-            next_step="Remove or re-export the flagged model files (safetensors, skops, ONNX) and find out how the unsafe operator got in",
-        ),
-        Check(
-            "modelscan.scan_errors",
-            "modelscan could parse every model file it tried to scan",
-            ("IMP-SB-B2",),
-            severity=Severity.MEDIUM,
-            threshold=0,
-            comparison="<=",
-            next_step="Replace or re-export the model files modelscan could not parse; a file it cannot read is not known to be safe",
-        ),
-    )
+    checks = load_checks(__file__)
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, {"report", "path", "min_severity"})

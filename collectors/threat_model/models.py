@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aima_ci_collectors._substance import placeholder_reason
+
 from aima_ci.safety import childproc
 from aima_ci.safety.safeio import FileProblem, line_of, read_text, strict_yaml
 
@@ -35,6 +37,9 @@ class Threat:
     mitigated: bool = False
     target: str = ""
     line: int | None = None
+    # Evidence minimums: why the threat or its mitigation is not real content ("" when it is).
+    placeholder: str = ""
+    mitigation_placeholder: str = ""
 
 
 @dataclass
@@ -86,13 +91,18 @@ def load_yaml_model(path: Path, display: str) -> ThreatModel:
             raise FileProblem(display, "each threat needs an 'id' and a 'title'", line)
         mitigation = _text(item.get("mitigation")) or _text(item.get("mitigations"))
         response = _text(item.get("response"))
+        written = mitigation or response
+        weak = placeholder_reason(written) if written else ""
         threats.append(
             Threat(
                 id=str(tid),
                 title=title,
                 severity=str(item.get("severity") or ""),
-                mitigated=bool(mitigation or response),
+                # a mitigation of "x" or "tbd" documents nothing: the threat stays open
+                mitigated=bool(written) and not weak,
                 line=line,
+                placeholder=placeholder_reason(title) or "",
+                mitigation_placeholder=weak or "",
             )
         )
     return ThreatModel("yaml", display, text, threats)

@@ -57,7 +57,7 @@ def test_compliant_metadata_passes(repo: Path) -> None:
     write_meta(repo, GOOD)
     [f] = run(repo, {"input": "model.yaml", "policies": "policies"})
     assert f.status is Status.PASS and f.value == 0
-    assert f.questions == ("GOV-PC-A3",)
+    assert f.questions == ("GOV-PC-B3",)  # GOV-PC-A3 is organisation-scope: attestation only
     assert {s.kind for s in f.subjects} == {"model-metadata", "policy"}
     assert f.artefacts == ("artefacts/policy/policy-result.json",)
 
