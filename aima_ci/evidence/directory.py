@@ -71,15 +71,17 @@ def check_complete(directory: Path) -> None:
         )
 
 
-# Files people open by hand (summary.json, run.json) are indented; the large machine-read ones
-# (assessment.json, manifest.json) are compact, which lets json use its C encoder: indent=2 on a
-# 10,000-finding assessment falls back to the pure-Python encoder and costs ten times as long.
-HUMAN_READ = frozenset({"summary.json", "run.json"})
+# The large machine-read files (assessment.json, manifest.json) are written compact, which lets
+# json use its C encoder: indent=2 on a 10,000-finding assessment falls back to the pure-Python
+# encoder and costs ten times as long. Every other file (summary.json, run.json, cache entries)
+# keeps its indented form, which people read and other code may compare byte for byte.
+MACHINE_READ = frozenset({"assessment.json", "manifest.json"})
 
 
 def write_json(path: Path, data: Any, *, indent: bool | None = None) -> None:
-    """Write JSON atomically; indented only where a person reads it (``indent`` overrides)."""
-    indented = path.name in HUMAN_READ if indent is None else indent
+    """Write JSON atomically; indented unless it is a large machine-read file (``indent``
+    overrides)."""
+    indented = path.name not in MACHINE_READ if indent is None else indent
     if indented:
         text = json.dumps(data, indent=2, ensure_ascii=False)
     else:
@@ -129,19 +131,23 @@ def iter_findings(path: Path) -> Iterator[Finding]:
                 raise EvidenceError(f"{path.name}:{number}: {exc}") from None
 
 
-_PARSED: dict[tuple[str, int, int, int], list[Finding]] = {}
+_PARSED: dict[tuple[str, str], list[Finding]] = {}
 
 
 def read_findings(directory: Path) -> list[Finding]:
     """The findings, parsed once per process: scoring and the manifest both need them, and a
-    10,000-finding file costs a third of a second to parse. Keyed by the file's identity, size
-    and modification time, so a rewritten file is parsed again."""
+    10,000-finding file costs a third of a second to parse. Keyed by the file's SHA-256 (a few
+    milliseconds), not its modification time: an edit of equal size within one clock tick
+    (``fail`` -> ``pass``) must still be seen."""
+    from aima_ci.safety.hashing import sha256_file
+
     path = directory / FINDINGS
+    if not path.is_file():  # a FIFO would hang the hash; iter_findings names the problem
+        return list(iter_findings(path))
     try:
-        st = path.stat()
+        key = (str(path.resolve()), sha256_file(path))
     except OSError:
         return list(iter_findings(path))  # raises the usual EvidenceError
-    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
     if key not in _PARSED:
         _PARSED.clear()
         _PARSED[key] = list(iter_findings(path))
