@@ -27,17 +27,22 @@ Minimal plugin::
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.errors import CollectorConfigError, InputError
 from aima_ci.models import Check, Finding, Link, Severity, Status, Subject
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, config_paths, resolve_inside
+from aima_ci.safety.safeio import rel
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
 # Keys the runner and scoring read from every ``collectors.<name>`` block.
@@ -141,6 +146,60 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True)
+class Preflight:
+    """What ``Collector.preflight`` may use: the repository root and the config's folder, and
+    checks that raise CollectorConfigError (exit 2, naming ``collectors.<name>.<key>``) before
+    any collector runs, instead of an ``error`` finding after minutes of other collectors."""
+
+    collector: str
+    root: Path
+    config_dir: Path
+
+    def fail(self, key: str, reason: str) -> CollectorConfigError:
+        return CollectorConfigError(f"collectors.{self.collector}.{key}", reason)
+
+    def path(self, key: str, value: Any, kind: str = "file", *, must_exist: bool = True) -> Path:
+        """A config path that stays inside the repository and, when it exists, is of ``kind``:
+        ``file`` (a regular file: a FIFO would hang the reader, a directory is not a file),
+        ``dir``, or ``any`` (either)."""
+        if not isinstance(value, str):
+            raise self.fail(key, "must be a path (a string)")
+        try:
+            path = resolve_inside(self.config_dir, value, self.root, must_exist=must_exist)
+        except PathError as exc:
+            raise self.fail(key, str(exc)) from None
+        if not path.exists():
+            return path
+        is_file, is_dir = path.is_file(), path.is_dir()
+        if kind == "file" and not is_file:
+            raise self.fail(key, f"{value!r} is not a regular file")
+        if kind == "dir" and not is_dir:
+            raise self.fail(key, f"{value!r} is not a directory")
+        if kind == "any" and not (is_file or is_dir):
+            raise self.fail(key, f"{value!r} is neither a regular file nor a directory")
+        if not os.access(path, os.R_OK):
+            raise self.fail(key, f"{value!r} is not readable")
+        return path
+
+    def paths(self, config: Mapping[str, Any], key: str, kind: str = "file") -> list[Path]:
+        """Check ``config[key]`` (dotted for nested keys) when set: one path or a list of them.
+        Glob patterns are left to the collector, which expands them."""
+        value: Any = config
+        for part in key.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return []
+            value = value[part]
+        items = value if isinstance(value, list) else [value]
+        checked = []
+        for i, item in enumerate(items):
+            where = key if not isinstance(value, list) else f"{key}[{i}]"
+            if not isinstance(item, str) or any(c in item for c in "*?["):
+                continue  # a type error is validate_config's; a glob is the collector's
+            checked.append(self.path(where, item, kind))
+        return checked
+
+
 @dataclass
 class CollectorContext:
     """Everything a collector may use: its config, safe paths, an artefact folder, progress."""
@@ -186,11 +245,8 @@ class CollectorContext:
     def subject(self, kind: str, path: Path, name: str | None = None) -> Subject:
         """A subject for a file, with its SHA-256, path relative to the repository root."""
         path = path.resolve()
-        try:
-            rel = path.relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            rel = path.name
-        return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=rel)
+        shown = rel(self.root, path)
+        return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=shown)
 
     # -- results -------------------------------------------------------------------------
     def progress(self, message: str, fraction: float | None = None) -> None:
@@ -253,6 +309,25 @@ class CollectorContext:
         )
 
 
+@dataclass(frozen=True)
+class Starter:
+    """A collector's proposal for ``aima-ci init``: its config block, and why.
+
+    ``config`` is written under ``collectors.<name>``. ``enabled=False`` writes it commented out:
+    it needs a person first (a URL to scan, a model to export). ``notes`` comment single keys
+    (key -> text); ``next_steps`` are printed after init; ``files`` (path relative to the config
+    -> text) are written beside the config when they do not exist yet, e.g. garak's generator
+    config. Only paths and columns that inspection actually found belong in ``config``.
+    """
+
+    config: Mapping[str, Any]
+    why: str
+    enabled: bool = True
+    notes: Mapping[str, str] = field(default_factory=dict)
+    next_steps: tuple[str, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+
+
 class Collector:
     """Base class for collectors. Subclasses set the class attributes and implement collect()."""
 
@@ -272,6 +347,10 @@ class Collector:
     # collector to one shard. The findings of the parts must combine, by the scoring's usual
     # worst-status-wins rule, into what one unsplit run would report.
     shard_key: ClassVar[str | None] = None
+    # Config keys naming repository files the collector reads (dotted for nested keys; a value
+    # may be one path or a list), with what each must be: "file", "dir" or "any". The default
+    # preflight() checks them before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {}
     # False when results depend on something the cache key cannot see (a live endpoint, the
     # network, the clock): such a collector always runs, and is never served from the cache.
     cacheable: ClassVar[bool] = True
@@ -320,6 +399,19 @@ class Collector:
     def validate_config(self, config: Mapping[str, Any]) -> None:
         """Raise CollectorConfigError for bad keys. Called before any collector runs."""
 
+    def preflight(self, config: Mapping[str, Any], check: Preflight) -> None:
+        """Refuse, before ANY collector runs, inputs this config names that cannot work.
+
+        Called after validate_config for every enabled collector of a collect/run; raise
+        CollectorConfigError (``check.fail(key, reason)``) and the command exits 2 naming the
+        key. Not for expensive work (no tool import, no model load): a missing file, a path out
+        of the repository, a FIFO, a directory where a file belongs, a name the tool does not
+        know. The default checks ``input_paths``; override it (calling ``super()``) to add
+        collector-specific checks.
+        """
+        for key, kind in self.input_paths.items():
+            check.paths(config, key, kind)
+
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         """The checks this run will report on; the runner reports ``error`` for any left silent."""
         return self.checks
@@ -333,6 +425,17 @@ class Collector:
         does not name (call ``super()`` and add them), or set ``cacheable = False``.
         """
         return config_paths(config, ctx.root, ctx.config_dir)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """What ``aima-ci init`` proposes for this collector in an inspected repository.
+
+        ``facts`` (aima_ci.models.RepoFacts, read by aima_ci.onboard) holds what was found: model files,
+        datasets with their columns and label/sensitive-attribute candidates, train/test
+        splits, DVC and MLflow traces, LLM clients, CI files, and the chosen profile. Return
+        None when nothing in the repository fits this collector. Runs without the tool
+        installed: read only ``facts``, import nothing heavy.
+        """
+        return None
 
     def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
         raise NotImplementedError

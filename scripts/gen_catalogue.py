@@ -6,7 +6,7 @@ answer them, so they must be the AIMA wording, verbatim, and re-derivable when A
 committed YAML is the only thing the package reads; this script is a dev-time tool (stdlib + PyYAML;
 the toolkit .xlsx is read with ``zipfile``, so openpyxl is not needed here).
 
-Inputs (``--source``, default ``<repo>/../shared/aima``):
+Inputs (``--source``, default ``<repo>/tests/fixtures/aima``, the vendored copy):
 
 * ``model-source/10_The_Model/<NN_domain>/<NN_practice>.md``: practice chapters (objective paragraph
   and a stream table whose level rows hold bold-labelled bullet characteristics);
@@ -37,7 +37,7 @@ from xml.etree import ElementTree
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "aima"
+DEFAULT_SOURCE = REPO_ROOT / "tests" / "fixtures" / "aima"  # vendored, CC BY-SA 4.0
 DEFAULT_OUTPUT = REPO_ROOT / "aima_ci" / "data" / "catalogue.yaml"
 
 # Update these three when regenerating from a new AIMA release (the run fails if the preface no

@@ -2,8 +2,9 @@
 
 The question texts are what people answer, so they are checked against the worksheets (re-parsed
 with the generator's own table parser, but mapped to IDs through the catalogue's names and aliases,
-not the generator's matcher) and against the official toolkit spreadsheet. The source lives outside
-the package (``<repo>/../shared/aima`` or ``$AIMA_SOURCE``); tests needing it skip without it.
+not the generator's matcher) and against the official toolkit spreadsheet. The source is vendored
+under ``tests/fixtures/aima`` (CC BY-SA 4.0, licence and attribution beside it) so these tests run
+on any clone; ``$AIMA_SOURCE`` points them at another copy.
 """
 
 from __future__ import annotations
@@ -123,10 +124,10 @@ def generator() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def source() -> Path:
-    """The AIMA source folder, or skip: the data tests need the upstream text to compare with."""
-    path = Path(os.environ.get("AIMA_SOURCE") or REPO_ROOT.parent / "shared" / "aima")
-    if not (path / "model-source").is_dir():
-        pytest.skip(f"AIMA source not found at {path} (set AIMA_SOURCE to the AIMA v1.0 folder)")
+    """The AIMA source folder: the data tests need the upstream text to compare with."""
+    path = Path(os.environ.get("AIMA_SOURCE") or REPO_ROOT / "tests" / "fixtures" / "aima")
+    assert (path / "model-source").is_dir(), f"AIMA source not found at {path}"
+    assert (path / "LICENSE.md").is_file(), "the CC BY-SA licence travels with the source"
     return path
 
 
@@ -303,10 +304,10 @@ def test_org_scope_questions_are_marked(catalogue: Catalogue) -> None:
 
 def test_toolkit_questions(catalogue: Catalogue, generator: ModuleType, source: Path) -> None:
     """The toolkit's 144 questions equal the worksheets' but for a known set of rewordings."""
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # dev extra: CI always has it
+
     paths = sorted(source.glob("*Toolkit*.xlsx"))
-    if not paths:
-        pytest.skip(f"no toolkit spreadsheet in {source}")
+    assert paths, f"no toolkit spreadsheet in {source}"
     sheet = openpyxl.load_workbook(paths[0], read_only=True)["Assessment Questions"]
     by_name = practice_by_source_name(catalogue)
     toolkit: dict[str, str] = {}

@@ -184,3 +184,39 @@ def checks_by_question(checks: Iterable[Any]) -> dict[str, list[str]]:
         for q in c.questions:
             out.setdefault(q, []).append(c.id)
     return out
+
+
+def unhealthy_checks(assessment: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every check that ended ``error`` or ``not_run``, once, with its message and next step,
+    plus every collector that did not finish ok: the problems a reader must see even when the
+    gate passed (an ART or SHAP crash earns nothing, but hides nothing either)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for d in assessment.get("domains", []):
+        for p in d.get("practices", []):
+            for stream in p.get("streams", []):
+                for q in stream.get("questions", []):
+                    for c in q.get("checks") or []:
+                        if c.get("status") in ("error", "not_run") and c.get("check") not in seen:
+                            seen[c["check"]] = {
+                                "check": c["check"],
+                                "status": c["status"],
+                                "message": c.get("message") or "",
+                                "next_step": c.get("next_step") or "",
+                                "collector": c.get("collector") or "",
+                            }
+    out = sorted(seen.values(), key=lambda c: (c["status"] != "error", c["check"]))
+    reported = {c["collector"] for c in out}
+    for run in assessment.get("collectors", []):
+        if run.get("status") in ("ok", "reused") or run.get("name") in reported:
+            continue
+        out.append(
+            {
+                "check": f"collector {run.get('name')}",
+                "status": run.get("status", "error"),
+                "message": run.get("message") or "",
+                "next_step": "see the collector's log in artefacts/"
+                f"{run.get('name')}/collector.log, fix it and run again",
+                "collector": run.get("name") or "",
+            }
+        )
+    return out

@@ -101,9 +101,9 @@ def effective_target(
             entry_date = entry["date"]
             level = max(level, entry.get("level", level))
             for did, goal in entry.get("domains", {}).items():
-                domains[did] = {**domains.get(did, {}), **goal}
+                domains[did] = _raise_goal(domains.get(did, {}), goal)
             for pid, goal in entry.get("practices", {}).items():
-                practices[pid] = {**practices.get(pid, {}), **goal}
+                practices[pid] = _raise_goal(practices.get(pid, {}), goal)
     if level_override is not None:
         level = level_override
     return EffectiveTarget(
@@ -114,6 +114,15 @@ def effective_target(
         no_regression=target.no_regression,
         schedule_entry=entry_date,
     )
+
+
+def _raise_goal(current: Mapping[str, float], scheduled: Mapping[str, float]) -> dict[str, float]:
+    """A schedule is a ratchet: an entry can raise a goal, never lower one (a past entry with
+    a lower level must not quietly undo the base target or an earlier step)."""
+    merged = dict(current)
+    for key, value in scheduled.items():
+        merged[key] = max(merged.get(key, value), value)
+    return merged
 
 
 def _fmt_level(level: int, plus: bool = False) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aima_ci.assess.explain import failing_gaps
+from aima_ci.assess.explain import failing_gaps, unhealthy_checks
 
 from . import ReportContext
 
@@ -57,6 +57,20 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     if gate["failures"]:
         lines += ["", "### Gate failures", ""]
         lines += [f"- {_cell(f['message'])}" for f in gate["failures"]]
+    broken = unhealthy_checks(assessment)
+    if broken:  # before the gap table, and never cut: an error must not scroll out of sight
+        lines += [
+            "",
+            "### Checks in error or not run",
+            "",
+            "| Check | Status | Message | Next step |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| `{_cell(c['check'])}` | {c['status']} | {_cell(c['message'])[:500]}"
+            f" | {_cell(c['next_step'])[:300]} |"
+            for c in broken
+        ]
     gaps = failing_gaps(assessment, ctx.catalogue)
     if gaps:
         lines += [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aima_ci.assess.explain import failing_gaps, practice_targets
+from aima_ci.assess.explain import failing_gaps, practice_targets, unhealthy_checks
 
 from . import ReportContext
 
@@ -71,6 +71,14 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
         out.append(_style(ctx, "Gate failures", bold=True))
         for f in failures:
             out.append(f"  - {f['message']}")
+    broken = unhealthy_checks(assessment)
+    if broken:
+        out.append("")
+        out.append(_style(ctx, "Checks in error or not run (they earn no credit)", bold=True))
+        for c in broken:
+            out.append(f"  - {c['check']} [{c['status']}]: {c['message']}")
+            if c["next_step"]:
+                out.append(f"      next: {c['next_step']}")
     gaps = failing_gaps(assessment, ctx.catalogue)
     if gaps:
         out.append("")

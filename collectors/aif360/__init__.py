@@ -19,17 +19,17 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
 from aima_ci.models import Finding, Status
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 from aima_ci.plugin import (
-    Collector,
-    CollectorConfigError,
-    CollectorContext,
-    InputError,
     load_checks,
 )
 
@@ -58,12 +58,45 @@ class GroupMetric:
 
 class Aif360Collector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "report": "file",
+    }
     version = "0.1.0"
     description = "AI Fairness 360: disparate impact and statistical parity per protected attribute (run on a CSV, or read a metrics JSON)"
     tool = "aif360"
     extra = "aif360"
     requires = ("aif360",)  # run mode; report mode reads its JSON with no tool installed
     checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Label bias by group on the training labels: needs no model."""
+        table = facts.training_table()
+        if table is None:
+            return None
+        labels, groups = facts.label_candidates(table), facts.sensitive_candidates(table)
+        if not labels:
+            return None
+        label = labels[0]
+        protected = {c: [facts.majority(table, c)] for c in groups[:3]}
+        return Starter(
+            {
+                "data": table.path,
+                "label": label,
+                "favorable": facts.favourable(table, label),
+                "protected": protected,
+            },
+            f"Bias in the training labels by group (disparate impact; no model needed; label"
+            f" candidates: {', '.join(labels[:3])}).",
+            enabled=bool(protected),
+            notes={
+                "favorable": "the favourable outcome: check it",
+                "protected": "privileged value = the most frequent one: check it",
+            }
+            if protected
+            else {"protected": "no protected column found by name: name one, then uncomment"},
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         report_mode = mode_of(config) == "report"

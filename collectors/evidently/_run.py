@@ -9,16 +9,14 @@ from typing import Any
 
 from aima_ci.models import Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.safety.safeio import rel
 
 from . import _result
 from ._settings import Settings
 
 
 def _display(ctx: CollectorContext, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ctx.root.resolve()).as_posix()
-    except ValueError:
-        return path.name
+    return rel(ctx.root, path)
 
 
 def _from_run(

@@ -13,20 +13,29 @@ B stream (mitigation: this collector measures, it does not mitigate).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding
-from aima_ci.plugin import Collector, CollectorContext, load_checks
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
 from . import _settings
 from ._settings import FAMILY
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_CHECKS = ("demographic_parity_ratio", "equalized_odds_difference")
 
 
 class FairlearnCollector(Collector):
     name = "fairlearn"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "model": "any",
+    }
     version = "1.0.0"
     description = "Group fairness of a model's decisions per sensitive feature (fairlearn)"
     tool = "fairlearn"
@@ -34,6 +43,54 @@ class FairlearnCollector(Collector):
     extra = "fairlearn"
     default_timeout = 300.0
     checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Fairness of the model's decisions: a prediction column, or a .skops model."""
+        for table in facts.measurable_tables():
+            labels, groups = facts.label_candidates(table), facts.sensitive_candidates(table)
+            preds = [
+                c
+                for c in table.columns
+                if re.fullmatch(r"(?i)pred(icted|iction)?(_\w+)?|y_pred|score_label", c)
+            ]
+            if labels and groups and preds:
+                return Starter(
+                    {
+                        "data": table.path,
+                        "label": labels[0],
+                        "prediction": preds[0],
+                        "sensitive_features": groups[:3],
+                    },
+                    "Group fairness of the model's decisions.",
+                )
+        skops = [m for m in facts.models if m.endswith(".skops")]
+        table = facts.training_table()
+        if not (
+            skops and table and facts.label_candidates(table) and facts.sensitive_candidates(table)
+        ):
+            return (
+                Starter(
+                    {},
+                    "Group fairness of the model's decisions needs the model or its predictions.",
+                    enabled=False,
+                    next_steps=facts.export_model_steps(),
+                )
+                if table is not None
+                else None
+            )
+        holdout = facts.split()[1] if facts.split() else table
+        return Starter(
+            {
+                "data": holdout.path,
+                "label": facts.label_candidates(holdout)[0]
+                if facts.label_candidates(holdout)
+                else facts.label_candidates(table)[0],
+                "model": skops[0],
+                "sensitive_features": facts.sensitive_candidates(table)[:3],
+            },
+            "Group fairness of the model's decisions: check the features the model expects, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         _settings.parse(config, self.check_keys)

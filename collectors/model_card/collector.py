@@ -14,16 +14,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci_collectors._substance import words as distinct_words
 
 from aima_ci.models import Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
 from aima_ci.safety.safeio import FileProblem
 
 from .card import RISK_CLASSES, check_sections, find_risk, required_sections
 from .document import load_document
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_PATH = "MODEL_CARD.md"
 
@@ -35,6 +38,13 @@ class ModelCardCollector(Collector):
     light = True
     default_timeout = 60.0
     checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        if not facts.model_cards:
+            return None
+        return Starter(
+            {"path": facts.model_cards[0]}, "Model card sections and EU AI Act risk class."
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"

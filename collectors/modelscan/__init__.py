@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
@@ -31,6 +31,7 @@ from aima_ci.plugin import (
     InputError,
     load_checks,
 )
+from aima_ci.safety import childproc
 
 NAME = "modelscan"
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -57,6 +58,11 @@ class Scan:
 
 class ModelscanCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "path": "any",
+        "report": "file",
+    }
     version = "0.1.0"
     description = "modelscan: model files that execute code when loaded (run it, or read its JSON)"
     tool = "modelscan"
@@ -166,13 +172,11 @@ def run_modelscan(ctx: CollectorContext, target: Path) -> Path:
         "--show-skipped",
     ]
     try:
-        proc = subprocess.run(
+        proc = childproc.run(
             cmd,
             cwd=out.parent,  # no stray modelscan-settings.toml from the repository changes rules
-            capture_output=True,
             text=True,
             timeout=ctx.timeout,
-            check=False,
         )
     except subprocess.TimeoutExpired:
         raise InputError(f"modelscan did not finish within {ctx.timeout:g}s") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import configured_files
 
@@ -19,11 +19,15 @@ from aima_ci.plugin import (
     CollectorConfigError,
     CollectorContext,
     InputError,
+    Starter,
     load_checks,
 )
 from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "ops_readiness"
 KEYS = {
@@ -42,11 +46,32 @@ MAX_FILE_BYTES = 4 << 20  # rule files, playbooks and registries are small; refu
 
 class OpsReadinessCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "playbook": "file",
+        "rollback.registry_file": "file",
+    }
     version = "0.1.0"
     description = "Checks Prometheus alert rules on model metrics, the incident playbook and the rollback path"
     light = True
     default_timeout = 120.0
     checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Alert rules, playbook and registry found; nothing when none of them exists."""
+        if not (facts.alert_rules or facts.playbooks or facts.registries):
+            return None
+        config: dict[str, Any] = {}
+        if facts.alert_rules:
+            config["alert_rules"] = facts.alert_rules[:10]
+        if facts.playbooks:
+            config["playbook"] = facts.playbooks[0]
+        if facts.registries:
+            config["rollback"] = {"registry_file": facts.registries[0]}
+        return Starter(
+            config,
+            "Alerts on the model's metrics, an incident playbook, a version to roll back to.",
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)

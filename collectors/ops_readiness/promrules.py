@@ -107,7 +107,7 @@ def metric_names(expr: str) -> tuple[str, ...]:
             continue
         names.append(word)
     # ``sum by (model) (...)``: the grouping labels sit in the parentheses after by/without.
-    grouped = set()
+    grouped: set[str] = set()
     for m in re.finditer(
         r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^()]*)\)", text
     ):

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
 
 from . import aimaconfig, ci
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "pipeline"
 KEYS = {"github_workflows", "gitlab_ci", "checks"}
@@ -107,6 +110,16 @@ class PipelineCollector(Collector):
     light = True
     default_timeout = 60.0
     checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """On when a CI file exists; suggested (commented) otherwise."""
+        found = bool(facts.ci_files)
+        return Starter(
+            {},
+            "CI runs aima-ci as a blocking gate, and which practices it covers"
+            + ("." if found else " (no CI file found yet)."),
+            enabled=found,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)
@@ -252,7 +265,7 @@ class PipelineCollector(Collector):
                 artefacts=[out],
             )
         covering = sorted(
-            c for c in running if practices.get(c) and practices[c] & set(integ.practices)
+            c for c in running if (owned := practices.get(c)) and owned & set(integ.practices)
         )
         if covering:
             return ctx.finding(

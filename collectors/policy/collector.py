@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import (
@@ -21,11 +21,15 @@ from aima_ci.plugin import (
     CollectorConfigError,
     CollectorContext,
     InputError,
+    Starter,
     load_checks,
 )
 from aima_ci.safety.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_QUERY = "data.aima.deny"
 DEFAULT_POLICIES = "policies"
@@ -35,6 +39,11 @@ MAX_POLICY_BYTES = 1 << 20
 
 class PolicyCollector(Collector):
     name = "policy"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "input": "file",
+        "policies": "any",
+    }
     version = "0.1.0"
     description = "Evaluates Rego policies (deny rules) on model metadata with regopy"
     tool = "regopy"
@@ -43,6 +52,20 @@ class PolicyCollector(Collector):
     light = True
     default_timeout = 120.0
     checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        if not facts.rego_policies:
+            return None
+        first = facts.rego_policies[0]
+        folder = first.rsplit("/", 1)[0] if "/" in first else "."
+        return Starter(
+            {
+                "policies": folder,
+                "input": facts.model_cards[0] if facts.model_cards else "MODEL_CARD.md",
+            },
+            "AI policy as code (Rego): check the input document, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"

@@ -11,7 +11,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import configured_files
 
@@ -21,11 +21,15 @@ from aima_ci.plugin import (
     CollectorConfigError,
     CollectorContext,
     InputError,
+    Starter,
     load_checks,
 )
 from aima_ci.safety.safeio import FileProblem, rel
 
 from . import detectors, purpose, readers
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "privacy"
 KEYS = {"data", "sample_rows", "sample", "seed", "pii_types", "purpose"}
@@ -34,11 +38,41 @@ DATA_EXTS = ("*.csv", "*.tsv", "*.jsonl", "*.ndjson", "*.parquet")
 
 class PrivacyCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "purpose": "file",
+    }
     version = "0.1.0"
     description = "Scans training-data samples for PII and for columns beyond the declared purpose"
     light = True
     default_timeout = 300.0
     checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """PII in every dataset found (a small payload can leak too); the purpose is left for a
+        person to declare."""
+        tables = facts.datasets[:10]
+        if not tables:
+            return None
+        notes = {} if facts.purpose_files else {"data": "declare purpose in data-purpose.yaml"}
+        table = facts.training_table()  # the data the purpose is about, not an API payload
+        columns = table.columns if table else next(iter(facts.csv_columns.values()), [])
+        steps = (
+            ()
+            if facts.purpose_files
+            else (
+                "privacy: declare what the data is for in data-purpose.yaml: description,"
+                f" needed_columns (of {', '.join(columns[:12]) or 'your columns'}),"
+                " personal_data",
+            )
+        )
+        return Starter(
+            {"data": tables, "sample_rows": 1000},
+            "PII in a sample of the training data; columns beyond the data's declared purpose.",
+            notes=notes,
+            next_steps=steps,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)

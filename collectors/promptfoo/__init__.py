@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci_collectors._reportjson import need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, report_only, require_path
@@ -58,6 +58,8 @@ class Tally:
 
 class PromptfooCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {"report": "file"}
     version = "0.1.0"
     description = "promptfoo eval / red-team results (reads promptfoo's -o results.json)"
     light = True  # reads one report file

@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding, Status
 from aima_ci.plugin import (
@@ -24,6 +24,7 @@ from aima_ci.plugin import (
     CollectorConfigError,
     CollectorContext,
     InputError,
+    Starter,
     load_checks,
 )
 from aima_ci.safety.safeio import FileProblem
@@ -31,6 +32,9 @@ from aima_ci.trust.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
 
 from . import dvc
 from .manifest_check import verify_manifest
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 PLACEHOLDER = re.compile(r"^(|todo|tbd|fixme|xxx|n/?a|-+|<[^>]*>|name\s*<email>)$", re.IGNORECASE)
 MAX_LISTED = 20
@@ -58,6 +62,35 @@ class ProvenanceCollector(Collector):
     checks = load_checks(__file__)
 
     # -- config ------------------------------------------------------------------------------
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """DVC's recorded hashes when dvc.lock/*.dvc exist; a manifest found; else a suggestion."""
+        if facts.dvc_files:
+            config: dict[str, Any] = {"dvc": True}
+            config["manifest"] = facts.manifests[0] if facts.manifests else False
+            return Starter(
+                config,
+                "Data provenance: DVC-tracked data matches the hashes in "
+                + ", ".join(facts.dvc_files[:2])
+                + ".",
+                notes={"manifest": "a signed-off manifest: aima-ci provenance write"}
+                if not facts.manifests
+                else {},
+            )
+        if facts.manifests:
+            return Starter(
+                {"manifest": facts.manifests[0]}, "Signed-off data manifest (SHA-256 per file)."
+            )
+        if not facts.datasets:
+            return None
+        return Starter(
+            {"manifest": DEFAULT_MANIFEST},
+            "Signed-off data manifest (SHA-256 per file): write it, then uncomment.",
+            enabled=False,
+            next_steps=(
+                "data provenance: aima-ci provenance write " + " ".join(facts.datasets[:3]),
+            ),
+        )
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"
         manifest = config.get("manifest", DEFAULT_MANIFEST)

@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import find_inside
 
@@ -21,11 +21,15 @@ from aima_ci.plugin import (
     CollectorConfigError,
     CollectorContext,
     InputError,
+    Starter,
     load_checks,
 )
 from aima_ci.safety.safeio import FileProblem, rel
 
 from . import declared, formats, inventory, modelscan_run, sbom
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "supply_chain"
 KEYS = {
@@ -40,12 +44,15 @@ KEYS = {
     "allowed_licences",
     "sbom",
     "skops_engine",
+    "declared_models",  # set by the config loader from models: (one trust decision per model)
 }
 SBOM_KEYS = {"python", "timeout", "validate"}
 
 
 class SupplyChainCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {"inventory": "file"}
     version = "0.1.0"
     description = "Scans model files for code-executing serialisation, checks the model/dataset inventory, writes a CycloneDX SBOM"
     light = False  # the SBOM step inspects an interpreter; not for a pre-commit hook
@@ -53,6 +60,23 @@ class SupplyChainCollector(Collector):
     checks = load_checks(__file__)
 
     # -- configuration --------------------------------------------------------------------------
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Every model file is scanned by default; an inventory file found is named."""
+        if not (facts.models or facts.datasets):
+            return None
+        config = {"inventory": facts.inventories[0]} if facts.inventories else {}
+        steps = tuple(
+            f"{p}: a pickled vector store (LLM08): loading it unpickles whatever the file holds;"
+            " supply_chain scans it for code-executing globals, and rebuilding the index from"
+            " its sources in CI (or a non-pickle format) removes the risk"
+            for p in facts.llm.vector_stores
+        )
+        return Starter(
+            config,
+            "Unsafe model serialisation (pickles that run code), model/dataset licences, an SBOM.",
+            next_steps=steps,
+        )
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)
         prefix = f"collectors.{NAME}"
@@ -185,6 +209,7 @@ class SupplyChainCollector(Collector):
         for message in refused:
             yield ctx.finding(cid, Status.ERROR, message=message, artefacts=arts)
         models = [(p, r) for p, r in reports if r.is_model]
+        trusted = self._declared_trusted(ctx)
         if not models and not refused:
             yield ctx.finding(
                 cid,
@@ -201,10 +226,18 @@ class SupplyChainCollector(Collector):
                 and any(formats.classify(t) == "dangerous" for t in r.untrusted)
             ):
                 severity = Severity.CRITICAL
+            status, message = r.status, r.message
+            declared = trusted.get(path.resolve())
+            if declared and status == "fail" and severity is not Severity.CRITICAL:
+                # The owner declared this file trusted (models.<name>.trust): the collectors load
+                # it, so the scanner records the accepted risk instead of a second verdict. A
+                # dangerous global (os.system, eval ...) still fails: trust does not make it safe.
+                status = "warn"
+                message = f"{message}; accepted: declared trusted in models.{declared}.trust"
             yield ctx.finding(
                 cid,
-                r.status,
-                message=r.message,
+                status,
+                message=message,
                 subjects=[ctx.subject("model", path)],
                 artefacts=arts,
                 details={
@@ -215,6 +248,20 @@ class SupplyChainCollector(Collector):
                 | ({"globals": sorted(r.scan.globals)[:50]} if r.scan else {}),
                 severity=severity or (Severity.HIGH if r.status == "fail" else None),
             )
+
+    @staticmethod
+    def _declared_trusted(ctx: CollectorContext) -> dict[Path, str]:
+        """Resolved path -> model name, for the models declared with ``trust: true``."""
+        out: dict[Path, str] = {}
+        for item in ctx.config.get("declared_models") or ():
+            if isinstance(item, Mapping) and item.get("trust") is True:
+                try:
+                    out[ctx.path(str(item["path"]), "declared_models", must_exist=False)] = str(
+                        item["name"]
+                    )
+                except InputError:
+                    continue
+        return out
 
     def _inventory_findings(self, ctx: CollectorContext, models: list[Path]) -> Iterator[Finding]:
         cfg = ctx.config

@@ -16,12 +16,12 @@ import os
 from collections.abc import Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aima_ci_collectors._substance import substantive
 
 from aima_ci.models import Finding, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, load_checks
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
 from aima_ci.safety.safeio import FileProblem
 
 from . import coverage, freshness
@@ -35,6 +35,9 @@ from .models import (
     pytm_threats,
     run_pytm,
 )
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_PATH = "THREAT_MODEL.md"
 SEVERITY_RANK = {"very low": 0, "info": 0, "low": 1, "medium": 2, "high": 3, "very high": 4}
@@ -58,6 +61,18 @@ class ThreatModelCollector(Collector):
     checks = load_checks(__file__)
 
     # -- config ------------------------------------------------------------------------------
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        if not facts.threat_models:
+            return None
+        config: dict[str, Any] = {"path": facts.threat_models[0]}
+        if facts.models:
+            config["watch"] = facts.models[:2]
+        return Starter(
+            config,
+            "Threat model present, complete and reviewed after changes.",
+            notes={"watch": "files whose change requires a review"} if facts.models else {},
+        )
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"
         path = config.get("path", DEFAULT_PATH)

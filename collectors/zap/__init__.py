@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci_collectors._reportjson import need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, report_only, require_path
@@ -49,6 +49,8 @@ class Alert:
 
 class ZapCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {"report": "file"}
     version = "0.1.0"
     description = "OWASP ZAP scan of the model's HTTP API (reads ZAP's traditional JSON report)"
     light = True  # reads one report file

@@ -275,7 +275,12 @@ def test_unreachable_target_is_an_error(tmp_path):
     assert any("ConnectionError" in t or "onnection" in t for t in scan.details["console_tail"])
 
 
-def test_unknown_probe_is_an_error_not_a_pass(tmp_path):
+def test_unknown_probe_is_an_error_not_a_pass(tmp_path, monkeypatch):
+    """When garak's names cannot be read beforehand (garak from another environment), garak's
+    own refusal still fails closed. Fault injection: the pre-flight name list is unavailable."""
+    from aima_ci_collectors.garak import probes
+
+    monkeypatch.setattr(probes, "known_probes", lambda: None)
     with chatbot("guarded") as url:
         f = run_collector(tmp_path, rest_config(url, ["encoding.InjectBase64", "nosuch.Probe"]))
     # garak exits 0 and runs nothing when any name is unknown

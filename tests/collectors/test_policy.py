@@ -12,6 +12,7 @@ import yaml
 from aima_ci_collectors.policy import PolicyCollector
 
 from aima_ci.config import load_config
+from aima_ci.errors import CollectorConfigError
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
 
@@ -184,8 +185,9 @@ def test_markdown_without_front_matter_and_binary_policy(repo: Path) -> None:
 
 def test_paths_outside_the_repository_and_symlinked_policies(repo: Path) -> None:
     write_meta(repo, GOOD)
-    [f] = run(repo, {"input": "../model.yaml"})
-    assert f.status is Status.ERROR and "outside the repository root" in f.message
+    # a config path out of the repository is refused before any collector runs (exit 2)
+    with pytest.raises(CollectorConfigError, match="outside the repository root"):
+        run(repo, {"input": "../model.yaml"})
     (repo.parent / "evil.rego").write_text("package aima\n")
     (repo / "policies" / "evil.rego").symlink_to(repo.parent / "evil.rego")
     [f] = run(repo, {"input": "model.yaml"})
