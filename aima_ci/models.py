@@ -23,6 +23,9 @@ __all__ = ["EvidenceError"]
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
+    # Not enough data to decide (too few outputs, too few rows): no credit either way.
+    INCONCLUSIVE = "inconclusive"
+    # Legacy (evidence written before ``inconclusive`` existed): read as inconclusive.
     WARN = "warn"
     ERROR = "error"
     NOT_APPLICABLE = "not_applicable"
@@ -38,6 +41,61 @@ class Severity(StrEnum):
 
 
 SEVERITY_ORDER = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+
+SHOWS = ("performed", "effective")
+STRENGTHS = ("direct", "partial")
+
+
+@dataclass(frozen=True)
+class Link:
+    """Why one check is evidence for one AIMA question, and what kind of evidence it is.
+
+    ``performed``: the check ran on real input under a configured policy, which proves the
+    practice's process exists whatever the outcome; ``effective``: the check passed, which is what
+    an outcome question asks. ``partial`` links answer part of the question only and never give it
+    full credit on their own. The rationale is what an auditor reads to judge the link.
+    """
+
+    question: str
+    shows: str = "effective"
+    strength: str = "direct"
+    rationale: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "shows": self.shows,
+            "strength": self.strength,
+            "rationale": self.rationale,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Link:
+        if not isinstance(data, Mapping):
+            raise EvidenceError("a link must be an object")
+        shows = data.get("shows", "effective")
+        strength = data.get("strength", "direct")
+        if shows not in SHOWS:
+            raise EvidenceError(f"link 'shows' must be one of {', '.join(SHOWS)}, not {shows!r}")
+        if strength not in STRENGTHS:
+            raise EvidenceError(
+                f"link 'strength' must be one of {', '.join(STRENGTHS)}, not {strength!r}"
+            )
+        return cls(
+            question=_str(data, "question"),
+            shows=shows,
+            strength=strength,
+            rationale=_opt_str(data, "rationale") or "",
+        )
+
+
+def links_for(questions: Sequence[str], links: Sequence[Link]) -> tuple[Link, ...]:
+    """The links of a finding: its declared links, or for evidence written before links existed
+    (and for plugins that declare only ``questions``), one direct ``effective`` link per question,
+    which is exactly how such evidence was scored before."""
+    if links:
+        return tuple(links)
+    return tuple(Link(q) for q in questions)
 
 
 @dataclass(frozen=True)
@@ -59,12 +117,19 @@ class Check:
     next_step: str = ""
     # Evidence older than this many days is stale (``not_run``) at scoring time; None = no limit.
     ttl_days: float | None = None
+    # What each question link shows (see Link); empty for plugins that declare only questions.
+    links: tuple[Link, ...] = ()
+    # ``outcome``: the check judges the system (bias, drift, attacks); its failure is a finding
+    # the outcome policy gates on. ``process``: it judges whether a practice's evidence exists.
+    kind: str = "process"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
+            "kind": self.kind,
             "questions": list(self.questions),
+            "links": [link.to_dict() for link in self.links],
             "severity": str(self.severity),
             "description": self.description,
             "threshold": self.threshold,
@@ -82,17 +147,39 @@ class Subject:
     name: str
     digest: str | None = None
     path: str | None = None
+    # A model's serialisation format (skops, onnx, torchscript, mlflow ...): the same bytes mean
+    # different things, and different risks, in different formats.
+    format: str | None = None
+    # Provenance a digest alone does not give (an MLflow registered version, its run id).
+    meta: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "digest": self.digest, "path": self.path}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "digest": self.digest,
+            "path": self.path,
+        }
+        if self.format is not None:
+            out["format"] = self.format
+        if self.meta:
+            out["meta"] = dict(self.meta)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Subject:
+        meta = data.get("meta") or {}
+        if not isinstance(meta, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+        ):
+            raise EvidenceError("'meta' must map strings to strings")
         return cls(
             kind=_str(data, "kind"),
             name=_str(data, "name"),
             digest=_opt_str(data, "digest"),
             path=_opt_str(data, "path"),
+            format=_opt_str(data, "format"),
+            meta=tuple(sorted(meta.items())),
         )
 
 
@@ -117,6 +204,14 @@ class Finding:
     finished_at: str | None = None
     next_step: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    links: tuple[Link, ...] = ()
+    kind: str = "process"
+    # Pass-with-notes: what could not be measured on a passing check (credit stands).
+    notes: tuple[str, ...] = ()
+
+    @property
+    def question_links(self) -> tuple[Link, ...]:
+        return links_for(self.questions, self.links)
 
     @property
     def subject(self) -> Subject | None:
@@ -145,6 +240,9 @@ class Finding:
             "finished_at": self.finished_at,
             "next_step": self.next_step,
             "details": dict(self.details),
+            "links": [link.to_dict() for link in self.links],
+            "kind": self.kind,
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -176,6 +274,12 @@ class Finding:
         details = data.get("details") or {}
         if not isinstance(details, Mapping):
             raise EvidenceError("'details' must be an object")
+        links_raw = data.get("links") or []
+        if not isinstance(links_raw, list):
+            raise EvidenceError("'links' must be a list")
+        kind = data.get("kind") or "process"
+        if kind not in ("process", "outcome"):
+            raise EvidenceError(f"unknown check kind {kind!r}")
         return cls(
             check=_str(data, "check"),
             collector=_str(data, "collector"),
@@ -197,6 +301,9 @@ class Finding:
             finished_at=_opt_str(data, "finished_at"),
             next_step=_opt_str(data, "next_step") or "",
             details=dict(details),
+            links=tuple(Link.from_dict(link) for link in links_raw),
+            kind=kind,
+            notes=_str_tuple(data, "notes"),
         )
 
 

@@ -18,8 +18,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
+from aima_ci.models import Check, Finding, Status
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    Starter,
+    load_checks,
+)
 from aima_ci.safety.safeio import FileProblem
 from aima_ci.trust.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
 
@@ -52,36 +59,7 @@ class ProvenanceCollector(Collector):
     # age depends on today: no cached result can stand in for a fresh run.
     cacheable = False
     default_timeout = 300.0
-    checks = (
-        Check(
-            "provenance.integrity",
-            "Every dataset file in the signed-off manifest is present, unchanged and listed",
-            ("DAT-QI-B1", "DAT-QI-B2"),
-            severity=Severity.HIGH,
-            next_step=(
-                "Restore the changed/missing files, or review the new data and regenerate the"
-                " manifest with 'aima-ci provenance write', then sign it off again"
-            ),
-        ),
-        Check(
-            "provenance.signoff",
-            "The data manifest is signed off by a named reviewer, recently, with source and"
-            " licence recorded for every file",
-            ("DAT-DT-B2",),
-            next_step=(
-                "Review the datasets' sources and licences, then fill signed_off_by, date and"
-                " each file's source/licence in the manifest"
-            ),
-            ttl_days=None,
-        ),
-        Check(
-            "provenance.dvc",
-            "DVC-tracked data matches the md5 hashes recorded in .dvc files and dvc.lock",
-            ("DAT-QI-B2",),
-            severity=Severity.HIGH,
-            next_step="Run 'dvc pull' / 'dvc repro' so the workspace matches, or commit the new hashes",
-        ),
-    )
+    checks = load_checks(__file__)
 
     # -- config ------------------------------------------------------------------------------
     def starter(self, facts: RepoFacts) -> Starter | None:
@@ -323,7 +301,7 @@ class ProvenanceCollector(Collector):
             )
         elif report.unverifiable:
             status, message = (
-                Status.WARN,
+                Status.INCONCLUSIVE,
                 "not verifiable: " + _short(report.unverifiable),
             )
         else:

@@ -158,7 +158,7 @@ def test_guarded_scores_better_on_every_probe(scans):
             assert rate >= 0.95 and rates_bad[pair] <= 0.5, (pair, rate, rates_bad[pair])
         for p in good[check]["details"]["pairs"]:
             assert p["total_evaluated"] >= 58 and p["wilson_lower"] >= 0.9
-        assert good[check]["questions"] == ["DES-TA-B1", "DES-SA-A2"]
+        assert good[check]["questions"] == ["DES-TA-B1"]
         assert (
             "LLM01:2025" in good[check]["details"]["owasp_llm_2025"] or check == "garak.ansiescape"
         )
