@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Finding, Status
 from aima_ci.plugin import (
@@ -49,6 +49,12 @@ class RetrievalCollector(Collector):
     description = "RAG retrieval side: index provenance and format, PII filtering at ingestion"
     light = True
     default_timeout = 60.0
+    # Checked before any collector runs: inside the repository, present, of the right kind.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "indexes": "any",
+        "ingest": "file",
+        "sources": "any",
+    }
     checks = load_checks(__file__)
 
     def starter(self, facts: RepoFacts) -> Starter | None:
