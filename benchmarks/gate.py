@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.evidence.directory.seal import seal
+from aima_ci.evidence.seal import seal
 
 from aima_ci.assess.catalogue import load_catalogue
 from aima_ci.evidence.directory import write_manifest
