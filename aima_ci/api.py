@@ -43,8 +43,15 @@ def evidence_dir(config: Config, out_dir: Path | None) -> Path:
 
 def today() -> dt.date:
     """The date waivers, attestations and targets are judged on (AIMA_CI_TODAY pins it)."""
+    from aima_ci.config import parse_date
+
     override = os.environ.get("AIMA_CI_TODAY")  # for reproducible runs and tests
-    return dt.date.fromisoformat(override) if override else dt.datetime.now(dt.UTC).date()
+    if not override:
+        return dt.datetime.now(dt.UTC).date()
+    day = parse_date(override)
+    if day is None:
+        raise UserError(f"AIMA_CI_TODAY={override[:40]!r}: must be a date (YYYY-MM-DD)")
+    return day
 
 
 # --------------------------------------------------------------------------- collect
@@ -67,9 +74,14 @@ def collect(
     the run from the names of the collectors about to run (the CLI's live or plain display);
     ``note`` hears what the user should know but that changes no result (a cache ignored).
     """
+    from aima_ci.assess.attestations import check_files
     from aima_ci.evidence.cache import NO_CACHE_ENV, CacheStore
     from aima_ci.evidence.collect import collect as run_collectors
     from aima_ci.evidence.collect import select_collectors
+
+    # A broken attestation file (a directory, a FIFO, an alias bomb) is exit 2 now, not after
+    # every collector has run and scoring reads it.
+    check_files(config.attestation_files, config.root)
 
     spec = None
     if shard is not None:
@@ -109,7 +121,9 @@ def history_settings(config: Config, history: str | None) -> HistorySettings | N
     """The history store from the config, or the one ``--history`` names (None: none)."""
     from aima_ci.trust.history import history_settings as settings_of
 
-    return settings_of(config.raw.get("history"), base=config.dir, cli_location=history)
+    return settings_of(
+        config.raw.get("history"), base=config.dir, cli_location=history, root=config.root
+    )
 
 
 def resolve_baseline(
@@ -254,7 +268,9 @@ def gate(
     from aima_ci.assess.gate import collector_runs, effective_target, evaluate
     from aima_ci.assess.recheck import gate_view
     from aima_ci.evidence.directory import ASSESSMENT, SUMMARY
+    from aima_ci.evidence.outdir import inspect
 
+    inspect(out)  # no verdict read through a committed symlink or from a directory
     if not (out / ASSESSMENT).exists():
         assess(
             config,
@@ -279,6 +295,7 @@ def gate(
         baseline=_gate_baseline(config, out, baseline, history),
         fail_on_error=fail_on_error,
         source=str(out / SUMMARY),
+        outcomes=assessment.get("outcomes"),
     )
     return assessment, result
 
@@ -288,7 +305,9 @@ def read_assessment(out: Path) -> Any:
     """assessment.json for report and export: as aima-ci wrote it (manifest) and judgeable."""
     from aima_ci.assess.gate import check_assessment
     from aima_ci.evidence.directory import ASSESSMENT, check_listed, read_json
+    from aima_ci.evidence.outdir import inspect
 
+    inspect(out)
     check_listed(out, ASSESSMENT)
     assessment = read_json(out / ASSESSMENT)
     check_assessment(assessment, str(out / ASSESSMENT))
@@ -363,6 +382,8 @@ def run(
     )
     from aima_ci.reports import EXTENSIONS
 
+    today()  # a bad AIMA_CI_TODAY or history setting: exit 2 before any collector runs
+    history_settings(config, history)
     # Collect, score and reports as one unit: between this run's collect and its score another
     # run could otherwise clear the directory, and its manifest would vouch for our assessment.
     with hold(out):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aima_ci.plugin import InputError
 
-from ._modelio import LoadedModel, load_model, require_classifier
+from ._modelio import LoadedModel, require_classifier
 
 if TYPE_CHECKING:
     import numpy as np
@@ -117,23 +117,20 @@ class ClassifierTable(NamedTuple):
 
 
 def load_classifier_table(
-    model_path: Path,
+    loaded: LoadedModel,
     data_path: Path,
     *,
     prefix: str,
-    trust_model: bool,
     proba: bool,
     configured: Sequence[str] | None,
     exclude: Sequence[str] = (),
 ) -> ClassifierTable:
-    """Load and check the model (``<prefix>.model``), then the data (``<prefix>.data``).
+    """Check the loaded model (``<prefix>.model``), then read the data (``<prefix>.data``).
 
     The model comes first: its ``feature_names_in_`` decides which columns the data must have.
     ``proba`` asks for ``predict_proba`` (see ``require_classifier``).
     """
-    model_where = f"{prefix}.model: {model_path.name}"
-    loaded = load_model(model_path, model_where, trust_model=trust_model)
-    require_classifier(loaded.estimator, model_where, proba=proba)
+    require_classifier(loaded.estimator, f"{prefix}.model", proba=proba)
     frame = read_table(data_path, f"{prefix}.data: {data_path.name}")
     features = resolve_features(
         loaded.estimator,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import pytest
 from aima_ci.evidence.directory import read_json, write_json, write_manifest
 from aima_ci.trust.verify import differences, render, verify_evidence
 
+_TODAY = dt.datetime.now(dt.UTC).date()
 CONFIG = {
     "target": 1,
     "waivers": [
@@ -21,8 +23,9 @@ CONFIG = {
             "id": "testplugin.beta",
             "reason": "accepted for the pilot",
             "owner": "sec@example.com",
-            "expires": "2099-01-01",
-            "created": "2098-12-01",
+            # a waiver that really applies today (created in the future it would not)
+            "expires": (_TODAY + dt.timedelta(days=60)).isoformat(),
+            "created": _TODAY.isoformat(),
         }
     ],
     "collectors": {

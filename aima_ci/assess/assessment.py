@@ -202,6 +202,9 @@ def score_assessment(
         inputs.findings, now or clock_for(today), overrides, RepoDigests(config.root)
     )
     scored = score(catalogue, findings, inputs.attestations, inputs.active_waivers)
+    from aima_ci.assess.outcome import evaluate_outcomes
+
+    outcomes = evaluate_outcomes(findings, config.fail_on, inputs.active_waivers)
     provisional = {
         "overall": {"score": scored.score, "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
@@ -213,10 +216,12 @@ def score_assessment(
         collector_runs=collector_runs(inputs.run),
         baseline=baseline,
         fail_on_error=fail_on_error,
+        outcomes=outcomes,
     )
     assessment = build_assessment(
         scored, gate, findings=findings, inputs=inputs, config=config, today=today
     )
+    assessment["outcomes"] = outcomes
     assessment["freshness"] = freshness
     assessment["gate_inputs"] = gate_inputs(
         config.required_collectors, fail_on_error, level_override, baseline, baseline_source

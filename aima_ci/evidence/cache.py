@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -553,6 +554,22 @@ class Reuser:
                 self.notes.append(f"{run.name}: not cached: {exc}")
 
 
+def _plain_file(stored: StoredFile) -> bool:
+    """A regular file reached without a symlink on the way: the file, its folders, ``files/``
+    and the entry itself. A cache may hold links someone planted to pull other files in."""
+    path = stored.source
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        for _ in range(stored.rel.count("/") + 2):
+            path = path.parent
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return False
+    except OSError:
+        return False
+    return True
+
+
 def _restore(files: Iterable[StoredFile], evidence_dir: Path) -> bool:
     """Copy stored artefacts into place, checking each one's SHA-256 as it lands."""
     written: list[Path] = []
@@ -562,12 +579,14 @@ def _restore(files: Iterable[StoredFile], evidence_dir: Path) -> bool:
         except PathError:
             ok = False
         else:
-            try:
-                atomic_copy(stored.source, target)
-                ok = sha256_file(target) == stored.sha256
-            except OSError:
-                ok = False
-            written.append(target)
+            ok = False
+            if _plain_file(stored):  # never copy through a link in the cache
+                try:
+                    atomic_copy(stored.source, target)
+                    ok = sha256_file(target) == stored.sha256
+                except OSError:
+                    ok = False
+                written.append(target)
         if not ok:
             for path in written:
                 with contextlib.suppress(OSError):

@@ -7,7 +7,7 @@ import datetime as dt
 import fcntl
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +17,6 @@ from aima_ci.errors import EvidenceLocked
 from aima_ci.evidence.directory import (
     ASSESSMENT,
     FINDINGS,
-    LOCK,
     MANIFEST,
     RUN,
     SEAL,
@@ -48,12 +47,13 @@ _HELD: set[Path] = set()
 @contextlib.contextmanager
 def locked(directory: Path) -> Iterator[None]:
     """Refuse a second concurrent run on the same output directory instead of interleaving."""
-    directory.mkdir(parents=True, exist_ok=True)
+    from aima_ci.evidence.outdir import ensure, open_lock
+
+    ensure(directory)  # no symlinked or mistyped evidence file: refused before the first write
     if directory.resolve() in _HELD:  # this command already holds it (see hold())
         yield
         return
-    fd = os.open(directory / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
+    with open_lock(directory) as fd:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -63,8 +63,6 @@ def locked(directory: Path) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -92,6 +90,30 @@ def select_collectors(
     if light:
         configured = {k: v for k, v in configured.items() if _is_light(k)}
     return configured
+
+
+def preflight_config(
+    config: Config, configured: Mapping[str, Any], known: set[str] | None = None
+) -> None:
+    """What must hold before any collector runs (exit 2 now, not after minutes of collectors):
+    every configured collector name is one an installed plugin provides (a typo such as
+    ``fairlern:`` would otherwise be skipped and its questions answered by attestation).
+    (api.collect also reads the attestation files first; this layer may not import them.)"""
+    import difflib
+
+    from aima_ci.plugin import discover_names
+
+    names = set(discover_names()) if known is None else known
+    for name in configured:
+        if name in names:
+            continue
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "see 'aima-ci collectors'"
+        raise config.error(
+            f"collectors.{name}",
+            f"no collector named '{name}' is installed ({hint}); install the plugin that"
+            " provides it or remove the entry",
+        )
 
 
 def _is_light(name: str) -> bool:
@@ -127,6 +149,7 @@ def collect(
     from aima_ci.evidence.freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
 
     configured = select_collectors(config, only, light)
+    preflight_config(config, configured, None if available is None else set(available))
     broken: dict[str, str] = {}
     if available is None:
         available, broken = load_some(configured)
@@ -138,7 +161,7 @@ def collect(
         configured, parts = plan_shard(configured, keys, shard)
     planned, missing = plan_jobs(configured, available, broken)
     planned = [replace(job, part=parts.get(job.collector.name)) for job in planned]
-    validate_jobs(planned)  # bad collector keys: exit 2 before anything runs
+    validate_jobs(planned, config.root, config.dir)  # bad keys or inputs: exit 2 before any run
     for previous in reuse:
         if previous.resolve() == out_dir.resolve():
             raise EvidenceError(f"--reuse {previous}: must differ from the output directory")
@@ -146,6 +169,9 @@ def collect(
     started = now_iso()
     run_id = uuid.uuid4().hex
     with locked(out_dir):
+        from aima_ci.evidence.outdir import claim
+
+        claim(out_dir)  # never clear a directory that is not aima-ci's own
         mark_incomplete(out_dir, "collect")
         _clear_previous(out_dir)
         runner = Runner(

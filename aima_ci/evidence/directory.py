@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.errors import EvidenceError
+from aima_ci.safety.atomic import atomic_copy as atomic_copy  # re-exported: evidence writers
+from aima_ci.safety.atomic import atomic_write as atomic_write
 from aima_ci.safety.paths import PathError, safe_relpath
 
 if TYPE_CHECKING:
@@ -40,45 +42,6 @@ def is_temp(name: str) -> bool:
     """A temp file of atomic_write (``.<name>.<random>.tmp``): left behind only by a killed
     writer, never part of the evidence, so neither listed in nor checked against the manifest."""
     return name.startswith(".") and name.endswith(".tmp")
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_copy(source: Path, path: Path) -> None:
-    """Copy ``source`` to ``path`` as atomic_write does: streamed into a temp file, fsynced,
-    renamed. A merge or cache restore killed half-way leaves no half artefact behind."""
-    import shutil
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def mark_incomplete(directory: Path, step: str) -> None:

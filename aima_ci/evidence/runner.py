@@ -7,7 +7,6 @@ installed produces ``error`` / ``not_run`` findings for every check it did not r
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -23,7 +22,8 @@ from typing import Any
 
 from aima_ci.evidence.directory import atomic_write
 from aima_ci.models import EvidenceError, Finding, Status
-from aima_ci.plugin import Collector, CollectorConfigError, now_iso
+from aima_ci.plugin import Collector, CollectorConfigError, Preflight, now_iso
+from aima_ci.safety.childproc import kill_group, spawn
 from aima_ci.safety.redact import Redactor
 
 MAX_EVENT_LINE = 8 << 20
@@ -140,10 +140,17 @@ def plan_jobs(
     return jobs, missing
 
 
-def validate_jobs(jobs: Sequence[Job]) -> None:
-    """Let each collector reject bad keys before anything runs (raises CollectorConfigError)."""
+def validate_jobs(
+    jobs: Sequence[Job], root: Path | None = None, config_dir: Path | None = None
+) -> None:
+    """Let each collector reject bad keys, then (given the repository) the inputs its config
+    names, before anything runs (raises CollectorConfigError: exit 2, not minutes later)."""
     for job in jobs:
-        job.collector().validate_config(job.config)
+        collector = job.collector()
+        collector.validate_config(job.config)
+        if root is not None:
+            check = Preflight(collector.name, root, config_dir or root)
+            collector.preflight(job.config, check)
 
 
 def _synthetic(
@@ -285,21 +292,21 @@ class Runner:
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("DO_NOT_TRACK", "1")
         env["PYTHONUNBUFFERED"] = "1"
-        proc = subprocess.Popen(
+        # Its own process group (a timeout kills all it spawned) and the death signal (a
+        # SIGKILL of aima-ci takes it along): see safety.childproc.
+        proc = spawn(
             [sys.executable, "-m", "aima_ci.evidence._worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=str(self.config_dir),
             env=env,
-            start_new_session=True,
-            preexec_fn=_DEATH_SIGNAL,
         )
         timed_out = threading.Event()
 
         def kill() -> None:
             timed_out.set()
-            _kill_group(proc)
+            kill_group(proc)
 
         timer = threading.Timer(job.timeout, kill)
         timer.daemon = True
@@ -354,7 +361,7 @@ class Runner:
         finally:
             timer.cancel()
             if proc.poll() is None:
-                _kill_group(proc)
+                kill_group(proc)
                 proc.wait()
             err_thread.join(timeout=5)
         stderr = b"".join(stderr_chunks).decode("utf-8", "replace")
@@ -406,38 +413,22 @@ class Runner:
         run.findings.extend(_synthetic(collector, job.config, status, run.message, have))
         if run.status == "ok":
             run.message = f"{len(run.findings)} finding(s)"
-
-
-def _death_signal() -> Callable[[], None] | None:
-    """Linux: the kernel SIGKILLs a worker whose aima-ci died (it runs in its own session, so
-    nothing else would stop it, and it would go on writing into the next run's evidence).
-
-    libc is loaded here, in the parent: between fork and exec the child only makes the call.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def hook() -> None:  # pragma: no cover - runs in the child
-        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-
-    return hook
-
-
-_DEATH_SIGNAL = _death_signal()
+            bad = [f for f in run.findings if f.status in (Status.ERROR, Status.NOT_RUN)]
+            if bad:  # the console line must not read as a clean run
+                first = bad[0]
+                run.message += (
+                    f", {len(bad)} in error or not run (first: {first.check}:"
+                    f" {first.message[:200]})"
+                )
 
 
 def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
     """A subject naming an artefact that redaction rewrote gets the digest of the stored file."""
-    if not any(s.path in rewritten for s in finding.subjects):
+    if not any(s.path is not None and s.path in rewritten for s in finding.subjects):
         return finding
     subjects = tuple(
-        replace(s, digest=rewritten[s.path]) if s.path in rewritten else s for s in finding.subjects
+        replace(s, digest=rewritten[s.path]) if s.path is not None and s.path in rewritten else s
+        for s in finding.subjects
     )
     return replace(finding, subjects=subjects)
 
@@ -467,14 +458,6 @@ def _drain(stream: Any, chunks: list[bytes]) -> None:
         chunks.append(block)
         while size > 4 << 20 and len(chunks) > 1:  # keep the last few MiB of a chatty tool
             size -= len(chunks.pop(0))
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
 
 
 def _describe_exit(code: int | None) -> str:

@@ -38,7 +38,7 @@ def resolve_inside(base: Path, value: str, root: Path, *, must_exist: bool = Tru
     return resolved
 
 
-def safe_relpath(value: str) -> str:
+def safe_relpath(value: object) -> str:
     """Validate a relative POSIX path stored in evidence (manifest, bundle): no ``..``, not absolute."""
     if not isinstance(value, str) or not value or "\x00" in value or "\\" in value:
         raise PathError(f"invalid stored path {value!r}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -167,21 +166,15 @@ def generate_keypair(path: Path) -> tuple[Path, Path]:
 def _create_whole(target: Path, data: bytes) -> None:
     """Write a key file whole or not at all (mode 0600), and never over an existing file: a temp
     file is written and fsynced, then hard-linked to the name, which fails if the name exists."""
-    import tempfile
+    from aima_ci.safety.atomic import write_staged
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    def link(tmp: str, path: Path) -> None:
         try:
-            os.link(tmp, target)
+            os.link(tmp, path)
         except FileExistsError:
-            raise SigningError(f"{target} already exists; refusing to overwrite a key") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            raise SigningError(f"{path} already exists; refusing to overwrite a key") from None
+
+    write_staged(target, lambda fh: fh.write(data), publish=link)
 
 
 def sign_envelope(statement: Mapping[str, Any], private_key: Any) -> dict[str, Any]:

@@ -195,16 +195,19 @@ def rescore(evidence_dir: Path, assessment: Mapping[str, Any]) -> list[str]:
         collector_runs=collector_runs(run) if isinstance(run, Mapping) else {},
         baseline=baseline,
         fail_on_error=bool(inputs.get("fail_on_error")),
+        outcomes=_outcomes(findings, assessment.get("outcomes"), waivers),
     )
     from collections import Counter
 
     counts = Counter(str(f.status) for f in findings)
-    rescored = {
+    rescored: dict[str, Any] = {
         "overall": {"score": round(scored.score, 4), "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
         "gate": gate.to_dict(),
         "findings": {"total": len(findings), "by_status": dict(sorted(counts.items()))},
     }
+    if assessment.get("outcomes") is not None:
+        rescored["outcomes"] = _outcomes(findings, assessment["outcomes"], waivers)
     recorded = {key: assessment.get(key) for key in rescored}
     return stale_diff + list(differences(_plain(recorded), _plain(rescored)))
 
@@ -405,3 +408,15 @@ def render(report: VerifyReport, directory: Path) -> str:
             lines.append(f"  ... and {len(report.problems) - MAX_LISTED} more (--format json)")
     lines.extend(f"  note: {n}" for n in report.notes)
     return "\n".join(lines) + "\n"
+
+
+def _outcomes(findings: Any, recorded: Any, waivers: Any) -> dict[str, Any] | None:
+    """Re-derive the findings verdict under the recorded ``fail_on`` (none recorded: none)."""
+    if not isinstance(recorded, Mapping):
+        return None
+    from aima_ci.assess.outcome import DEFAULT_FAIL_ON, evaluate_outcomes
+
+    try:
+        return evaluate_outcomes(findings, str(recorded.get("fail_on", DEFAULT_FAIL_ON)), waivers)
+    except ValueError:
+        return {"fail_on": recorded.get("fail_on"), "passed": False, "failing": []}

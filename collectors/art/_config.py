@@ -12,6 +12,7 @@ from typing import Any
 
 from aima_ci.plugin import CollectorConfigError
 
+from .._modelio import ModelRef, parse_device, parse_ref
 from .._options import KeyCheck, Options
 
 OPTIONS = Options("art")
@@ -29,6 +30,9 @@ KEYS = {
     "thresholds",
     "clip_values",
     "eps_units",
+    "labels",
+    "device",
+    "label_map",
 }
 THRESHOLD_KEYS = {"robustness_ratio", "min_samples"}
 EPS_UNITS = ("std", "absolute")
@@ -51,9 +55,28 @@ ATTACK_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
         "init_size": (int, 100),
         "sample_size": (int, 50),
     },
+    # Minimal-perturbation white-box attack: a row counts as broken only within eps.
+    "CarliniLInfMethod": {
+        "eps": (float, None),
+        "max_iter": (int, 10),
+        "learning_rate": (float, 0.01),
+        "sample_size": (int, 50),
+    },
+    # Query-efficient black-box attack within eps (random square updates, no gradients).
+    "SquareAttack": {
+        "eps": (float, None),
+        "max_iter": (int, 100),
+        "p_init": (float, 0.8),
+        "nb_restarts": (int, 1),
+        "sample_size": (int, 100),
+    },
 }
 ZERO_OK = frozenset({"num_random_init"})  # integer parameters that may be 0
-GRADIENT_ATTACKS = frozenset({"FastGradientMethod", "ProjectedGradientDescent"})
+GRADIENT_ATTACKS = frozenset(
+    {"FastGradientMethod", "ProjectedGradientDescent", "CarliniLInfMethod"}
+)
+BLACK_BOX_ATTACKS = frozenset({"HopSkipJump", "SquareAttack"})
+MINIMAL_ATTACKS = frozenset({"HopSkipJump", "CarliniLInfMethod"})  # not bounded by eps themselves
 DEFAULT_SAMPLE_SIZE = 500
 MAX_ROWS = 10_000_000
 MAX_PARAM = 1e9  # no attack parameter is sensibly larger; bigger numbers are typos or hostile
@@ -88,19 +111,25 @@ class AttackSpec:
 
 @dataclass(frozen=True)
 class ArtSettings:
-    model: str
+    model: ModelRef
     data: str
-    label: str
+    label: str | None  # a column of a table; arrays and image folders carry their labels
     features: tuple[str, ...] | None
     attacks: tuple[AttackSpec, ...] | None  # None: choose by model (gradients or not)
     sample_size: int
     seed: int
-    trust_model: bool
-    eps_units: str
+    eps_units: str | None  # None: std for tables, absolute for arrays and images
     clip_values: tuple[float, float] | None
+    labels: str | None = None  # an .npy of labels beside an .npy of samples
+    device: str = "auto"
+    label_map: Mapping[str, Any] | None = None  # raw label -> the model's class
+
+    @property
+    def trust_model(self) -> bool:
+        return self.model.trust
 
 
-def default_attacks(has_gradients: bool) -> tuple[AttackSpec, ...]:
+def default_attacks(has_gradients: bool, *, deep: bool = False) -> tuple[AttackSpec, ...]:
     """White-box gradient attacks where the model has gradients, else a black-box one.
 
     eps 0.1 in std units lets every feature move by a tenth of its spread: a small, plausible
@@ -111,6 +140,8 @@ def default_attacks(has_gradients: bool) -> tuple[AttackSpec, ...]:
             {"name": "FastGradientMethod", "eps": 0.1},
             {"name": "ProjectedGradientDescent", "eps": 0.1, "eps_step": 0.01, "max_iter": 20},
         ]
+    elif deep:  # a network without gradients (ONNX): two black-box attacks, the stronger counts
+        raw = [{"name": "SquareAttack", "eps": 0.1}, {"name": "HopSkipJump", "eps": 0.1}]
     else:
         raw = [{"name": "HopSkipJump", "eps": 0.1}]
     return tuple(_attack(item, f"{PREFIX}.attacks[default {i}]") for i, item in enumerate(raw))
@@ -127,14 +158,20 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> ArtSettings:
             raise CollectorConfigError(f"{PREFIX}.attacks", "must be a non-empty list of attacks")
         attacks = tuple(_attack(a, f"{PREFIX}.attacks[{i}]") for i, a in enumerate(attacks_raw))
     _thresholds(config.get("thresholds"))
-    eps_units = config.get("eps_units", "std")
-    if eps_units not in EPS_UNITS:
+    eps_units = config.get("eps_units")
+    if eps_units is not None and eps_units not in EPS_UNITS:
         raise CollectorConfigError(f"{PREFIX}.eps_units", f"must be one of {', '.join(EPS_UNITS)}")
     features = config.get("features")
+    if "model" not in config:
+        raise OPTIONS.error("model", f"is required (a name from models: or {PATH})")
+    data = OPTIONS.required(config, "data", PATH)
+    label = OPTIONS.text(config, "label", "a column name")
+    if label is None and data.lower().endswith((".csv", ".tsv", ".txt", ".parquet", ".pq")):
+        raise OPTIONS.error("label", "is required for a table (the column with the true class)")
     return ArtSettings(
-        model=OPTIONS.required(config, "model", PATH),
-        data=OPTIONS.required(config, "data", PATH),
-        label=OPTIONS.required(config, "label", "a column name"),
+        model=parse_ref(config["model"], OPTIONS.flag(config, "trust_model"), f"{PREFIX}.model"),
+        data=data,
+        label=label,
         features=None if features is None else OPTIONS.columns(features, "features"),
         attacks=attacks,
         sample_size=OPTIONS.whole(
@@ -142,10 +179,26 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> ArtSettings:
         ),
         # numpy's seed range
         seed=OPTIONS.whole(config, "seed", DEFAULT_SEED, minimum=0, maximum=2**32 - 1),
-        trust_model=OPTIONS.flag(config, "trust_model"),
-        eps_units=str(eps_units),
+        eps_units=None if eps_units is None else str(eps_units),
         clip_values=_clip(config.get("clip_values")),
+        labels=OPTIONS.text(config, "labels", PATH),
+        device=parse_device(config, f"{PREFIX}.device"),
+        label_map=_label_map(config.get("label_map")),
     )
+
+
+def _label_map(raw: Any) -> dict[str, Any] | None:
+    """``{good: 1, bad: 0}``: the data's labels as the model's classes (keys compared as text)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not raw:
+        raise CollectorConfigError(f"{PREFIX}.label_map", "must map raw labels to model classes")
+    for key, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise CollectorConfigError(
+                f"{PREFIX}.label_map.{key}", "must be a class (number or text)"
+            )
+    return {str(k): v for k, v in raw.items()}
 
 
 def _attack(item: Any, key: str) -> AttackSpec:

@@ -40,8 +40,15 @@ def import_art(scratch: Path) -> SimpleNamespace:
         if "art" not in sys.modules:
             stack.enter_context(_home(scratch))
         import art
-        from art.attacks.evasion import FastGradientMethod, HopSkipJump, ProjectedGradientDescent
+        from art.attacks.evasion import (
+            CarliniLInfMethod,
+            FastGradientMethod,
+            HopSkipJump,
+            ProjectedGradientDescent,
+            SquareAttack,
+        )
         from art.estimators.classification import BlackBoxClassifier
+        from art.estimators.classification.blackbox import BlackBoxClassifierNeuralNetwork
         from art.estimators.classification.scikitlearn import SklearnClassifier
         from art.estimators.estimator import LossGradientsMixin
 
@@ -53,7 +60,18 @@ def import_art(scratch: Path) -> SimpleNamespace:
         BlackBoxClassifier=BlackBoxClassifier,
         SklearnClassifier=SklearnClassifier,
         LossGradientsMixin=LossGradientsMixin,
+        CarliniLInfMethod=CarliniLInfMethod,
+        SquareAttack=SquareAttack,
+        BlackBoxClassifierNeuralNetwork=BlackBoxClassifierNeuralNetwork,
+        PyTorchClassifier=_pytorch_classifier,
     )
+
+
+def _pytorch_classifier(**kwargs: Any) -> Any:
+    """ART's PyTorchClassifier, imported on first use (torch is only needed for torch models)."""
+    from art.estimators.classification import PyTorchClassifier
+
+    return PyTorchClassifier(**kwargs)
 
 
 def gradient_classifier(art: SimpleNamespace, space: ModelSpace) -> tuple[Any | None, str]:

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, now_iso
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks, now_iso
 
+from .._arrays import apply_label_map, is_array_data
 from .._modelio import LoadedModel
+from .._prelude import PrepareError, error_findings, prepare
 from .._tabular import load_classifier_table, sample_indices
 from ._attacks import AttackOutcome, run_attack
-from ._config import PREFIX, ArtSettings, default_attacks, parse
+from ._config import BLACK_BOX_ATTACKS, PREFIX, ArtSettings, default_attacks, parse
 from ._data import label_indices
 from ._space import ModelSpace, build_space
 from ._tool import gradient_classifier, import_art
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 RATIO = "art.robustness_ratio"
 METRICS = "art.robustness_metrics"
@@ -31,6 +37,11 @@ REPORT_SCHEMA = "aima-ci/art-report/v1"
 
 class ArtCollector(Collector):
     name = "art"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "model": "any",
+        "data": "any",
+    }
     version = "0.1.0"
     description = (
         "Adversarial robustness of a scikit-learn classifier under ART evasion attacks "
@@ -40,79 +51,75 @@ class ArtCollector(Collector):
     requires = ("art", "packaging", "numpy", "pandas", "sklearn", "skops")
     extra = "art"
     default_timeout = 600.0
-    checks = (
-        Check(
-            RATIO,
-            "Accuracy under evasion attack stays close to clean accuracy",
-            ("VER-ST-A2", "IMP-SB-B3"),
-            severity=Severity.HIGH,
-            description=(
-                "Adversarial accuracy / clean accuracy for each configured attack (one finding "
-                "per attack) on a sample of the data; eps is the attacker's L-inf budget."
-            ),
-            threshold=0.7,
-            comparison=">=",
-            next_step=(
-                "Open artefacts/art/report.json to see which features the attack moved; harden the "
-                "model (adversarial training, fewer brittle features, input validation or "
-                "monotonic constraints) and re-run. Lower eps only if the threat model justifies it."
-            ),
-            ttl_days=30,
-        ),
-        Check(
-            METRICS,
-            "Robustness metrics are measured on enough rows and recorded for this model",
-            ("VER-ST-B2",),
-            description=(
-                "Every configured attack produced clean accuracy, adversarial accuracy and the "
-                "robustness ratio on at least thresholds.min_samples rows, recorded with the model "
-                "and data digests in artefacts/art/report.json."
-            ),
-            threshold=30,
-            comparison=">=",
-            next_step=(
-                "Fix the attack that errored (see the finding message), or raise sample_size (or "
-                "the attack's own sample_size) so each attack sees at least min_samples rows."
-            ),
-            ttl_days=30,
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        models = [m for m in facts.models if m.endswith((".skops", ".onnx", ".pt", ".keras"))]
+        if not models:
+            return None
+        return Starter(
+            {"model": models[0]},
+            "Adversarial robustness of the model (ART): name its evaluation data, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         settings = parse(ctx.config, self.check_keys)
-        model_path = ctx.path(settings.model, "model")
-        data_path = ctx.path(settings.data, "data")
-        subjects = (ctx.subject("model", model_path), ctx.subject("data", data_path))
         try:
-            findings = self._measure(ctx, settings, model_path, data_path, subjects)
+            prepared = prepare(ctx, settings.model, settings.data, PREFIX, device=settings.device)
+        except PrepareError as exc:
+            yield from error_findings(ctx, self.checks, str(exc), exc.subjects)
+            return
+        subjects = prepared.subjects
+        assert prepared.data_path is not None
+        try:
+            if prepared.loaded.is_deep or is_array_data(prepared.data_path):
+                findings = self._measure_deep(
+                    ctx, settings, prepared.loaded, prepared.data_path, subjects
+                )
+            else:
+                findings = self._measure(
+                    ctx, settings, prepared.loaded, prepared.data_path, subjects
+                )
         except InputError as exc:  # keep the digests on the error findings
-            findings = [
-                ctx.finding(c.id, Status.ERROR, message=str(exc), subjects=subjects)
-                for c in self.checks
-            ]
+            findings = error_findings(ctx, self.checks, str(exc), subjects)
         yield from findings
 
     def _measure(
         self,
         ctx: CollectorContext,
         settings: ArtSettings,
-        model_path: Path,
+        loaded_model: LoadedModel,
         data_path: Path,
         subjects: Sequence[Subject],
     ) -> list[Finding]:
-        ctx.progress("loading model and data", 0.0)
+        ctx.progress("loading data", 0.0)
+        if settings.label is None:
+            raise InputError(
+                f"{PREFIX}.label: is required for a table (the column with the true class)"
+            )
+        eps_units = settings.eps_units or "std"
         loaded, frame, features = load_classifier_table(
-            model_path,
+            loaded_model,
             data_path,
             prefix=PREFIX,
-            trust_model=settings.trust_model,
             proba=False,
             configured=settings.features,
             exclude=[settings.label],
         )
+        if settings.label_map is not None:
+            frame = frame.assign(
+                **{
+                    settings.label: apply_label_map(
+                        frame[settings.label].to_numpy(),
+                        settings.label_map,
+                        f"{PREFIX}.label_map: {data_path.name}",
+                    )
+                }
+            )
         y = label_indices(
             frame,
             settings.label,
@@ -124,7 +131,7 @@ class ArtCollector(Collector):
             loaded.estimator,
             frame,
             features,
-            eps_units=settings.eps_units,
+            eps_units=eps_units,
             clip_values=settings.clip_values,
             where=f"{PREFIX}.data",
             file=data_path.name,
@@ -137,6 +144,15 @@ class ArtCollector(Collector):
         outcomes: list[AttackOutcome] = []
         for i, spec in enumerate(attacks):
             ctx.progress(f"{spec.label()}", 0.2 + 0.7 * i / len(attacks))
+            if spec.name in ("CarliniLInfMethod", "SquareAttack"):
+                outcomes.append(
+                    AttackOutcome(
+                        spec=spec,
+                        status="not_applicable",
+                        message=f"{spec.name} is run on networks (array or image data) only",
+                    )
+                )
+                continue
             rows = sample_indices(
                 len(frame), spec.sample_size or settings.sample_size, settings.seed
             )
@@ -148,9 +164,74 @@ class ArtCollector(Collector):
         )
         ctx.progress("done", 1.0)
         return [
-            *self._ratio_findings(ctx, outcomes, threshold, subjects, report, settings),
+            *self._ratio_findings(
+                ctx, outcomes, threshold, subjects, report, eps_units, settings.label
+            ),
             self._metrics_finding(ctx, outcomes, subjects, report),
         ]
+
+    def _measure_deep(
+        self,
+        ctx: CollectorContext,
+        settings: ArtSettings,
+        loaded: LoadedModel,
+        data_path: Path,
+        subjects: Sequence[Subject],
+    ) -> list[Finding]:
+        from ._deep import DeepSpace, run_deep_attack, strongest_by_eps
+        from ._deep_data import deep_space
+
+        ctx.progress("loading data", 0.0)
+        labels = ctx.path(settings.labels, "labels") if settings.labels else None
+        space: DeepSpace = deep_space(loaded, data_path, labels, settings, ctx.config_dir)
+        eps_units = settings.eps_units or "absolute"
+        ctx.progress("importing ART", 0.1)
+        art = import_art(ctx.artefact_dir)
+        attacks = settings.attacks or default_attacks(
+            space.model.torch_module is not None, deep=True
+        )
+        outcomes: list[AttackOutcome] = []
+        for i, spec in enumerate(attacks):
+            ctx.progress(f"{spec.label()}", 0.2 + 0.7 * i / len(attacks))
+            rows = sample_indices(
+                len(space.x), spec.sample_size or settings.sample_size, settings.seed
+            )
+            outcomes.append(run_deep_attack(art, spec, space, rows, seed=settings.seed))
+        threshold = ctx.threshold(RATIO)
+        strongest = strongest_by_eps(outcomes)
+        report = ctx.artefact("report.json")
+        model, *data = subjects
+        doc = {
+            "schema": REPORT_SCHEMA,
+            "created_at": now_iso(),
+            "tool": {"name": "adversarial-robustness-toolbox", "version": art.version},
+            "collector": {"name": "art", "version": ArtCollector.version},
+            "model": {
+                **model.to_dict(),
+                "runtime": space.model.runtime,
+                "gradients": space.model.torch_module is not None,
+                "device": space.model.device,
+                "input_shape": list(space.x.shape[1:]),
+                "classes": [_plain(c) for c in space.classes],
+            },
+            "data": {**(data[0].to_dict() if data else {}), "samples": len(space.x)},
+            "attack_space": {
+                "description": "the model's input tensor",
+                "eps_units": eps_units,
+                "eps_unit_value": space.scale,
+                "clip_values": list(space.clip),
+            },
+            "seed": settings.seed,
+            "robustness_ratio_threshold": threshold,
+            "strongest_by_eps": strongest,
+            "attacks": [o.to_dict() for o in outcomes],
+        }
+        report.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+        ctx.progress("done", 1.0)
+        findings = self._ratio_findings(ctx, outcomes, threshold, subjects, report, eps_units, None)
+        metrics = self._metrics_finding(ctx, outcomes, subjects, report)
+        details = {**metrics.details, "strongest_by_eps": strongest}
+        return [*findings, replace(metrics, details=details)]
 
     def _ratio_findings(
         self,
@@ -159,13 +240,14 @@ class ArtCollector(Collector):
         threshold: float | None,
         subjects: Sequence[Subject],
         report: Path,
-        settings: ArtSettings,
+        eps_units: str,
+        label: str | None,
     ) -> list[Finding]:
         limit = 0.7 if threshold is None else threshold
         any_ran = any(o.status == "ok" for o in outcomes)
         findings = []
         for o in outcomes:
-            details = {**o.to_dict(), "eps_units": settings.eps_units}
+            details = {**o.to_dict(), "eps_units": eps_units}
             details.pop("examples", None)
             common: dict[str, Any] = {
                 "threshold": limit,
@@ -183,17 +265,23 @@ class ArtCollector(Collector):
             elif o.status == "error":
                 findings.append(ctx.finding(RATIO, Status.ERROR, message=o.message, **common))
             elif o.ratio is None:
+                what = f"the label column '{label}'" if label else "the labels"
                 message = (
                     f"{o.spec.label()}: clean accuracy is 0 on {o.n} rows, so robustness cannot be "
-                    f"measured; check the label column '{settings.label}' and the model"
+                    f"measured; check {what} and the model"
                 )
                 findings.append(ctx.finding(RATIO, Status.ERROR, message=message, **common))
             else:
                 ok = o.ratio >= limit
                 message = (
-                    f"{o.spec.label()} [{settings.eps_units}]: adversarial accuracy "
+                    f"{o.spec.label()} [{eps_units}]: adversarial accuracy "
                     f"{o.adversarial_accuracy:.3f} vs clean {o.clean_accuracy:.3f} on {o.n} rows, "
                     f"ratio {o.ratio:.3f} {'>=' if ok else '<'} {limit:g}"
+                    + (
+                        " (black-box: an upper bound, a white-box attacker may do better)"
+                        if o.spec.name in BLACK_BOX_ATTACKS
+                        else ""
+                    )
                 )
                 findings.append(
                     ctx.finding(
@@ -284,7 +372,7 @@ def _write_report(
                 else "the data columns as given"
             ),
             "features": space.names,
-            "eps_units": settings.eps_units,
+            "eps_units": settings.eps_units or "std",
             "clip_values": "data min/max per feature"
             if settings.clip_values is None
             else list(settings.clip_values),
@@ -294,3 +382,7 @@ def _write_report(
         "attacks": [o.to_dict() for o in outcomes],
     }
     path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -1,8 +1,9 @@
 """Loading the model to judge and predicting with it.
 
 Unpickling runs arbitrary code, so the file is loaded by ``aima_ci_collectors._modelio``: with
-skops and only its default-trusted (scikit-learn) types unless ``trust_model: true`` says a person
-reviewed the rest; pickle and joblib files are refused unless trusted the same way. fairlearn only
+skops and only its default-trusted (scikit-learn) types unless the model's ``trust: true`` (or
+``trust_model: true`` for a path) says a person reviewed the rest; pickle and joblib files are
+refused unless trusted the same way. Any declared format predicts (ONNX, TorchScript, MLflow ...). fairlearn only
 needs predictions, so any object with predict() will do (not necessarily a classifier with
 ``classes_``, which art and shap require).
 """
@@ -10,10 +11,10 @@ needs predictions, so any object with predict() will do (not necessarily a class
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aima_ci.plugin import InputError
+from aima_ci.models import Subject
+from aima_ci.plugin import CollectorContext, InputError
 
 from .. import _modelio
 
@@ -23,12 +24,13 @@ if TYPE_CHECKING:
 PREFIX = "collectors.fairlearn.model"
 
 
-def load_model(path: Path, display: str, *, trust: bool) -> Any:
-    """The model object, which must have a predict() method."""
-    model = _modelio.load_model(path, f"{PREFIX}: {display}", trust_model=trust).estimator
+def load(ctx: CollectorContext, ref: _modelio.ModelRef) -> tuple[Any, Subject]:
+    """The model (any declared format) and its subject; it must have a predict() method."""
+    loaded, subject = _modelio.load_ref(ref, ctx, f"{PREFIX}: {ref.shown}")
+    model = loaded.estimator
     if not hasattr(model, "predict"):
-        raise InputError(f"{PREFIX}: {display}: the loaded object has no predict() method")
-    return model
+        raise InputError(f"{PREFIX}: {ref.shown}: the loaded object has no predict() method")
+    return model, subject
 
 
 def feature_columns(model: Any, configured: Sequence[str] | None, display: str) -> list[str]:

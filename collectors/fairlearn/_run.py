@@ -9,6 +9,7 @@ from typing import Any
 
 from aima_ci.models import Finding, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.safety.safeio import rel
 
 from .. import _tabular
 from . import _artefacts, _columns, _metrics, _model
@@ -27,13 +28,11 @@ class Verdict:
     status: Status
     value: float | None
     message: str
+    notes: tuple[str, ...] = ()
 
 
 def _display(ctx: CollectorContext, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ctx.root.resolve()).as_posix()
-    except ValueError:
-        return path.name
+    return rel(ctx.root, path)
 
 
 def _spread(result: _metrics.FeatureResult, metric: str, groups: Sequence[str]) -> str:
@@ -65,7 +64,11 @@ def judge(
     comparison: str,
     absent: Sequence[str],
 ) -> Verdict:
-    """Pass, fail, or warn when some group is too small (or absent) to judge."""
+    """Pass (with notes naming the groups too small or absent to judge), fail, or inconclusive
+    when fewer than two groups can be compared.
+
+    A passing verdict on the groups that could be measured keeps its credit: excluding a tiny
+    group is a note, never a reason to score lower than not having looked at that feature."""
     family = FAMILY[metric]
     label = f"{LABELS[metric]} for {result.feature}"
     judged = list(result.judged_groups[family])
@@ -74,7 +77,7 @@ def judge(
     notes += [f"{g} (expected, no rows)" for g in absent]
     if len(judged) < 2:
         return Verdict(
-            Status.WARN,
+            Status.INCONCLUSIVE,
             result.all_groups.get(metric),
             f"{label} cannot be judged: fewer than two groups fit to compare"
             + (f"; not judged: {', '.join(notes)}" if notes else ""),
@@ -94,24 +97,31 @@ def judge(
     if not ok:
         return Verdict(Status.FAIL, value, message)
     if notes:
-        return Verdict(Status.WARN, value, message + f"; too small to judge: {', '.join(notes)}")
+        return Verdict(
+            Status.PASS,
+            value,
+            message + f"; too small to judge: {', '.join(notes)}",
+            tuple(f"{result.feature}: {n} not judged (group size)" for n in notes),
+        )
     return Verdict(Status.PASS, value, message)
 
 
 def _outcomes(
-    ctx: CollectorContext, settings: Settings, frame: Any, display: str, model_path: Path | None
-) -> tuple[Any, Any]:
+    ctx: CollectorContext, settings: Settings, frame: Any, display: str
+) -> tuple[Any, Any, Subject | None]:
     label = _columns.require_column(frame, settings.label, "label", display)
+    label = _mapped(label, settings.label_map, "label_map", display)
     y = _columns.binarize(label, settings.positive_label, "label", display)
     if settings.prediction is not None:
         column = _columns.require_column(frame, settings.prediction, "prediction", display)
-        return y, _columns.binarize(column, settings.positive_label, "prediction", display)
-    assert model_path is not None
+        column = _mapped(column, settings.prediction_map, "prediction_map", display)
+        return y, _columns.binarize(column, settings.positive_label, "prediction", display), None
+    assert settings.model is not None
     import pandas as pd
 
-    model_display = _display(ctx, model_path)
     ctx.progress("loading the model", 0.2)
-    model = _model.load_model(model_path, model_display, trust=settings.trust_model)
+    model, subject = _model.load(ctx, settings.model)
+    model_display = subject.path or subject.name
     features = _model.feature_columns(model, settings.features, model_display)
     for feature in features:
         _columns.require_column(frame, feature, "features", display)
@@ -119,14 +129,40 @@ def _outcomes(
     predicted = pd.Series(
         _model.predict(model, frame, features, model_display), name=f"{model_display} predictions"
     )
-    return y, _columns.binarize(predicted, settings.positive_label, "model", model_display)
+    predicted = _mapped(predicted, settings.prediction_map, "prediction_map", model_display)
+    return y, _columns.binarize(predicted, settings.positive_label, "model", model_display), subject
+
+
+def _mapped(series: Any, mapping: Any, key: str, display: str) -> Any:
+    """``label_map``/``prediction_map`` applied; a value the map does not name is bad input."""
+    if mapping is None:
+        return series
+    text = series.map(lambda v: str(v.item() if hasattr(v, "item") else v))
+    unknown = sorted(set(text) - set(mapping))
+    if unknown:
+        raise InputError(
+            f"collectors.fairlearn.{key}: {display}: column '{series.name}' has values the map "
+            f"does not name: {', '.join(map(repr, unknown[:5]))}; add them to {key}"
+        )
+    return text.map(mapping).rename(series.name)
 
 
 def _groups(frame: Any, feature: Any, display: str) -> tuple[Any, list[str]]:
-    """The sensitive column as strings, checked against its expected groups if any."""
+    """The sensitive column as strings (raw codes mapped to named groups), checked if declared."""
     series = _columns.require_column(frame, feature.name, "sensitive_features", display)
     values = series.astype(str).rename(feature.name)
     absent: list[str] = []
+    if feature.mapping is not None:
+        mapping = dict(feature.mapping)
+        unknown = sorted(set(values) - set(mapping))
+        if unknown:
+            raise InputError(
+                f"collectors.fairlearn.sensitive_features: {display}: column '{feature.name}' has "
+                f"codes no group names: {', '.join(map(repr, unknown[:5]))}; add them to its groups"
+            )
+        values = values.map(mapping).rename(feature.name)
+        named = sorted(set(mapping.values()))
+        absent = [g for g in named if g not in set(values)]
     if feature.groups is not None:
         counts = values.value_counts()
         unknown = [v for v in counts.index if v not in feature.groups]
@@ -140,28 +176,48 @@ def _groups(frame: Any, feature: Any, display: str) -> tuple[Any, list[str]]:
     return values, absent
 
 
+def _measured(frame: Any, settings: Settings, display: str) -> list[tuple[str, Any, list[str]]]:
+    """(name, groups per row, expected groups absent) for each feature, then each intersection.
+
+    An intersection (sex x age_band) is one more grouping whose groups are the combinations, so a
+    disparity that only shows for young women is measured, not averaged away.
+    """
+    single = {}
+    out = []
+    for feature in settings.sensitive:
+        values, absent = _groups(frame, feature, display)
+        single[feature.name] = values
+        out.append((feature.name, values, absent))
+    for combo in settings.intersections:
+        name = " x ".join(combo)
+        combined = single[combo[0]]
+        for part in combo[1:]:
+            combined = combined + " & " + single[part]
+        out.append((name, combined.rename(name), []))
+    return out
+
+
 def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iterator[Finding]:
     import fairlearn
 
     data_path = ctx.path(settings.data, "data")
     display = _display(ctx, data_path)
-    model_path = ctx.path(settings.model, "model") if settings.model else None
     subjects: list[Subject] = [ctx.subject("dataset", data_path)]
-    if model_path is not None:
-        subjects.append(ctx.subject("model", model_path))
     ctx.progress("reading data", 0.05)
     frame = _tabular.read_table(data_path, f"collectors.fairlearn.data: {display}")
-    y, y_pred = _outcomes(ctx, settings, frame, display, model_path)
+    y, y_pred, model_subject = _outcomes(ctx, settings, frame, display)
+    if model_subject is not None:
+        subjects.append(model_subject)
+    measured = _measured(frame, settings, display)
 
     checks = collector.enabled_checks(ctx.config)
     report_path = ctx.artefact("fairness-report.json")
     results: list[dict[str, Any]] = []
     pending: list[tuple[str, Verdict, float, dict[str, Any], Path]] = []
-    for i, feature in enumerate(settings.sensitive):
-        ctx.progress(f"measuring {feature.name}", 0.4 + 0.5 * i / len(settings.sensitive))
-        groups, absent = _groups(frame, feature, display)
-        result = _metrics.compute(feature.name, y, y_pred, groups, settings.min_group_size)
-        plot = ctx.artefact(f"fairness-{_safe(feature.name)}.svg")
+    for i, (name, groups, absent) in enumerate(measured):
+        ctx.progress(f"measuring {name}", 0.4 + 0.5 * i / len(measured))
+        result = _metrics.compute(name, y, y_pred, groups, settings.min_group_size)
+        plot = ctx.artefact(f"fairness-{_safe(name)}.svg")
         dp_threshold = ctx.threshold("fairlearn.demographic_parity_ratio")
         _artefacts.write_plot(plot, result, dp_threshold)
         data = _metrics.to_jsonable(result)
@@ -190,7 +246,10 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
             "rows": len(frame),
             "label": settings.label,
             "prediction": settings.prediction,
-            "model": _display(ctx, model_path) if model_path else None,
+            "model": model_subject.to_dict() if model_subject else None,
+            "label_map": settings.label_map,
+            "prediction_map": settings.prediction_map,
+            "intersections": [list(c) for c in settings.intersections],
             "positive_label": settings.positive_label,
             "min_group_size": settings.min_group_size,
             "thresholds": {c.id: ctx.threshold(c.id) for c in checks},
@@ -205,6 +264,7 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
             value=None if verdict.value is None else round(verdict.value, 4),
             threshold=threshold,
             message=verdict.message,
+            notes=verdict.notes,
             subjects=subjects,
             artefacts=[report_path, plot],
             details={

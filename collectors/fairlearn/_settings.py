@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._modelio import ModelRef, parse_ref
 from .._options import KeyCheck, Options
 
 OPTIONS = Options("fairlearn")
@@ -27,6 +28,9 @@ KEYS = {
     "min_group_size",
     "positive_label",
     "trust_model",
+    "label_map",
+    "prediction_map",
+    "intersections",
 }
 # metric -> ("ratio" | "difference"): ratios must be in (0, 1], differences in [0, 1).
 METRICS = {
@@ -49,6 +53,8 @@ FAMILY = {
 class SensitiveFeature:
     name: str
     groups: tuple[str, ...] | None = None  # expected values; anything else is bad input
+    # raw code -> named group (A91/A93/A94 -> male); a code outside the mapping is bad input
+    mapping: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,13 +62,19 @@ class Settings:
     data: str
     label: str
     prediction: str | None
-    model: str | None
+    model: ModelRef | None
     features: tuple[str, ...] | None
     sensitive: tuple[SensitiveFeature, ...]
     thresholds: Mapping[str, float] = field(default_factory=dict)
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE
     positive_label: Any = 1
-    trust_model: bool = False
+    label_map: Mapping[str, Any] | None = None  # raw label value -> outcome value
+    prediction_map: Mapping[str, Any] | None = None  # raw prediction -> outcome value
+    intersections: tuple[tuple[str, ...], ...] = ()  # measured in addition to each feature
+
+    @property
+    def trust_model(self) -> bool:
+        return self.model is not None and self.model.trust
 
 
 _err = OPTIONS.error
@@ -85,6 +97,11 @@ def _sensitive(value: Any) -> tuple[SensitiveFeature, ...]:
         if unknown:
             raise _err(f"{key}[{i}].{sorted(unknown)[0]}", "unknown key (use name, groups)")
         groups = item.get("groups")
+        if isinstance(groups, Mapping):
+            out.append(
+                SensitiveFeature(item["name"], mapping=_group_map(groups, f"{key}[{i}].groups"))
+            )
+            continue
         if groups is not None and (
             not isinstance(groups, list)
             or len(groups) < 2
@@ -97,6 +114,61 @@ def _sensitive(value: Any) -> tuple[SensitiveFeature, ...]:
     names = [s.name for s in out]
     if len(set(names)) != len(names):
         raise _err(key, "lists a column twice")
+    return tuple(out)
+
+
+def _group_map(groups: Mapping[Any, Any], key: str) -> tuple[tuple[str, str], ...]:
+    """``{male: [A91, A93, A94], female: [A92, A95]}`` -> ((code, group), ...), each code once."""
+    if len(groups) < 2:
+        raise _err(key, "must map at least two group names to their raw codes")
+    pairs: dict[str, str] = {}
+    for group, codes in groups.items():
+        if not isinstance(group, str) or not group:
+            raise _err(key, "group names must be non-empty strings")
+        codes = codes if isinstance(codes, list) else [codes]
+        if not codes or not all(
+            isinstance(c, (str, int)) and not isinstance(c, bool) for c in codes
+        ):
+            raise _err(f"{key}.{group}", "must list the raw codes of this group")
+        for code in codes:
+            if str(code) in pairs:
+                raise _err(
+                    f"{key}.{group}", f"code {code!r} is already in group {pairs[str(code)]!r}"
+                )
+            pairs[str(code)] = group
+    return tuple(pairs.items())
+
+
+def _value_map(value: Any, key: str) -> dict[str, Any] | None:
+    """``label_map``: raw value -> outcome value, keyed by the raw value's text."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        raise _err(key, "must map raw values to outcome values, e.g. {good: 1, bad: 0}")
+    out: dict[str, Any] = {}
+    for raw, mapped in value.items():
+        if isinstance(mapped, bool) or not isinstance(mapped, (int, float, str)):
+            raise _err(f"{key}.{raw}", "must map to a number or a string")
+        out[str(raw)] = mapped
+    return out
+
+
+def _intersections(
+    value: Any, sensitive: tuple[SensitiveFeature, ...]
+) -> tuple[tuple[str, ...], ...]:
+    if value is None:
+        return ()
+    names = {s.name for s in sensitive}
+    if not isinstance(value, list):
+        raise _err("intersections", "must be a list of column lists, e.g. [[sex, age_band]]")
+    out = []
+    for i, combo in enumerate(value):
+        if not isinstance(combo, list) or len(combo) < 2 or len(set(map(str, combo))) != len(combo):
+            raise _err(f"intersections[{i}]", "must list at least two distinct sensitive features")
+        missing = [c for c in combo if c not in names]
+        if missing:
+            raise _err(f"intersections[{i}]", f"{missing[0]!r} is not under sensitive_features")
+        out.append(tuple(str(c) for c in combo))
     return tuple(out)
 
 
@@ -130,7 +202,12 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
     data = OPTIONS.required(config, "data", PATH)
     label = OPTIONS.required(config, "label", COLUMN)
     prediction = OPTIONS.text(config, "prediction", COLUMN)
-    model = OPTIONS.text(config, "model", PATH)
+    raw_model = config.get("model")
+    model = (
+        None
+        if raw_model is None
+        else parse_ref(raw_model, OPTIONS.flag(config, "trust_model"), f"{OPTIONS.prefix}.model")
+    )
     if (prediction is None) == (model is None):
         raise _err("prediction", "set exactly one of 'prediction' (a column) or 'model' (a file)")
     features = None
@@ -149,7 +226,6 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
     positive = config.get("positive_label", 1)
     if isinstance(positive, bool) or not isinstance(positive, (int, float, str)):
         raise _err("positive_label", "must be a number or a string")
-    trust = OPTIONS.flag(config, "trust_model")
     return Settings(
         data=data,
         label=label,
@@ -160,5 +236,7 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
         thresholds=_thresholds(config.get("thresholds")),
         min_group_size=min_size,
         positive_label=positive,
-        trust_model=trust,
+        label_map=_value_map(config.get("label_map"), "label_map"),
+        prediction_map=_value_map(config.get("prediction_map"), "prediction_map"),
+        intersections=_intersections(config.get("intersections"), sensitive),
     )

@@ -77,7 +77,7 @@ def document(
         "data": data.to_dict(),
         "method": {
             "explainer": explanation.explainer,
-            "output": "predict_proba (every class)",
+            "output": explanation.output,
             "importance": "mean |SHAP value| over the explained rows and the classes",
             "sample_size": explanation.sample_size,
             "background_size": explanation.background_size,

@@ -40,6 +40,7 @@ class Explanation:
     sample_size: int
     background_size: int
     max_evals: int
+    output: str = "predict_proba (every class)"  # what the SHAP values add up to
 
 
 def import_shap() -> Any:
@@ -55,7 +56,7 @@ def import_shap() -> Any:
     if "shap" not in sys.modules:
         import numba
 
-        numba.config.DISABLE_JIT = True
+        numba.config.DISABLE_JIT = True  # type: ignore[attr-defined]
     with warnings.catch_warnings():
         # shap's colour maps use matplotlib calls deprecated upstream: noise, not our problem.
         warnings.simplefilter("ignore", category=PendingDeprecationWarning)
@@ -110,6 +111,94 @@ class _Codec:
         return pd.DataFrame(data)
 
 
+TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "xgboost", "lightgbm", "catboost")
+TREE_SKIP = ("HistGradientBoosting", "AdaBoost", "Bagging", "Voting", "Stacking", "IsolationForest")
+
+
+def tree_model(model: Any) -> tuple[Any | None, Any] | None:
+    """(preprocessing or None, tree ensemble) when SHAP's TreeExplainer can explain the model.
+
+    The permutation explainer took 75 s for a 100-tree forest in a Pipeline on 200 rows: every
+    coalition is a call through the whole pipeline. TreeExplainer reads the trees and computes
+    exact SHAP values in milliseconds, so a Pipeline ending in a forest is transformed once and
+    its final estimator explained directly.
+    """
+    steps = getattr(model, "steps", None)
+    prefix, final = (
+        (model[:-1], model[-1]) if isinstance(steps, list) and len(steps) > 1 else (None, model)
+    )
+    if isinstance(steps, list) and len(steps) == 1:
+        final = steps[0][1]
+    kind = type(final)
+    if not kind.__module__.startswith(TREE_MODULES) or kind.__name__.startswith(TREE_SKIP):
+        return None
+    if not callable(getattr(final, "predict_proba", None)):
+        return None
+    return prefix, final
+
+
+def explain_tree(
+    prefix: Any | None,
+    final: Any,
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    *,
+    sample_size: int,
+    seed: int,
+    where: str,
+    file: str,
+) -> Explanation:
+    """Exact tree SHAP on the final estimator's inputs (the pipeline's encoded features).
+
+    The importances then name the encoded columns (``num__age``, ``cat__sex_A92``): what the
+    trees split on. ``feature_perturbation="tree_path_dependent"`` needs no background data.
+    """
+    import numpy as np
+
+    shap = import_shap()
+    rows = sample_indices(len(frame), sample_size, seed)
+    x = frame[list(features)].iloc[rows]
+    named = getattr(prefix if prefix is not None else final, "feature_names_in_", None) is not None
+    try:
+        z = prefix.transform(x if named else x.to_numpy()) if prefix is not None else x
+        if hasattr(z, "toarray"):
+            z = z.toarray()
+        z = np.asarray(z, dtype=np.float64)
+        expected = np.asarray(final.predict_proba(z), dtype=np.float64)
+    except Exception as exc:
+        raise InputError(
+            f"{where}: {file}: the model cannot predict on the data ({type(exc).__name__}: "
+            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
+        ) from exc
+    names = list(features) if prefix is None else _encoded_names(prefix, z.shape[1])
+    explainer = shap.TreeExplainer(final, feature_perturbation="tree_path_dependent")
+    values = np.asarray(explainer.shap_values(z, check_additivity=False), dtype=np.float64)
+    if isinstance(values, list) or values.ndim == 2:
+        values = np.stack(values, axis=-1) if isinstance(values, list) else values[:, :, None]
+    base = np.asarray(explainer.expected_value, dtype=np.float64).reshape(1, -1)
+    additivity = float(np.abs(values.sum(axis=1) + base - expected.reshape(len(z), -1)).max())
+    return Explanation(
+        features=names,
+        classes=list(final.classes_),
+        importance=np.abs(values).mean(axis=(0, 2)),
+        values=values,
+        data=z,
+        explainer=type(explainer).__name__,
+        additivity_error=additivity,
+        sample_size=len(rows),
+        background_size=0,
+        max_evals=0,
+    )
+
+
+def _encoded_names(prefix: Any, width: int) -> list[str]:
+    try:
+        names = [str(n) for n in prefix.get_feature_names_out()]
+    except Exception:  # a step without get_feature_names_out
+        names = []
+    return names if len(names) == width else [f"x{i}" for i in range(width)]
+
+
 def explain(
     model: Any,
     frame: pd.DataFrame,
@@ -123,6 +212,18 @@ def explain(
 ) -> Explanation:
     import numpy as np
 
+    tree = tree_model(model)
+    if tree is not None:
+        return explain_tree(
+            tree[0],
+            tree[1],
+            frame,
+            features,
+            sample_size=sample_size,
+            seed=seed,
+            where=where,
+            file=file,
+        )
     shap = import_shap()
     x = frame[list(features)]
     codec = _Codec(x)

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks
 
+from .._modelio import LoadedModel, data_subject, describe
+from .._prelude import PrepareError, error_findings, prepare
 from . import _artefact
 from ._config import PREFIX, ShapSettings, parse
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 IMPORTANCE = "shap.global_importance"
 CURRENT = "shap.explanation_current"
@@ -24,65 +29,64 @@ CURRENT = "shap.explanation_current"
 
 class ShapCollector(Collector):
     name = "shap"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "model": "any",
+        "data": "any",
+        "explanation": "file",
+    }
     version = "0.1.0"
     description = "Global SHAP feature importance of a classifier, stamped with the model digest"
     tool = "shap"
     requires = ("shap", "numpy", "pandas", "sklearn", "skops", "matplotlib")
     extra = "shap"
     default_timeout = 600.0
-    checks = (
-        Check(
-            IMPORTANCE,
-            "A global SHAP explanation exists for the current model",
-            ("RAI-TE-A2",),
-            description=(
-                "Mean |SHAP| per input feature over a sample of the data, computed with SHAP's "
-                "permutation explainer on the model's predict_proba (or read from a verified "
-                "explanation artefact); fails when the explanation is for another model or every "
-                "importance is zero."
-            ),
-            next_step=(
-                "Check the model and data paths; if every importance is zero the model ignores its "
-                "inputs on this data. Open artefacts/shap/shap_summary.png and shap_importance.csv."
-            ),
-        ),
-        Check(
-            CURRENT,
-            "The explanation artefact is bound to the current model digest",
-            ("RAI-TE-A2",),
-            description=(
-                "The explanation.json artefact records the SHA-256 of the model it explains; it "
-                "must equal the digest of the model file being built."
-            ),
-            next_step=(
-                "Re-generate the explanation for the current model (run the shap collector "
-                "without 'explanation', then commit artefacts/shap/explanation.json) and point "
-                "'explanation' at it."
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        skops = [m for m in facts.models if m.endswith((".skops", ".onnx"))]
+        table = facts.split()[1] if facts.split() else facts.training_table()
+        if table is None:
+            return None
+        if not skops:
+            return Starter(
+                {},
+                "Explanations of the model's predictions need the model.",
+                enabled=False,
+                next_steps=facts.export_model_steps(),
+            )
+        return Starter(
+            {"model": skops[0], "data": table.path},
+            "Explanations of the model's predictions: check the model and data, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         settings = parse(ctx.config, self.check_keys)
-        model_path = ctx.path(settings.model, "model")
-        subjects: list[Subject] = [ctx.subject("model", model_path)]
-        data_path = ctx.path(settings.data, "data") if settings.data else None
-        if data_path is not None:
-            subjects.append(ctx.subject("data", data_path))
+        if settings.verify_only:  # the explanation is checked against the digest; no load
+            subjects = [_describe_only(ctx, settings)]
+            if settings.data:
+                subjects.append(data_subject(ctx, "data", ctx.path(settings.data, "data")))
+            try:
+                yield from self._verify(ctx, settings, subjects)
+            except InputError as exc:
+                yield from error_findings(ctx, self.checks, str(exc), subjects)
+            return
         try:
-            if settings.verify_only:
-                findings = self._verify(ctx, settings, subjects)
-            else:
-                assert data_path is not None  # parse() requires data without explanation
-                findings = self._compute(ctx, settings, model_path, data_path, subjects)
+            prepared = prepare(ctx, settings.model, settings.data, PREFIX, device=settings.device)
+        except PrepareError as exc:
+            yield from error_findings(ctx, self.checks, str(exc), exc.subjects)
+            return
+        assert prepared.data_path is not None  # parse() requires data without explanation
+        try:
+            findings = self._compute(
+                ctx, settings, prepared.loaded, prepared.data_path, prepared.subjects
+            )
         except InputError as exc:
-            findings = [
-                ctx.finding(c.id, Status.ERROR, message=str(exc), subjects=subjects)
-                for c in self.checks
-            ]
+            findings = error_findings(ctx, self.checks, str(exc), prepared.subjects)
         yield from findings
 
     # -- compute ---------------------------------------------------------------------------
@@ -90,34 +94,40 @@ class ShapCollector(Collector):
         self,
         ctx: CollectorContext,
         settings: ShapSettings,
-        model_path: Path,
+        loaded_model: LoadedModel,
         data_path: Path,
         subjects: Sequence[Subject],
     ) -> list[Finding]:
+        from .._arrays import is_array_data
         from .._tabular import load_classifier_table
         from ._explain import explain
         from ._plot import summary_plot
 
-        ctx.progress("loading model and data", 0.0)
-        loaded, frame, features = load_classifier_table(
-            model_path,
-            data_path,
-            prefix=PREFIX,
-            trust_model=settings.trust_model,
-            proba=True,
-            configured=settings.features,
-        )
-        ctx.progress("computing SHAP values", 0.2)
-        explanation = explain(
-            loaded.estimator,
-            frame,
-            features,
-            sample_size=settings.sample_size,
-            background_size=settings.background_size,
-            seed=settings.seed,
-            where=f"{PREFIX}.data",
-            file=data_path.name,
-        )
+        ctx.progress("loading data", 0.0)
+        if loaded_model.is_deep or is_array_data(data_path):
+            from ._deep import explain_deep
+
+            labels = ctx.path(settings.labels, "labels") if settings.labels else None
+            explanation = explain_deep(loaded_model, data_path, labels, settings)
+        else:
+            loaded, frame, features = load_classifier_table(
+                loaded_model,
+                data_path,
+                prefix=PREFIX,
+                proba=True,
+                configured=settings.features,
+            )
+            ctx.progress("computing SHAP values", 0.2)
+            explanation = explain(
+                loaded.estimator,
+                frame,
+                features,
+                sample_size=settings.sample_size,
+                background_size=settings.background_size,
+                seed=settings.seed,
+                where=f"{PREFIX}.data",
+                file=data_path.name,
+            )
         ctx.progress("writing artefacts", 0.9)
         doc = _artefact.document(
             explanation,
@@ -228,3 +238,7 @@ def _rel(ctx: CollectorContext, path: Path) -> str:
         return path.resolve().relative_to(ctx.root.resolve()).as_posix()
     except ValueError:
         return path.name
+
+
+def _describe_only(ctx: CollectorContext, settings: ShapSettings) -> Subject:
+    return describe(settings.model, ctx)

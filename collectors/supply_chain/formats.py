@@ -25,9 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from aima_ci.safety.modeldecl import PICKLE_SUFFIXES
+
 from .pickle_scan import PickleFormatError, ScanResult, classify, scan_pickle
 
-PICKLE_EXTS = frozenset({".pkl", ".pickle", ".joblib", ".dat", ".dill"})
+# The one definition of pickle-based suffixes, shared with the model loaders (aima_ci.safety.modeldecl).
+PICKLE_EXTS = frozenset(PICKLE_SUFFIXES)
 TORCH_EXTS = frozenset({".pt", ".pth", ".bin", ".ckpt"})
 MODEL_PATTERNS = (
     "**/*.pkl",
@@ -184,6 +187,7 @@ def _decompressed(
     fh: IO[bytes], head: bytes, max_bytes: int, display: str
 ) -> tuple[IO[bytes], str | None]:
     """joblib's compressed dumps: decompress in memory, bounded, so a bomb cannot fill the disk."""
+    obj: Any  # zlib, bz2 and lzma decompressors share decompress()/eof but no declared type
     if head.startswith(b"\x1f\x8b"):
         kind, obj = "gzip", zlib.decompressobj(16 + zlib.MAX_WBITS)
     elif len(head) >= 2 and head[0] == 0x78 and head[1] in (0x01, 0x5E, 0x9C, 0xDA):
