@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.evidence.seal import seal
-
 from aima_ci.assess.catalogue import load_catalogue
 from aima_ci.evidence.directory import write_manifest
+from aima_ci.evidence.seal import seal
 
 
 def build_evidence(root: Path, n: int) -> None:
