@@ -64,9 +64,12 @@ class FairlearnCollector(Collector):
                     "Group fairness of the model's decisions.",
                 )
         skops = [m for m in facts.models if m.endswith(".skops")]
-        table = facts.training_table()
+        training = facts.training_table()
         if not (
-            skops and table and facts.label_candidates(table) and facts.sensitive_candidates(table)
+            skops
+            and training
+            and facts.label_candidates(training)
+            and facts.sensitive_candidates(training)
         ):
             return (
                 Starter(
@@ -75,18 +78,19 @@ class FairlearnCollector(Collector):
                     enabled=False,
                     next_steps=facts.export_model_steps(),
                 )
-                if table is not None
+                if training is not None
                 else None
             )
-        holdout = facts.split()[1] if facts.split() else table
+        split = facts.split()
+        holdout = split[1] if split else training
         return Starter(
             {
                 "data": holdout.path,
                 "label": facts.label_candidates(holdout)[0]
                 if facts.label_candidates(holdout)
-                else facts.label_candidates(table)[0],
+                else facts.label_candidates(training)[0],
                 "model": skops[0],
-                "sensitive_features": facts.sensitive_candidates(table)[:3],
+                "sensitive_features": facts.sensitive_candidates(training)[:3],
             },
             "Group fairness of the model's decisions: check the features the model expects, then uncomment.",
             enabled=False,
