@@ -18,14 +18,17 @@ def write(repo: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def test_a_declared_model_is_expanded_with_its_format(repo: Path) -> None:
+def test_a_declared_model_is_expanded_with_its_format(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # no store: resolved at run time
     path = write(
         repo,
         {
             "models": {
                 "credit": {"path": "model/credit.skops"},
                 "digits": {"path": "model/d.pt", "input_shape": [1, 8, 8], "clip_values": [0, 16]},
-                "scorer": {"uri": "models:/credit-scorer/3", "tracking_uri": "sqlite:///mlflow.db"},
+                "scorer": {"uri": "models:/credit-scorer/3"},
             },
             "collectors": {
                 "art": {"model": "digits", "data": "d.npz"},
@@ -58,6 +61,11 @@ def test_a_declared_model_is_expanded_with_its_format(repo: Path) -> None:
         ({"m": {"path": "w.pt", "format": "state_dict"}}, "models.m.factory", "needs factory"),
         ({"m": {"path": "w.pt", "factory": "os.system"}}, "models.m.factory", "module:function"),
         ({"m": {"uri": "http://x/model"}}, "models.m.uri", "models:/"),
+        (
+            {"m": {"uri": "models:/a/1", "tracking_uri": "sqlite:///none.db"}},
+            "models.m.tracking_uri",
+            "does not exist",
+        ),
         ({"m": {"path": "../outside.onnx"}}, "models.m.path", "outside the repository"),
         ({"m": {"path": "a.pt", "classes": ["a", "a"]}}, "models.m.classes", "distinct"),
         ({"m": {"path": "a.pt", "colour": 1}}, "models.m.colour", "unknown key"),
