@@ -257,3 +257,23 @@ def test_string_labels_are_mapped_in_config(world, tmp_path) -> None:
     plain = run_art(root, {**base, "data": "test.npz"}, tmp_path / "c")
     ((got,), (want,)) = (list(by_attack(mapped).values()), list(by_attack(plain).values()))
     assert got.details["adversarial_accuracy"] == want.details["adversarial_accuracy"]
+
+
+def test_npy_pair_and_carlini_wagner_count_only_within_eps(world, tmp_path) -> None:
+    """CW L-inf is a minimal-perturbation attack: a row counts as broken only inside eps."""
+    root = world["root"]
+    np.save(root / "x.npy", world["x"][:20])
+    np.save(root / "y.npy", world["y"][:20])
+    config = {
+        "model": model("digits.pt", clip_values=[0, 1]),
+        "data": "x.npy",
+        "labels": "y.npy",
+        "attacks": [{"name": "CarliniLInfMethod", "eps": 0.1, "max_iter": 5, "sample_size": 20}],
+    }
+    findings = run_art(root, config, tmp_path)
+    (cw,) = by_attack(findings).values()
+    assert cw.status in (Status.PASS, Status.FAIL), cw.message
+    details = cw.details
+    assert details["samples"] == 20
+    if details["rows_broken"]:
+        assert details["mean_linf_of_broken"] <= 0.1 + 1e-5
