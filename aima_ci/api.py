@@ -43,8 +43,15 @@ def evidence_dir(config: Config, out_dir: Path | None) -> Path:
 
 def today() -> dt.date:
     """The date waivers, attestations and targets are judged on (AIMA_CI_TODAY pins it)."""
+    from aima_ci.config import parse_date
+
     override = os.environ.get("AIMA_CI_TODAY")  # for reproducible runs and tests
-    return dt.date.fromisoformat(override) if override else dt.datetime.now(dt.UTC).date()
+    if not override:
+        return dt.datetime.now(dt.UTC).date()
+    day = parse_date(override)
+    if day is None:
+        raise UserError(f"AIMA_CI_TODAY={override[:40]!r}: must be a date (YYYY-MM-DD)")
+    return day
 
 
 # --------------------------------------------------------------------------- collect
@@ -59,15 +66,22 @@ def collect(
     no_cache: bool = False,
     light: bool = False,
     progress: Callable[[list[str]], Any] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> list[CollectorRun]:
     """Run the selected collectors and write the evidence directory.
 
     ``shard`` is the ``I/N`` text of ``--shard``; ``progress`` builds the listener that follows
-    the run from the names of the collectors about to run (the CLI's live or plain display).
+    the run from the names of the collectors about to run (the CLI's live or plain display);
+    ``note`` hears what the user should know but that changes no result (a cache ignored).
     """
+    from aima_ci.assess.attestations import check_files
     from aima_ci.evidence.cache import NO_CACHE_ENV, CacheStore
     from aima_ci.evidence.collect import collect as run_collectors
     from aima_ci.evidence.collect import select_collectors
+
+    # A broken attestation file (a directory, a FIFO, an alias bomb) is exit 2 now, not after
+    # every collector has run and scoring reads it.
+    check_files(config.attestation_files, config.root)
 
     spec = None
     if shard is not None:
@@ -77,7 +91,12 @@ def collect(
             spec = parse_shard(shard)
         except ValueError as exc:
             raise UserError(f"--shard: {exc}") from None
-    cache = None if no_cache or os.environ.get(NO_CACHE_ENV) else CacheStore.default(config.root)
+    cache = None
+    if not (no_cache or os.environ.get(NO_CACHE_ENV)):
+        cache, notes = CacheStore.for_checkout(config.root)
+        for text in notes:
+            if note is not None:
+                note(text)
     names = [n for n, c in select_collectors(config, only, light).items() if c.get("enabled", True)]
     listener = progress(names) if progress is not None else None
     try:
@@ -102,7 +121,9 @@ def history_settings(config: Config, history: str | None) -> HistorySettings | N
     """The history store from the config, or the one ``--history`` names (None: none)."""
     from aima_ci.trust.history import history_settings as settings_of
 
-    return settings_of(config.raw.get("history"), base=config.dir, cli_location=history)
+    return settings_of(
+        config.raw.get("history"), base=config.dir, cli_location=history, root=config.root
+    )
 
 
 def resolve_baseline(
@@ -160,13 +181,30 @@ def assess(
     baseline: Path | None = None,
     history: str | None = None,
 ) -> dict[str, Any]:
-    """Score the evidence in ``out`` and write assessment.json (and the manifest); returns it."""
+    """Score the evidence in ``out`` and write assessment.json (and the manifest); returns it.
+
+    The result is sealed (aima_ci.evidence.seal) only when the evidence was sealed and matched
+    its manifest when scoring began: a forger who edits findings, deletes the manifest and
+    scores gets an assessment, never one the gate accepts. A step left unfinished here
+    (``.run-in-progress``) is refused.
+    """
     from aima_ci.assess.assessment import assess as score_evidence
     from aima_ci.evidence.collect import locked
-    from aima_ci.evidence.directory import manifest_subjects, read_findings, write_manifest
+    from aima_ci.evidence.directory import (
+        check_complete,
+        clear_incomplete,
+        manifest_subjects,
+        mark_incomplete,
+        read_findings,
+        write_manifest,
+    )
+    from aima_ci.evidence.seal import reseal
 
     base, source = resolve_baseline(config, baseline, history)
     with locked(out):  # never score evidence another run is rewriting
+        check_complete(out)
+        sealed = _sealed_input(config, out)
+        mark_incomplete(out, "score")
         assessment = score_evidence(
             config,
             out,
@@ -177,8 +215,24 @@ def assess(
             baseline_source=source,
         )
         write_manifest(out, manifest_subjects(config, read_findings(out)))
+        reseal(out, config.root, sealed)
+        clear_incomplete(out)
     append_history(config, out, assessment, history)
     return assessment
+
+
+def _sealed_input(config: Config, out: Path) -> bool:
+    """Whether scoring may seal what it writes: the seal held and every file still matched the
+    manifest when scoring began."""
+    from aima_ci.evidence.directory import MANIFEST, verify_manifest
+    from aima_ci.evidence.seal import check_seal
+
+    if not (out / MANIFEST).is_file() or check_seal(out, config.root) is not None:
+        return False
+    try:
+        return not verify_manifest(out)
+    except Exception:
+        return False
 
 
 def _gate_baseline(config: Config, out: Path, baseline: Path | None, history: str | None) -> Any:
@@ -201,14 +255,22 @@ def gate(
     fail_on_error: bool = False,
     baseline: Path | None = None,
     history: str | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], GateResult]:
     """Decide pass or fail from the scored assessment (scoring first if there is none).
 
-    Returns the assessment (or its summary) the verdict was taken from, and the verdict.
+    The stored summary is used only while it still holds now: sealed on this machine, scored
+    from today's config, attestation files, date and subject files, within every time-to-live
+    (aima_ci.assess.recheck). Otherwise the findings are re-scored now and ``note`` hears why;
+    evidence collected from other files than the checkout holds is refused. Returns the levels
+    the verdict was taken from, and the verdict.
     """
     from aima_ci.assess.gate import collector_runs, effective_target, evaluate
-    from aima_ci.evidence.directory import ASSESSMENT, RUN, SUMMARY, check_listed, read_json
+    from aima_ci.assess.recheck import gate_view
+    from aima_ci.evidence.directory import ASSESSMENT, SUMMARY
+    from aima_ci.evidence.outdir import inspect
 
+    inspect(out)  # no verdict read through a committed symlink or from a directory
     if not (out / ASSESSMENT).exists():
         assess(
             config,
@@ -218,21 +280,22 @@ def gate(
             baseline=baseline,
             history=history,
         )
-    source = out / SUMMARY if (out / SUMMARY).exists() else out / ASSESSMENT
-    check_listed(out, source.name, RUN)
-    assessment = read_json(source)
-    try:
-        run = read_json(out / RUN)
-    except Exception:
-        run = {}
+    day = today()
+    assessment, run, notes = gate_view(
+        config, out, today=day, level_override=level, fail_on_error=fail_on_error
+    )
+    for text in notes:
+        if note is not None:
+            note(text)
     result = evaluate(
         assessment,
-        effective_target(config.target, today(), level),
+        effective_target(config.target, day, level),
         required_collectors=config.required_collectors,
-        collector_runs=collector_runs(run) if isinstance(run, dict) else {},
+        collector_runs=collector_runs(run),
         baseline=_gate_baseline(config, out, baseline, history),
         fail_on_error=fail_on_error,
-        source=str(source),
+        source=str(out / SUMMARY),
+        outcomes=assessment.get("outcomes"),
     )
     return assessment, result
 
@@ -242,7 +305,9 @@ def read_assessment(out: Path) -> Any:
     """assessment.json for report and export: as aima-ci wrote it (manifest) and judgeable."""
     from aima_ci.assess.gate import check_assessment
     from aima_ci.evidence.directory import ASSESSMENT, check_listed, read_json
+    from aima_ci.evidence.outdir import inspect
 
+    inspect(out)
     check_listed(out, ASSESSMENT)
     assessment = read_json(out / ASSESSMENT)
     check_assessment(assessment, str(out / ASSESSMENT))
@@ -304,6 +369,7 @@ def run(
     no_cache: bool = False,
     verbose: bool = False,
     progress: Callable[[list[str]], Any] | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Collect, score and write ``<out>/report.<ext>`` for each format, as one unit; returns the
     assessment (its ``gate`` entry holds the verdict)."""
@@ -316,6 +382,8 @@ def run(
     )
     from aima_ci.reports import EXTENSIONS
 
+    today()  # a bad AIMA_CI_TODAY or history setting: exit 2 before any collector runs
+    history_settings(config, history)
     # Collect, score and reports as one unit: between this run's collect and its score another
     # run could otherwise clear the directory, and its manifest would vouch for our assessment.
     with hold(out):
@@ -329,6 +397,7 @@ def run(
             no_cache=no_cache,
             light=light,
             progress=progress,
+            note=note,
         )
         assessment = assess(
             config,
@@ -343,5 +412,9 @@ def run(
             text = render(fmt, assessment, file_ctx)
             atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", text)
         if formats:
+            from aima_ci.evidence.seal import check_seal, reseal
+
+            sealed = check_seal(out, config.root) is None
             write_manifest(out, manifest_subjects(config, read_findings(out)))
+            reseal(out, config.root, sealed)
     return assessment

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import yaml
 from aima_ci.errors import UserError
 from aima_ci.safety.modeldecl import expand_model_refs, parse_models
 from aima_ci.safety.paths import PathError, find_repo_root, resolve_inside
-from aima_ci.safety.safeio import FAST_SAFE_LOADER, expands_beyond, index_lines
+from aima_ci.safety.safeio import FAST_SAFE_LOADER, FileProblem, check_tree, index_lines, read_text
 
 CONFIG_NAMES = ("aima.yaml", "aima.yml", ".aima.yaml")
 DEFAULT_OUTPUT_DIR = ".aima"
@@ -27,6 +28,8 @@ MAX_CONFIG_BYTES = 1 << 20
 MAX_YAML_NODES = 50_000
 # Longer than any CI job, and far below what threading.Timer accepts (about 9e9 s on Linux).
 MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+# A century: longer is "forever" in effect, and 1e308 days overflows every date computation.
+MAX_TTL_DAYS = 36_500
 DOMAIN_IDS = ("RAI", "GOV", "DAT", "PRV", "DES", "IMP", "VER", "OPS")
 TOP_LEVEL_KEYS = {
     "version",
@@ -35,6 +38,7 @@ TOP_LEVEL_KEYS = {
     "attestations",
     "waivers",
     "waiver_max_days",
+    "fail_on",
     "collectors",
     "required_collectors",
     "output_dir",
@@ -42,8 +46,11 @@ TOP_LEVEL_KEYS = {
     "checks",
     "history",
     "subjects",
+    "profile",
     "models",
 }
+# The quick-start profiles (aima_ci/data/profiles): `aima-ci attestations todo` orders by it.
+PROFILES = ("tabular-classifier", "llm-app", "rag", "image-classifier")
 
 
 class ConfigError(UserError):
@@ -83,6 +90,8 @@ class Config:
     jobs: int
     checks: Mapping[str, Mapping[str, Any]]
     lines: Mapping[str, int] = field(default_factory=dict)
+    # Failing outcome checks at or above this severity fail the gate (outcome.py).
+    fail_on: str = "high"
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # see modeldecl
 
     @property
@@ -116,7 +125,7 @@ class Config:
 def find_config(start: Path) -> Path | None:
     for name in CONFIG_NAMES:
         candidate = start / name
-        if candidate.is_file():
+        if os.path.lexists(candidate):  # a directory or FIFO by that name is an error, not "none"
             return candidate
     pyproject = start / "pyproject.toml"
     if pyproject.is_file() and "[tool.aima-ci" in pyproject.read_text(
@@ -137,15 +146,12 @@ def load_config(path: Path | None = None, *, cwd: Path | None = None) -> Config:
     if not path.is_absolute():
         path = cwd / path
     display = str(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ConfigError(display, "", "config file not found")
-    if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(display, "", f"larger than {MAX_CONFIG_BYTES} bytes")
-    raw_bytes = path.read_bytes()
     try:
-        text = raw_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(display, "", f"not valid UTF-8 (byte {exc.start})") from None
+        text = read_text(path, display, MAX_CONFIG_BYTES)
+    except FileProblem as exc:  # a directory, a FIFO (would block), oversize, not UTF-8
+        raise ConfigError(display, "", exc.reason, exc.line) from None
     root = find_repo_root(path.parent)
     if path.name == "pyproject.toml":
         data, lines = _load_pyproject(text, display)
@@ -184,8 +190,10 @@ def _load_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[str, int]]
             raise ConfigError(display, "", f"invalid YAML: {problem}", line) from None
         if node is None:
             return {}, {}
-        if expands_beyond(node, MAX_YAML_NODES):
-            raise ConfigError(display, "", f"YAML expands to more than {MAX_YAML_NODES} nodes")
+        try:  # aliases (alias bombs) and duplicate keys (a second target: that wins)
+            check_tree(node, display)
+        except FileProblem as exc:
+            raise ConfigError(display, "", exc.reason, exc.line) from None
         lines = index_lines(node)
         try:
             data = loader.construct_document(node)
@@ -224,6 +232,8 @@ def build_config(
     version = data.get("version", 1)
     if version != 1:
         raise err("version", "only version 1 is supported")
+    if "profile" in data and data["profile"] not in PROFILES:
+        raise err("profile", f"unknown profile (one of: {', '.join(PROFILES)})")
 
     target = _parse_target(data.get("target"), err)
 
@@ -243,6 +253,14 @@ def build_config(
     max_days = data.get("waiver_max_days", 90)
     if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
         raise err("waiver_max_days", "must be a positive whole number of days")
+
+    fail_on = data.get("fail_on", "high")
+    if fail_on not in ("low", "medium", "high", "critical", "never"):
+        raise err(
+            "fail_on",
+            "must be low, medium, high, critical or never (the lowest finding severity that"
+            " fails the gate)",
+        )
 
     collectors_raw = data.get("collectors", {}) or {}
     if not isinstance(collectors_raw, dict):
@@ -265,8 +283,10 @@ def build_config(
                     f"{key}.timeout",
                     f"must be a positive number of seconds, at most {MAX_TIMEOUT_SECONDS}",
                 )
-        if "ttl_days" in settings and not _positive_finite(settings["ttl_days"]):
-            raise err(f"{key}.ttl_days", "must be a positive number of days")
+        if "ttl_days" in settings and not _ttl_ok(settings["ttl_days"]):
+            raise err(
+                f"{key}.ttl_days", f"must be a positive number of days, at most {MAX_TTL_DAYS}"
+            )
         if "mode" in settings and settings["mode"] not in ("run", "report"):
             raise err(f"{key}.mode", "must be 'run' or 'report'")
         collectors[str(name)] = dict(settings)
@@ -299,8 +319,11 @@ def build_config(
         raise err("checks", "must map check ids to settings (ttl_days)")
     for cid, settings in checks.items():
         ttl = settings.get("ttl_days")
-        if ttl is not None and not _positive_finite(ttl):
-            raise err(f"checks.{cid}.ttl_days", "must be a positive number of days")
+        if ttl is not None and not _ttl_ok(ttl):
+            raise err(
+                f"checks.{cid}.ttl_days",
+                f"must be a positive number of days, at most {MAX_TTL_DAYS}",
+            )
 
     return Config(
         path=path,
@@ -315,6 +338,7 @@ def build_config(
         output_dir=output_dir,
         jobs=jobs,
         checks=checks,
+        fail_on=fail_on,
         lines=dict(lines),
         models=models,
     )
@@ -325,6 +349,10 @@ def _positive_finite(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return (isinstance(value, int) or math.isfinite(value)) and value > 0
+
+
+def _ttl_ok(value: Any) -> bool:
+    return _positive_finite(value) and value <= MAX_TTL_DAYS
 
 
 def _path(value: str, base: Path, root: Path, key: str, err: Any) -> Path:
@@ -424,15 +452,22 @@ def _parse_target(value: Any, err: Any) -> Target:
     )
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_date(value: Any) -> dt.date | None:
-    """YAML may give a date object or a string; both are accepted, anything else is None."""
+    """A strict ISO date (YYYY-MM-DD), as a YAML date or a string; anything else is None.
+
+    Strict because a lenient reader means something the author did not write: "2025-01-01
+    (extended)" or a timestamp would otherwise pass as a plain date.
+    """
     if isinstance(value, dt.datetime):
-        return value.date()
+        return None
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
         try:
-            return dt.date.fromisoformat(value.strip()[:10])
+            return dt.date.fromisoformat(value.strip())
         except ValueError:
             return None
     return None

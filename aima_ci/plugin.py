@@ -27,17 +27,22 @@ Minimal plugin::
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.errors import CollectorConfigError, InputError
-from aima_ci.models import Check, Finding, Severity, Status, Subject
+from aima_ci.models import Check, Finding, Link, Severity, Status, Subject
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, config_paths, resolve_inside
+from aima_ci.safety.safeio import rel
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 ENTRY_POINT_GROUP = "aima_ci.collectors"
 # Keys the runner and scoring read from every ``collectors.<name>`` block.
@@ -50,8 +55,149 @@ def run_mode(config: Mapping[str, Any]) -> str:
     return str(config.get("mode", "report" if "report" in config else "run"))
 
 
+CHECKS_FILE = "checks.yaml"
+_CHECK_KEYS = frozenset(
+    {
+        "id",
+        "title",
+        "severity",
+        "kind",
+        "threshold",
+        "comparison",
+        "ttl_days",
+        "docs",
+        "next_step",
+        "links",
+    }
+)
+_LINK_KEYS = frozenset({"question", "shows", "strength", "rationale"})
+
+
+def load_checks(anchor: str | Path, filename: str = CHECKS_FILE) -> tuple[Check, ...]:
+    """Read a collector's check declarations from the ``checks.yaml`` beside its code.
+
+    The check-to-question links are data so that an auditor can review each one (what it shows,
+    how strongly, and why) without reading Python, and so that the coverage tables and docs are
+    generated from the same file the collector runs with. ``anchor`` is the collector module's
+    ``__file__`` (or its folder). A malformed file raises ValueError naming the file and check:
+    a collector that declares nothing sound must not load.
+    """
+    import yaml
+
+    base = Path(anchor)
+    path = (base if base.is_dir() else base.parent) / filename
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw_checks = data.get("checks") if isinstance(data, Mapping) else None
+    if not isinstance(raw_checks, list) or not raw_checks:
+        raise ValueError(f"{path}: 'checks' must be a non-empty list")
+    out: list[Check] = []
+    for i, raw in enumerate(raw_checks):
+        where = f"{path}: checks[{i}]"
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where} is not a mapping")
+        unknown = sorted(set(raw) - _CHECK_KEYS)
+        if unknown:
+            raise ValueError(f"{where}: unknown key {unknown[0]!r}")
+        links = []
+        for j, link in enumerate(raw.get("links") or []):
+            if not isinstance(link, Mapping) or set(link) - _LINK_KEYS:
+                raise ValueError(f"{where}.links[{j}]: expected keys {sorted(_LINK_KEYS)}")
+            if not str(link.get("rationale") or "").strip():
+                raise ValueError(f"{where}.links[{j}]: every link needs a rationale")
+            try:
+                links.append(Link.from_dict(link))
+            except Exception as exc:
+                raise ValueError(f"{where}.links[{j}]: {exc}") from exc
+        kind = raw.get("kind", "process")
+        if kind not in ("process", "outcome"):
+            raise ValueError(f"{where}: kind must be process or outcome")
+        try:
+            check = Check(
+                id=str(raw["id"]),
+                title=str(raw["title"]),
+                questions=tuple(dict.fromkeys(link.question for link in links)),
+                severity=Severity(raw.get("severity", "medium")),
+                description=str(raw.get("docs") or "").strip(),
+                threshold=_number(raw.get("threshold")),
+                comparison=raw.get("comparison"),
+                next_step=str(raw.get("next_step") or "").strip(),
+                ttl_days=_number(raw.get("ttl_days")),
+                links=tuple(links),
+                kind=kind,
+            )
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{where}: {exc}") from exc
+        out.append(check)
+    ids = [c.id for c in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{path}: duplicate check ids")
+    return tuple(out)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{value!r} is not a number")
+    return float(value)
+
+
 def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What ``Collector.preflight`` may use: the repository root and the config's folder, and
+    checks that raise CollectorConfigError (exit 2, naming ``collectors.<name>.<key>``) before
+    any collector runs, instead of an ``error`` finding after minutes of other collectors."""
+
+    collector: str
+    root: Path
+    config_dir: Path
+
+    def fail(self, key: str, reason: str) -> CollectorConfigError:
+        return CollectorConfigError(f"collectors.{self.collector}.{key}", reason)
+
+    def path(self, key: str, value: Any, kind: str = "file", *, must_exist: bool = True) -> Path:
+        """A config path that stays inside the repository and, when it exists, is of ``kind``:
+        ``file`` (a regular file: a FIFO would hang the reader, a directory is not a file),
+        ``dir``, or ``any`` (either)."""
+        if not isinstance(value, str):
+            raise self.fail(key, "must be a path (a string)")
+        try:
+            path = resolve_inside(self.config_dir, value, self.root, must_exist=must_exist)
+        except PathError as exc:
+            raise self.fail(key, str(exc)) from None
+        if not path.exists():
+            return path
+        is_file, is_dir = path.is_file(), path.is_dir()
+        if kind == "file" and not is_file:
+            raise self.fail(key, f"{value!r} is not a regular file")
+        if kind == "dir" and not is_dir:
+            raise self.fail(key, f"{value!r} is not a directory")
+        if kind == "any" and not (is_file or is_dir):
+            raise self.fail(key, f"{value!r} is neither a regular file nor a directory")
+        if not os.access(path, os.R_OK):
+            raise self.fail(key, f"{value!r} is not readable")
+        return path
+
+    def paths(self, config: Mapping[str, Any], key: str, kind: str = "file") -> list[Path]:
+        """Check ``config[key]`` (dotted for nested keys) when set: one path or a list of them.
+        Glob patterns are left to the collector, which expands them."""
+        value: Any = config
+        for part in key.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return []
+            value = value[part]
+        items = value if isinstance(value, list) else [value]
+        checked = []
+        for i, item in enumerate(items):
+            where = key if not isinstance(value, list) else f"{key}[{i}]"
+            if not isinstance(item, str) or any(c in item for c in "*?["):
+                continue  # a type error is validate_config's; a glob is the collector's
+            checked.append(self.path(where, item, kind))
+        return checked
 
 
 @dataclass
@@ -99,11 +245,8 @@ class CollectorContext:
     def subject(self, kind: str, path: Path, name: str | None = None) -> Subject:
         """A subject for a file, with its SHA-256, path relative to the repository root."""
         path = path.resolve()
-        try:
-            rel = path.relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            rel = path.name
-        return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=rel)
+        shown = rel(self.root, path)
+        return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=shown)
 
     # -- results -------------------------------------------------------------------------
     def progress(self, message: str, fraction: float | None = None) -> None:
@@ -137,6 +280,7 @@ class CollectorContext:
         details: Mapping[str, Any] | None = None,
         questions: Iterable[str] | None = None,
         severity: Severity | None = None,
+        notes: Iterable[str] = (),
     ) -> Finding:
         """Build a finding for one of this collector's declared checks, filling the boilerplate."""
         check = self.collector.check(check_id)
@@ -159,7 +303,29 @@ class CollectorContext:
             finished_at=now_iso(),
             next_step=check.next_step,
             details=dict(details or {}),
+            links=check.links if questions is None else (),
+            kind=check.kind,
+            notes=tuple(notes),
         )
+
+
+@dataclass(frozen=True)
+class Starter:
+    """A collector's proposal for ``aima-ci init``: its config block, and why.
+
+    ``config`` is written under ``collectors.<name>``. ``enabled=False`` writes it commented out:
+    it needs a person first (a URL to scan, a model to export). ``notes`` comment single keys
+    (key -> text); ``next_steps`` are printed after init; ``files`` (path relative to the config
+    -> text) are written beside the config when they do not exist yet, e.g. garak's generator
+    config. Only paths and columns that inspection actually found belong in ``config``.
+    """
+
+    config: Mapping[str, Any]
+    why: str
+    enabled: bool = True
+    notes: Mapping[str, str] = field(default_factory=dict)
+    next_steps: tuple[str, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
 
 
 class Collector:
@@ -181,6 +347,10 @@ class Collector:
     # collector to one shard. The findings of the parts must combine, by the scoring's usual
     # worst-status-wins rule, into what one unsplit run would report.
     shard_key: ClassVar[str | None] = None
+    # Config keys naming repository files the collector reads (dotted for nested keys; a value
+    # may be one path or a list), with what each must be: "file", "dir" or "any". The default
+    # preflight() checks them before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {}
     # False when results depend on something the cache key cannot see (a live endpoint, the
     # network, the clock): such a collector always runs, and is never served from the cache.
     cacheable: ClassVar[bool] = True
@@ -229,6 +399,19 @@ class Collector:
     def validate_config(self, config: Mapping[str, Any]) -> None:
         """Raise CollectorConfigError for bad keys. Called before any collector runs."""
 
+    def preflight(self, config: Mapping[str, Any], check: Preflight) -> None:
+        """Refuse, before ANY collector runs, inputs this config names that cannot work.
+
+        Called after validate_config for every enabled collector of a collect/run; raise
+        CollectorConfigError (``check.fail(key, reason)``) and the command exits 2 naming the
+        key. Not for expensive work (no tool import, no model load): a missing file, a path out
+        of the repository, a FIFO, a directory where a file belongs, a name the tool does not
+        know. The default checks ``input_paths``; override it (calling ``super()``) to add
+        collector-specific checks.
+        """
+        for key, kind in self.input_paths.items():
+            check.paths(config, key, kind)
+
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         """The checks this run will report on; the runner reports ``error`` for any left silent."""
         return self.checks
@@ -242,6 +425,17 @@ class Collector:
         does not name (call ``super()`` and add them), or set ``cacheable = False``.
         """
         return config_paths(config, ctx.root, ctx.config_dir)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """What ``aima-ci init`` proposes for this collector in an inspected repository.
+
+        ``facts`` (aima_ci.models.RepoFacts, read by aima_ci.onboard) holds what was found: model files,
+        datasets with their columns and label/sensitive-attribute candidates, train/test
+        splits, DVC and MLflow traces, LLM clients, CI files, and the chosen profile. Return
+        None when nothing in the repository fits this collector. Runs without the tool
+        installed: read only ``facts``, import nothing heavy.
+        """
+        return None
 
     def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
         raise NotImplementedError

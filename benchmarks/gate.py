@@ -2,6 +2,10 @@
 yaml"`` in the same run. Target: ratio <= 1.5 (the gate costs little more than starting Python
 with its two core dependencies).
 
+The gate does its checks of issue 12 on every run (recheck.py): the seal over the manifest,
+the SHA-256 of summary.json, run.json and findings.jsonl against it, and the scoring inputs
+(config and attestation digests, date, time-to-live, subject digests) against today's.
+
 Usage: python benchmarks/gate.py [--findings 10000] [--repeat 15]
 """
 
@@ -19,7 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from aima_ci.evidence.directory.seal import seal
+
 from aima_ci.assess.catalogue import load_catalogue
+from aima_ci.evidence.directory import write_manifest
 
 
 def build_evidence(root: Path, n: int) -> None:
@@ -52,6 +59,10 @@ def build_evidence(root: Path, n: int) -> None:
             }
             fh.write(json.dumps(finding) + "\n")
     (out / "run.json").write_text(json.dumps({"collectors": []}))
+    # What collect leaves behind: a manifest sealed with this machine's key (seal.py), which
+    # score carries over and the gate requires.
+    write_manifest(out)
+    seal(out, root)
     subprocess.run(
         [sys.executable, "-m", "aima_ci", "score"], cwd=root, check=True, capture_output=True
     )
@@ -63,10 +74,13 @@ def build_evidence(root: Path, n: int) -> None:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+def timed(cmd: list[str], cwd: Path, expect: int | None = None) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, capture_output=True, check=False, env=ENV)
-    return time.perf_counter() - start
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False, env=ENV)
+    elapsed = time.perf_counter() - start
+    if expect is not None and done.returncode != expect:  # a refusal (exit 2) is not a gate
+        raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.decode()}")
+    return elapsed
 
 
 def main() -> None:
@@ -74,7 +88,9 @@ def main() -> None:
     parser.add_argument("--findings", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as home:
+        os.environ["XDG_CACHE_HOME"] = home  # the seal key, for this process and the commands
+        ENV["XDG_CACHE_HOME"] = home
         root = Path(tmp)
         build_evidence(root, args.findings)
         gate = [sys.executable, "-m", "aima_ci", "gate"]
@@ -88,8 +104,8 @@ def main() -> None:
             timed(cmd, root)
         runs: dict[str, list[float]] = {"gate": [], "script": [], "baseline": []}
         for _ in range(args.repeat):  # interleaved, so load changes hit both alike
-            runs["gate"].append(timed(gate, root))
-            runs["script"].append(timed(script, root))
+            runs["gate"].append(timed(gate, root, expect=1))
+            runs["script"].append(timed(script, root, expect=1))
             runs["baseline"].append(timed(base, root))
     size = args.findings
     print(f"evidence: {size} findings")

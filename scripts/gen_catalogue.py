@@ -6,7 +6,7 @@ answer them, so they must be the AIMA wording, verbatim, and re-derivable when A
 committed YAML is the only thing the package reads; this script is a dev-time tool (stdlib + PyYAML;
 the toolkit .xlsx is read with ``zipfile``, so openpyxl is not needed here).
 
-Inputs (``--source``, default ``<repo>/../shared/aima``):
+Inputs (``--source``, default ``<repo>/tests/fixtures/aima``, the vendored copy):
 
 * ``model-source/10_The_Model/<NN_domain>/<NN_practice>.md``: practice chapters (objective paragraph
   and a stream table whose level rows hold bold-labelled bullet characteristics);
@@ -37,7 +37,7 @@ from xml.etree import ElementTree
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "aima"
+DEFAULT_SOURCE = REPO_ROOT / "tests" / "fixtures" / "aima"  # vendored, CC BY-SA 4.0
 DEFAULT_OUTPUT = REPO_ROOT / "aima_ci" / "data" / "catalogue.yaml"
 
 # Update these three when regenerating from a new AIMA release (the run fails if the preface no
@@ -203,6 +203,76 @@ INVERTED: dict[str, Inversion] = {
         "compliance checks on third-party data use are minimal or absent",
         "such checks are regular or systematically monitored",
     ),
+    "RAI-FB-B1": Inversion(
+        "informal or ad hoc",
+        "bias mitigation steps are informal or ad hoc",
+        "mitigation strategies are defined, reviewed or continuously refined",
+    ),
+    "DAT-QI-A1": Inversion(
+        "informal or ad hoc",
+        "data quality is ensured by informal or ad hoc processes",
+        "data quality procedures are formalised or embedded in the data lifecycle",
+    ),
+    "PRV-DM-B1": Inversion(
+        "inconsistently documented",
+        "data collection purposes are informally discussed or inconsistently documented",
+        "purposes are explicitly defined, communicated and reviewed",
+    ),
+    "DES-SR-A1": Inversion(
+        "sporadically documented",
+        "security requirements are informally identified or sporadically documented",
+        "they are formally documented and communicated",
+    ),
+    "IMP-SD-A1": Inversion(
+        "informal or ad hoc",
+        "secure deployment follows informal or ad hoc processes",
+        "deployment processes are formally defined and consistently followed",
+    ),
+    "IMP-DM-A1": Inversion(
+        "inconsistently documented",
+        "defect tracking is informally applied or inconsistently documented",
+        "defects are tracked through a defined, consistently applied process",
+    ),
+    "OPS-IM-A1": Inversion(
+        "ad hoc responses",
+        "AI incidents are handled by basic informal procedures or ad hoc responses",
+        "incident response is documented and consistently applied",
+    ),
+    "OPS-IM-B1": Inversion(
+        "occasionally resolved",
+        "incidents are informally documented and occasionally resolved",
+        "incidents are systematically managed, documented and reviewed",
+    ),
+    "OPS-EM-B1": Inversion(
+        "sporadically documented",
+        "event responses are informally conducted and sporadically documented",
+        "event responses are systematically executed, documented and reviewed",
+    ),
+}
+
+# Questions about the whole organisation rather than one system: one repository's automated
+# evidence cannot answer them, so aima-ci answers them by attestation only. ``marker`` must occur
+# in the worksheet text (a reworded question stops the run, so someone re-decides).
+ORG_SCOPE: dict[str, str] = {
+    "RAI-ES-A3": "all AI projects",
+    "RAI-ES-B3": "fully embedded in organizational processes",
+    "RAI-TE-A3": "across all AI systems",
+    "RAI-FB-B3": "across AI deployments",
+    "GOV-SM-A3": "organization's broader business strategy",
+    "GOV-SM-B2": "within the organization",
+    "GOV-PC-A1": "within the organization",
+    "GOV-PC-A2": "all relevant stakeholders",
+    "GOV-PC-A3": "organizational goals",
+    "GOV-EA-A1": "within the organization",
+    "GOV-EA-B2": "across the organization",
+    "GOV-EA-B3": "throughout the organization",
+    "DAT-QI-B3": "across all datasets",
+    "DAT-GA-A3": "organizational operations",
+    "PRV-DM-A3": "across all operations",
+    "PRV-PD-A3": "fully embedded",
+    "DES-SR-A3": "across AI projects",
+    "IMP-SB-B3": "fully embedded",
+    "IMP-DM-B3": "fully embedded",
 }
 
 
@@ -739,6 +809,16 @@ def inversion_note(qid: str, text: str) -> tuple[bool, str]:
     )
 
 
+def org_scope(qid: str, text: str) -> bool:
+    """True for an organisation-scope question; a reworded one stops the run."""
+    marker = ORG_SCOPE.get(qid)
+    if marker is None:
+        return False
+    if marker.casefold() not in text.casefold():
+        raise SourceError(f"{qid} no longer says {marker!r}: review ORG_SCOPE")
+    return True
+
+
 def build_questions(practice_id: str, letter: str, found: Sources) -> list[dict[str, object]]:
     """The three questions of one stream, with the chapter's descriptor for the same cell."""
     questions = []
@@ -753,6 +833,7 @@ def build_questions(practice_id: str, letter: str, found: Sources) -> list[dict[
                 "text": text,
                 "descriptor": descriptor(found.chapters[practice_id].cells[(letter, level)]),
                 "inverted_phrasing": inverted,
+                "org_scope": org_scope(qid, text),
                 "note": note,
             }
         )
@@ -786,6 +867,9 @@ def build_catalogue(source: Path) -> dict[str, object]:
     unused = set(INVERTED) - {f"{p.id}-{s}1" for d in DOMAINS for p in d.practices for s in "AB"}
     if unused:
         raise SourceError(f"INVERTED names unknown level-1 questions: {sorted(unused)}")
+    known = {f"{p.id}-{s}{lv}" for d in DOMAINS for p in d.practices for s in "AB" for lv in LEVELS}
+    if set(ORG_SCOPE) - known:
+        raise SourceError(f"ORG_SCOPE names unknown questions: {sorted(set(ORG_SCOPE) - known)}")
     return {
         "meta": {
             "model": MODEL_NAME,

@@ -15,6 +15,22 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_machine(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The session is one machine: one user cache dir, so one seal key (seal.py), outside every
+    test repository; module-scoped fixtures build evidence the tests' gates accept."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+    for name in ("AIMA_CI_SEAL_KEY", "AIMA_CI_NO_CACHE"):
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own result cache (outside its repository), so no test is served another's
+    cached results."""
+    monkeypatch.setenv("AIMA_CI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """An empty git work tree: its root is the repository root aima-ci confines paths to."""

@@ -29,6 +29,7 @@ RANKS: dict[str, int] = {
     "evidence": 2,
     "assess": 3,
     "trust": 4,
+    "onboard": 4,  # init's inspection, profiles, attestation workflow, toolkit workbook
     "reports": 5,
     "api": 6,
     "cli": 7,

@@ -16,6 +16,7 @@ from aima_ci.assess.assessment import assess
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.evidence.directory import manifest_subjects, read_findings, write_manifest
+from aima_ci.evidence.seal import seal
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.trust.sign import (
     PAYLOAD_TYPE,
@@ -148,6 +149,7 @@ def scored(repo: Path, write_config) -> Path:
     collect(config, out)
     assess(config, out)
     write_manifest(out, manifest_subjects(config, read_findings(out)))
+    seal(out, repo)  # as 'aima-ci score' does for sealed input
     return repo
 
 
@@ -196,7 +198,7 @@ def test_attest_writes_a_bundle_line_and_refuses_stale_manifests(scored: Path, k
     assert check_signature(envelope, key.public_key()) is None
     assert len(target.read_text().splitlines()) == 1
     (out / "artefacts/extra.txt").write_text("added after scoring")
-    with pytest.raises(Exception, match="does not match its manifest"):
+    with pytest.raises(Exception, match="does not verify"):
         attest(out, key)
 
 

@@ -40,7 +40,8 @@ def project(repo: Path, write_config) -> Path:
 
 
 def _cache(repo: Path) -> CacheStore:
-    return CacheStore(repo / ".aima-cache")
+    """A cache outside the checkout, as the default one is (inside it, it would be ignored)."""
+    return CacheStore(repo.parent / "cache", repo)
 
 
 def _run(repo: Path, out: str, **kwargs):
@@ -75,7 +76,6 @@ def test_unchanged_rerun_is_served_from_the_cache_with_identical_evidence(projec
         c for c in read_json(project / "ev2/run.json")["collectors"] if c["name"] == "testwork"
     )
     assert entry["status"] == "reused" and entry["input_key"] == first["testwork"].input_key
-    assert (project / ".aima-cache/.gitignore").read_text().strip().endswith("*")
 
 
 def test_changing_an_input_file_or_the_config_runs_again(project: Path, write_config):
@@ -112,20 +112,20 @@ def test_errors_are_never_cached(project: Path, write_config, behaviour: str):
     assert first.status != "ok" or any(f.status == "error" for f in first.findings)
     second = _run(project, "ev2", cache=cache)["testplugin"]
     assert second.status != "reused"
-    assert not (project / ".aima-cache/v1/testplugin").exists()
+    assert not (project.parent / "cache/v2/testplugin").exists()
 
 
 def test_timeouts_are_never_cached(project: Path, write_config):
     write_config({"collectors": {"testplugin": {"behaviour": "hang", "timeout": 1}}})
     cache = _cache(project)
     assert _run(project, "ev1", cache=cache)["testplugin"].status == "timeout"
-    assert not (project / ".aima-cache/v1/testplugin").exists()
+    assert not (project.parent / "cache/v2/testplugin").exists()
 
 
 def test_a_tampered_cache_entry_is_not_served(project: Path):
     cache = _cache(project)
     _run(project, "ev1", cache=cache)
-    (stored,) = (project / ".aima-cache/v1/testwork").glob("*/files/artefacts/testwork/work.txt")
+    (stored,) = (project.parent / "cache/v2/testwork").glob("*/files/artefacts/testwork/work.txt")
     stored.write_text("forged\n")
     again = _run(project, "ev2", cache=cache)
     assert again["testwork"].status == "ok"
@@ -144,7 +144,8 @@ def test_cache_location_follows_the_environment(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "elsewhere"))
     assert CacheStore.default(tmp_path / "repo").directory == tmp_path / "elsewhere"
     monkeypatch.delenv(CACHE_ENV)
-    assert CacheStore.default(tmp_path / "repo").directory == tmp_path / "repo/.aima-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert CacheStore.default(tmp_path / "repo").directory == tmp_path / "xdg/aima-ci/cache"
 
 
 def test_pruning_keeps_the_most_recent_entries(project: Path, write_config):
@@ -153,7 +154,7 @@ def test_pruning_keeps_the_most_recent_entries(project: Path, write_config):
         write_config({"collectors": {"testwork": {"rounds": i}}})
         _run(project, f"ev{i}", cache=cache)
     cache.prune("testwork", keep=2)
-    assert len(list((project / ".aima-cache/v1/testwork").iterdir())) == 2
+    assert len(list((project.parent / "cache/v2/testwork").iterdir())) == 2
 
 
 # --------------------------------------------------------------------------- the key
@@ -266,14 +267,14 @@ def test_reuse_from_a_directory_with_an_edited_run_entry_is_refused(project: Pat
 
 
 def test_cli_collect_uses_the_cache_unless_told_not_to(project: Path, cli):
-    env = {"AIMA_CI_CACHE_DIR": str(project / "cache")}
+    env = {"AIMA_CI_CACHE_DIR": str(project.parent / "cache")}
     assert cli("collect", "--out", "a", cwd=project, env=env).returncode == 0
     warm = cli("-q", "collect", "--out", "b", cwd=project, env=env)
     assert warm.returncode == 0 and "reused" in warm.stderr
     cold = cli("-q", "collect", "--out", "c", "--no-cache", cwd=project, env=env)
     statuses = {c["status"] for c in json.loads((project / "c/run.json").read_text())["collectors"]}
     assert cold.returncode == 0 and statuses == {"ok"}
-    shutil.rmtree(project / "cache")
+    shutil.rmtree(project.parent / "cache")
 
 
 def test_a_config_naming_an_endpoint_is_never_cached(repo: Path):

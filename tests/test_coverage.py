@@ -38,7 +38,7 @@ def test_compute_maps_checks_to_questions() -> None:
     s = cov.summary()
     assert s["with_automated_checks"] == 3 and s["attestation_only"] == 141
     assert s["by_collector"] == {"alpha": 2, "beta": 1}
-    assert s["by_domain"]["VER"] == {"automated": 2, "total": 18}
+    assert s["by_domain"]["VER"] == {"direct": 2, "partial": 0, "total": 18}
     assert s["meets_target"] is False
 
 
@@ -54,13 +54,17 @@ def test_restrict_to_a_practice_drops_the_target() -> None:
     assert len(part.questions) == 6
     assert part.summary()["target"] is None
     assert "(target" not in coverage.render_text(part)
-    assert coverage.restrict(cov, [q.id for q in cov.questions]).summary()["target"] == 60
+    assert (
+        coverage.restrict(cov, [q.id for q in cov.questions]).summary()["target"] == coverage.TARGET
+    )
 
 
 def test_renderers() -> None:
     cov = coverage.compute(load_catalogue(), CHECKS)
     text = coverage.render_text(cov)
-    assert text.startswith("3 of 144 AIMA questions have automated checks (target 60)")
+    assert text.startswith(
+        f"3 of 144 AIMA questions have direct automated checks (target {coverage.TARGET})"
+    )
     assert "  VER-ST-A1  both        alpha.one, alpha.two" in text
     assert "NOPE-XX-A9" in text  # a plugin naming an unknown question is called out
     md = coverage.render_markdown(cov)
@@ -72,12 +76,42 @@ def test_renderers() -> None:
 
 
 def test_first_party_collectors_reach_the_target() -> None:
+    """Direct coverage may only grow: a link lost or weakened must be a reviewed change here."""
     cov = coverage.installed_coverage(load_catalogue(), first_party_only=True)
     assert not cov.broken
     assert not cov.unknown_questions
     mine = {"supply_chain", "privacy", "ops_readiness", "pipeline"}
     assert mine <= set(cov.collectors)
-    assert cov.automated >= 60, coverage.render_text(cov)
+    assert cov.automated >= coverage.TARGET, coverage.render_text(cov)
+    # organisation-scope questions are never counted as answerable by one repository's checks
+    scoped = {q.id for q in load_catalogue().questions.values() if q.org_scope}
+    assert all(q.answerable_by == "attestation" for q in cov.questions if q.id in scoped)
+    # nothing can satisfy VER-AA-A3, so it is not counted (issue 13)
+    assert next(q for q in cov.questions if q.id == "VER-AA-A3").answerable_by == "attestation"
+
+
+def test_partial_links_are_counted_apart() -> None:
+    from aima_ci.models import Link
+
+    checks = {
+        "gamma": (
+            Check(
+                "gamma.p",
+                "P",
+                ("VER-ST-A1", "VER-ST-A2"),
+                links=(
+                    Link("VER-ST-A1", "performed", "direct", "ran"),
+                    Link("VER-ST-A2", "performed", "partial", "part of it"),
+                ),
+            ),
+        )
+    }
+    cov = coverage.compute(load_catalogue(), checks)
+    rows = {q.id: q for q in cov.questions}
+    assert rows["VER-ST-A1"].answerable_by == "both"
+    assert rows["VER-ST-A2"].answerable_by == "partial"
+    assert cov.summary()["by_domain"]["VER"] == {"direct": 1, "partial": 1, "total": 18}
+    assert "gamma.p (partial)" in coverage.render_text(cov)
 
 
 def test_third_party_plugins_count_in_the_cli() -> None:
@@ -94,8 +128,11 @@ def test_cli_text_markdown_and_domain() -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["controls", "--coverage", "--domain", "OPS-IM"])
     assert result.exit_code == 0
-    assert result.output.startswith("2 of 6 AIMA questions have automated checks;")
+    assert result.output.startswith(
+        "1 of 6 AIMA questions have direct automated checks; 1 more have partial ones only;"
+    )
     assert "OPS-IM-A1  both        ops_readiness.incident_playbook" in result.output
+    assert "OPS-IM-A2  partial     ops_readiness.incident_playbook (partial)" in result.output
     md = runner.invoke(cli, ["controls", "--coverage", "-f", "markdown", "--domain", "PRV-DM"])
     assert md.exit_code == 0 and "| PRV-DM-B3 | 3 | B |" in md.output
     plain = runner.invoke(cli, ["controls", "-f", "markdown", "--domain", "OPS-IM"])

@@ -61,10 +61,24 @@ def test_gate_path_imports_no_heavy_library(repo, write_config, cli):
         "except SystemExit:\n    pass\n"
         "import json\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'numpy', 'pandas', 'torch', 'sklearn', 'requests', 'jsonschema'})\n"
+        "{'numpy', 'pandas', 'torch', 'sklearn', 'requests', 'jsonschema',"
+        " 'prometheus_client', 'rich'})\n"
         "print(json.dumps(heavy))\n"
     )
     res = subprocess.run(
         [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=False
     )
     assert json.loads(res.stdout.strip().splitlines()[-1]) == []
+
+
+def test_fairlearn_extra_brings_no_plotting_library():
+    """The fairlearn collector draws its charts as SVG itself: matplotlib would be dead weight."""
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert not any(req.startswith("matplotlib") for req in extras["fairlearn"])
+    pattern = re.compile(r"^\s*(from|import)\s+matplotlib\b", re.M)
+    for path in (ROOT / "collectors" / "fairlearn").rglob("*.py"):
+        assert not pattern.search(path.read_text()), path

@@ -65,3 +65,27 @@ def test_live_progress_on_a_terminal(repo, write_config):
     assert "\x1b[2K" in text  # lines are redrawn in place
     assert "testplugin" in text and "done" in text
     assert "failed (not_installed)" in text
+
+
+def test_live_progress_cuts_long_lines_to_the_terminal_width():
+    """A long tool message ends in an ellipsis on its own line instead of wrapping (which made
+    the old fixed-width redraw overwrite the wrong lines)."""
+    import re
+
+    from aima_ci.evidence.progress import LiveProgress
+    from aima_ci.evidence.runner import Event
+
+    buf = io.StringIO()
+    live = LiveProgress(["fairlearn", "garak"], stream=buf, color=False)
+    live.console.width = 50  # what a narrow terminal reports
+    live.console.force_terminal = True
+    live(Event("garak", "started"))
+    live(Event("garak", "progress", message="probe " + "x" * 200 + "\x1b[31m", fraction=0.5))
+    live(Event("fairlearn", "finished", status="ok", elapsed=1.5))
+    live.close()
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buf.getvalue())
+    lines = [line for line in plain.splitlines() if line.strip()]
+    assert lines and all(len(line) <= 50 for line in lines), lines
+    assert any(line.rstrip().endswith("…") and "garak" in line for line in lines)
+    assert any("fairlearn" in line and "done" in line for line in lines)
+    assert "[31m" not in plain  # a tool's escape sequence is neutralised

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aima_ci.config import load_config
+from aima_ci.config import ConfigError, load_config
 from aima_ci.evidence.collect import EvidenceLocked, collect, locked
 from aima_ci.evidence.directory import read_findings, read_json, verify_manifest
 from aima_ci.models import Status
@@ -94,10 +94,13 @@ def test_missing_tool_is_not_run_with_install_hint(repo, write_config):
     assert "pip install 'aima-ci[no-such-tool]'" in f.message
 
 
-def test_unknown_collector_name_is_not_installed(repo, write_config):
+def test_unknown_collector_name_is_a_config_error(repo, write_config):
+    """A name no plugin provides is a typo or a missing plugin: exit 2 before anything runs
+    (skipping it would let attestations answer the questions its checks should decide)."""
     cfg = load_config(write_config({"collectors": {"nosuch": {}}}), cwd=repo)
-    (run_,) = collect(cfg, repo / ".aima")
-    assert run_.status == "not_installed" and "aima-ci collectors" in run_.message
+    with pytest.raises(ConfigError, match=r"collectors\.nosuch: no collector named 'nosuch'"):
+        collect(cfg, repo / ".aima")
+    assert not (repo / ".aima" / "findings.jsonl").exists()
 
 
 def test_collector_config_is_validated_before_running(repo, write_config):

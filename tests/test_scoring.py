@@ -50,7 +50,12 @@ def values(**cells: float) -> dict[tuple[str, int], float]:
         ({"A1": 1, "B1": 1, "A2": 1, "A3": 1}, [3, 3, 3, 0, 3, 0], 1, True),
         ({"A1": 1, "B1": 2 / 3, "A2": 1 / 3}, [3, 2, 1, 0, 0, 0], 0, True),
         ({"A1": 1, "B1": 1, "A2": 1, "B2": 1}, [3, 3, 3, 3, 0, 0], 2, False),
-        ({"A2": 1, "B2": 1, "A3": 1, "B3": 1}, [0, 0, 3, 3, 3, 3], 0, True),
+        # "+" follows the source: a question of the NEXT level (1) fully met; level-2/3
+        # answers without any level-1 one are not partial progress towards level 1.
+        ({"A2": 1, "B2": 1, "A3": 1, "B3": 1}, [0, 0, 3, 3, 3, 3], 0, False),
+        # fractional credit shows in the score, never in the "+"
+        ({"A1": 2 / 3, "B1": 2 / 3}, [2, 2, 0, 0, 0, 0], 0, False),
+        ({"A1": 1, "B1": 1, "A2": 2 / 3, "B2": 1 / 3}, [3, 3, 2, 1, 0, 0], 1, False),
     ],
 )
 def test_practice_score_equals_toolkit_formula_and_level_rule(cells, toolkit_answers, level, plus):
@@ -97,12 +102,24 @@ def test_question_value_is_fraction_of_passing_checks():
     assert not q.satisfied
 
 
-@pytest.mark.parametrize("bad", [Status.ERROR, Status.NOT_RUN, Status.WARN, Status.FAIL])
+@pytest.mark.parametrize("bad", [Status.ERROR, Status.NOT_RUN, Status.FAIL])
 def test_only_pass_and_waived_earn_credit(bad):
     fs = [finding("c.one", Status.PASS, "VER-ST-A1"), finding("c.one", bad, "VER-ST-A1")]
     q = score(CAT, fs).questions()["VER-ST-A1"]
     assert q.value == 0.0
     assert q.checks[0].status is bad
+
+
+@pytest.mark.parametrize("undecided", [Status.INCONCLUSIVE, Status.WARN])
+def test_an_undecided_part_is_a_note_not_a_verdict(undecided):
+    """Looking harder never lowers a score: a part without enough data beside a passing part
+    leaves the pass (with a note); alone it earns nothing (legacy ``warn`` reads the same)."""
+    both = [finding("c.one", Status.PASS, "VER-ST-A1"), finding("c.one", undecided, "VER-ST-A1")]
+    q = score(CAT, both).questions()["VER-ST-A1"]
+    assert q.value == 1.0 and q.checks[0].status is Status.PASS
+    assert any(n.startswith("not decided") for n in q.checks[0].notes)
+    alone = score(CAT, [finding("c.one", undecided, "VER-ST-A1")]).questions()["VER-ST-A1"]
+    assert alone.value == 0.0 and alone.checks[0].status is undecided
 
 
 def test_attestation_cannot_override_failing_check_and_conflict_is_reported():

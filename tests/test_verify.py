@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import pytest
 from aima_ci.evidence.directory import read_json, write_json, write_manifest
 from aima_ci.trust.verify import differences, render, verify_evidence
 
+_TODAY = dt.datetime.now(dt.UTC).date()
 CONFIG = {
     "target": 1,
     "waivers": [
@@ -21,8 +23,9 @@ CONFIG = {
             "id": "testplugin.beta",
             "reason": "accepted for the pilot",
             "owner": "sec@example.com",
-            "expires": "2099-01-01",
-            "created": "2098-12-01",
+            # a waiver that really applies today (created in the future it would not)
+            "expires": (_TODAY + dt.timedelta(days=60)).isoformat(),
+            "created": _TODAY.isoformat(),
         }
     ],
     "collectors": {
@@ -144,6 +147,7 @@ def test_an_edited_finding_with_a_rehashed_manifest_is_caught_by_the_signature(r
 
 def test_an_edited_finding_is_caught_by_re_scoring_alone(repo_copy: Path):
     (repo_copy / ".aima/attestation.intoto.jsonl").unlink()
+    (repo_copy / ".aima/seal.json").unlink()  # this machine's seal would catch it too
     _edit_finding_and_rehash(repo_copy)
     report = verify_evidence(repo_copy / ".aima")  # no key, no envelope: only re-scoring is left
     assert report.problems and all(p.startswith("re-scoring differs") for p in report.problems)

@@ -124,7 +124,9 @@ def test_blank_assessment_has_no_evidence_anywhere() -> None:
     views = framework_views(blank_assessment())
     assert list(views) == list(FRAMEWORKS)
     for fid, view in views.items():
-        assert view["summary"]["none"] == view["summary"]["total"] == len(load_crosswalk(fid).items)
+        # no LLM collector ran: the LLM Top 10 does not apply (and so fails nothing)
+        expect = "not_applicable" if fid == "owasp-llm-2025" else "none"
+        assert view["summary"][expect] == view["summary"]["total"] == len(load_crosswalk(fid).items)
         assert all(m["status"] == "none" for i in view["items"] for m in i["mappings"])
 
 
@@ -141,11 +143,48 @@ def test_failing_automated_evidence_makes_the_item_failing() -> None:
     assert zap["status"] == "fail" and "2 High alerts" in zap["detail"]
 
 
-def test_passing_automated_evidence_covers_and_beats_attestation() -> None:
+def test_covered_only_when_every_direct_link_is_satisfied() -> None:
+    """Issue 13: one passing link among unmet direct ones is partial, never covered."""
     a = blank_assessment()
     automated(a, "RAI-FB-A2", "aif360.disparate_impact", "pass")
     attest(a, "RAI-FB-A3", "yes")
+    # MEASURE 2.11's direct question link RAI-FB-A2 is met; checks of a tool not used (fairlearn
+    # here) are left out: covered
     assert item(framework_view(a, "nist-ai-rmf"), "MEASURE 2.11")["status"] == "covered"
+    # EU AI Act Art. 10 is not covered by one passing data check while its other direct
+    # questions (governance, training data, bias) are unmet
+    b = blank_assessment()
+    automated(b, "DAT-QI-A2", "evidently.missing_values", "pass")
+    assert item(framework_view(b, "eu-ai-act"), "Art. 10")["status"] == "partial"
+
+
+def test_warnings_and_inconclusive_checks_are_not_failures() -> None:
+    for status in ("warn", "inconclusive"):
+        a = blank_assessment()
+        automated(a, "RAI-FB-A2", "aif360.disparate_impact", status)
+        mapping = next(
+            m
+            for m in item(framework_view(a, "nist-ai-rmf"), "MEASURE 2.11")["mappings"]
+            if m["ref"] == "aif360.disparate_impact"
+        )
+        assert mapping["status"] == "none", status
+
+
+def test_llm_view_of_a_tabular_only_run_fails_nothing() -> None:
+    """A failing fairness check must not reach the LLM Top 10 when no LLM collector ran."""
+    a = blank_assessment()
+    for qid in ("RAI-FB-A2", "DES-SR-A2", "VER-ST-A2"):
+        automated(a, qid, "fairlearn.demographic_parity_ratio", "fail", "ratio 0.56")
+    a["collectors"] = [{"name": "fairlearn", "status": "ok"}, {"name": "evidently", "status": "ok"}]
+    view = framework_view(a, "owasp-llm-2025")
+    assert view["applicable"] is False and view["summary"]["failing"] == 0
+    assert {i["status"] for i in view["items"]} == {"not_applicable"}
+    text = render_view(view, "text", ReportContext())
+    assert "not applicable to this run" in text and "garak, promptfoo" in text
+    # as soon as an LLM collector ran, the same evidence is judged
+    a["collectors"].append({"name": "garak", "status": "ok"})
+    automated(a, "VER-ST-A1", "garak.scan", "pass")
+    assert framework_view(a, "owasp-llm-2025")["applicable"] is True
 
 
 def test_attestation_only_is_attested_and_a_no_is_failing() -> None:
@@ -210,9 +249,12 @@ def test_waived_question_shows_as_waived() -> None:
     [
         ([("pass", "direct"), ("fail", "partial")], "failing"),
         ([("pass", "direct"), ("attested", "partial")], "covered"),
-        ([("attested", "partial"), ("waived", "direct")], "attested"),
+        ([("attested", "partial"), ("waived", "direct")], "waived"),
         ([("none", "direct"), ("fail", "supporting")], "none"),
-        ([("waived", "partial"), ("none", "direct")], "waived"),
+        ([("waived", "partial"), ("none", "direct")], "partial"),
+        ([("pass", "direct"), ("none", "direct")], "partial"),  # not every direct link met
+        ([("pass", "partial")], "partial"),  # partial links alone never cover
+        ([("pass", "direct"), ("attested", "direct")], "covered"),
     ],
 )
 def test_item_status_precedence(statuses: list[tuple[str, str]], expected: str) -> None:

@@ -148,24 +148,63 @@ def assess(
     baseline_source: str | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Score the evidence directory and write assessment.json; returns the assessment dict.
+    """Score the evidence directory and write assessment.json and summary.json."""
+    assessment = score_assessment(
+        config,
+        evidence_dir,
+        today=today,
+        level_override=level_override,
+        fail_on_error=fail_on_error,
+        baseline=baseline,
+        baseline_source=baseline_source,
+        now=now,
+    )
+    write_json(evidence_dir / ASSESSMENT, assessment)
+    summary = summarise(assessment)
+    summary["inputs"] = assessment["inputs"]  # what the gate re-checks now (recheck.py)
+    write_json(evidence_dir / SUMMARY, summary)
+    return assessment
+
+
+def score_assessment(
+    config: Config,
+    evidence_dir: Path,
+    *,
+    today: dt.date | None = None,
+    level_override: int | None = None,
+    fail_on_error: bool = False,
+    baseline: Mapping[str, Any] | None = None,
+    baseline_source: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The assessment of the evidence directory as a dict, written nowhere (the gate re-derives
+    with it when a stored verdict no longer holds).
 
     Stale or unbound evidence counts as not_run (freshness.py). Everything the verdict depends
     on beyond findings.jsonl is recorded (``freshness``, ``gate_inputs``), so ``aima-ci verify``
-    can re-score the directory without the repository.
+    can re-score the directory without the repository; ``inputs`` records the digests and the
+    date the gate checks before it trusts the stored levels.
     """
-    from aima_ci.evidence.freshness import RepoDigests, clock_for, evaluate_freshness, ttl_overrides
+    from aima_ci.assess.recheck import scoring_inputs
+    from aima_ci.evidence.freshness import (
+        RepoDigests,
+        clock_for,
+        evaluate_freshness,
+        ttl_lookup,
+        ttl_overrides,
+    )
 
     today = today or dt.datetime.now(dt.UTC).date()
     catalogue = load_catalogue()
     inputs = load_inputs(config, evidence_dir, today, catalogue)
+    overrides = ttl_overrides(config.checks, config.collectors)
     findings, freshness = evaluate_freshness(
-        inputs.findings,
-        now or clock_for(today),
-        ttl_overrides(config.checks, config.collectors),
-        RepoDigests(config.root),
+        inputs.findings, now or clock_for(today), overrides, RepoDigests(config.root)
     )
     scored = score(catalogue, findings, inputs.attestations, inputs.active_waivers)
+    from aima_ci.assess.outcome import evaluate_outcomes
+
+    outcomes = evaluate_outcomes(findings, config.fail_on, inputs.active_waivers)
     provisional = {
         "overall": {"score": scored.score, "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
@@ -177,10 +216,12 @@ def assess(
         collector_runs=collector_runs(inputs.run),
         baseline=baseline,
         fail_on_error=fail_on_error,
+        outcomes=outcomes,
     )
     assessment = build_assessment(
         scored, gate, findings=findings, inputs=inputs, config=config, today=today
     )
+    assessment["outcomes"] = outcomes
     assessment["freshness"] = freshness
     assessment["gate_inputs"] = gate_inputs(
         config.required_collectors, fail_on_error, level_override, baseline, baseline_source
@@ -190,6 +231,7 @@ def assess(
     from aima_ci.safety.redact import Redactor
 
     assessment = Redactor().data(assessment)
-    write_json(evidence_dir / ASSESSMENT, assessment)
-    write_json(evidence_dir / SUMMARY, summarise(assessment))
+    assessment["inputs"] = scoring_inputs(
+        config, evidence_dir, findings, freshness, today, ttl_lookup(overrides)
+    )
     return assessment

@@ -11,13 +11,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aima_ci.config import ConfigError, parse_date
 from aima_ci.models import Attestation, Problem
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, resolve_inside
-from aima_ci.safety.safeio import safe_load
+from aima_ci.safety.safeio import FileProblem, read_text, strict_yaml
 
 ANSWER_VALUES = {"yes": 1.0, "no": 0.0, "0": 0.0, "1": 1 / 3, "2": 2 / 3, "3": 1.0}
 MAX_BYTES = 4 << 20
@@ -43,12 +41,7 @@ def load_attestations(
     problems: list[Problem] = []
     for path in paths:
         display = _display(path, root)
-        data = _read(path, display)
-        entries = data.get("attestations") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            raise ConfigError(
-                display, "attestations", "the file needs a top-level 'attestations:' list"
-            )
+        entries = _entries(path, display)
         for i, entry in enumerate(entries):
             source = f"{display}#attestations[{i}]"
             result = parse_attestation(entry, source, path.parent, root, known, today)
@@ -59,6 +52,27 @@ def load_attestations(
     return accepted, problems
 
 
+def check_files(paths: Iterable[Path], root: Path) -> None:
+    """Read every attestation file as scoring will, so a broken one (a directory, a FIFO, an
+    alias bomb, a duplicate key) stops the command with exit 2 before any collector runs."""
+    for path in paths:
+        _entries(path, _display(path, root))
+
+
+def _entries(path: Path, display: str) -> list[Any]:
+    data = _read(path, display)
+    if data is None:  # an empty file: nothing attested yet
+        return []
+    entries = data.get("attestations", ()) if isinstance(data, dict) else ()
+    if entries is None:  # ``attestations:`` with every entry still commented out
+        entries = []
+    if not isinstance(entries, list):
+        raise ConfigError(
+            display, "attestations", "the file needs a top-level 'attestations:' list"
+        )
+    return entries
+
+
 def _display(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -67,23 +81,13 @@ def _display(path: Path, root: Path) -> str:
 
 
 def _read(path: Path, display: str) -> Any:
-    if path.stat().st_size > MAX_BYTES:
-        raise ConfigError(display, "", f"larger than {MAX_BYTES} bytes")
+    """The file through the strict reader: a regular file (a FIFO would block, a directory is
+    not a file), bounded size, UTF-8, no aliases (alias bombs), no duplicate keys (a second
+    ``answer:`` must not win), dates kept as text for the strict date check."""
     try:
-        text = path.read_bytes().decode("utf-8")
-        return safe_load(text)
-    except UnicodeDecodeError as exc:
-        raise ConfigError(display, "", f"not valid UTF-8 (byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            display,
-            "",
-            f"invalid YAML: {getattr(exc, 'problem', exc)}",
-            mark.line + 1 if mark else None,
-        ) from None
-    except (RecursionError, ValueError) as exc:  # nesting too deep, an integer too long to read
-        raise ConfigError(display, "", f"invalid YAML: {type(exc).__name__}: {exc}") from None
+        return strict_yaml(read_text(path, display, MAX_BYTES), display)
+    except FileProblem as exc:
+        raise ConfigError(display, "", exc.reason, exc.line) from None
 
 
 def parse_attestation(

@@ -30,8 +30,12 @@ class Question:
     level: int
     text: str
     descriptor: str = ""
-    # True for the four level-1 questions whose "yes" describes an immature state.
+    # True for the level-1 questions whose "yes" describes an immature state.
     inverted_phrasing: bool = False
+    # True when the question asks about the whole organisation ("across all AI systems",
+    # "organization-wide", "fully embedded"): one repository's automated evidence cannot answer
+    # it, so only an attestation does.
+    org_scope: bool = False
     note: str = ""
     answerable_by: str = "attestation"  # "attestation", "automated" or "both"
     checks: tuple[str, ...] = ()
@@ -115,6 +119,7 @@ def _question(raw: dict[str, Any], practice: str, letter: str) -> Question:
         text=raw["text"],
         descriptor=raw.get("descriptor", ""),
         inverted_phrasing=bool(raw.get("inverted_phrasing", False)),
+        org_scope=bool(raw.get("org_scope", False)),
         note=raw.get("note", ""),
         answerable_by=raw.get("answerable_by", "attestation"),
         checks=tuple(raw.get("checks", ())),

@@ -1,12 +1,12 @@
 """Question coverage: which AIMA questions automated checks can answer, and which need people.
 
-Computed from the collectors' declared checks (``Check.questions``), never from a hand-kept
-table, so a third-party plugin that declares checks for a question counts as soon as it is
-installed. ``answerable_by`` follows the scoring rule: a question with checks is answered by
-them whenever they report, and by an attestation when they do not run or do not apply
-(``both``); a question no check maps to can only be attested (``attestation``). No question is
-``automated`` only, because scoring never refuses an attestation when no automated evidence
-exists.
+Computed from the collectors' declared check links (``checks.yaml``: ``Check.links``), never
+from a hand-kept table, so a third-party plugin that declares checks for a question counts as
+soon as it is installed. ``answerable_by`` follows the scoring rule: a question with a
+``direct`` link is answered by its checks whenever they report, and by an attestation when they
+do not run or do not apply (``both``); a question with only ``partial`` links gets at most
+partial credit from them and needs an attestation for the rest (``partial``); a question no
+check maps to, or an organisation-scope one, can only be attested (``attestation``).
 
 Pure functions over plain data; discovery (importing plugins) is confined to ``discovered``.
 """
@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aima_ci.assess.catalogue import Catalogue
-from aima_ci.models import Check
+from aima_ci.models import Check, links_for
 
-ANSWERABLE = ("automated", "both", "attestation")
-TARGET = 60
+ANSWERABLE = ("both", "partial", "attestation")
+# Questions with a direct link from the first-party collectors: a floor, so that a link
+# silently lost (or weakened) shows up as a failing test rather than as a quieter table.
+TARGET = 25
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,20 @@ class QuestionCoverage:
     text: str
     checks: tuple[str, ...]
     collectors: tuple[str, ...]
+    direct: tuple[str, ...] = ()  # checks with a direct link
+    org_scope: bool = False
 
     @property
     def answerable_by(self) -> str:
-        return "both" if self.checks else "attestation"
+        if self.org_scope or not self.checks:
+            return "attestation"
+        return "both" if self.direct else "partial"
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "direct": list(self.direct),
+            "partial": [c for c in self.checks if c not in self.direct],
+            "org_scope": self.org_scope,
             "id": self.id,
             "domain": self.domain,
             "practice": self.practice,
@@ -64,14 +73,21 @@ class Coverage:
 
     @property
     def automated(self) -> int:
-        return sum(1 for q in self.questions if q.checks)
+        """Questions a direct link can answer in full."""
+        return sum(1 for q in self.questions if q.answerable_by == "both")
+
+    @property
+    def partial(self) -> int:
+        """Questions with partial links only (never fully answered by them)."""
+        return sum(1 for q in self.questions if q.answerable_by == "partial")
 
     def summary(self, target: int = TARGET) -> dict[str, Any]:
         by_domain: dict[str, list[int]] = {}
         for q in self.questions:
-            counts = by_domain.setdefault(q.domain, [0, 0])
-            counts[1] += 1
-            counts[0] += bool(q.checks)
+            counts = by_domain.setdefault(q.domain, [0, 0, 0])
+            counts[2] += 1
+            counts[0] += q.answerable_by == "both"
+            counts[1] += q.answerable_by == "partial"
         by_collector: dict[str, int] = {}
         for q in self.questions:
             for c in q.collectors:
@@ -79,10 +95,15 @@ class Coverage:
         return {
             "questions": len(self.questions),
             "with_automated_checks": self.automated,
-            "attestation_only": len(self.questions) - self.automated,
+            "direct": self.automated,
+            "partial_only": self.partial,
+            "org_scope": sum(1 for q in self.questions if q.org_scope),
+            "attestation_only": len(self.questions) - self.automated - self.partial,
             "target": target if self.whole else None,
             "meets_target": self.automated >= target if self.whole else None,
-            "by_domain": {d: {"automated": a, "total": t} for d, (a, t) in by_domain.items()},
+            "by_domain": {
+                d: {"direct": a, "partial": p, "total": t} for d, (a, p, t) in by_domain.items()
+            },
             "by_collector": dict(sorted(by_collector.items())),
             "collectors": list(self.collectors),
             "unknown_questions": {k: list(v) for k, v in self.unknown_questions.items()},
@@ -101,6 +122,7 @@ def compute(
     """
     wanted = set(enabled) if enabled is not None else None
     by_question: dict[str, list[tuple[str, str]]] = {}
+    direct: dict[str, set[str]] = {}
     unknown: dict[str, tuple[str, ...]] = {}
     names = sorted(n for n in checks_by_collector if wanted is None or n in wanted)
     for name in names:
@@ -108,8 +130,10 @@ def compute(
             bad = tuple(q for q in check.questions if q not in catalogue.questions)
             if bad:
                 unknown[check.id] = bad
-            for qid in check.questions:
-                by_question.setdefault(qid, []).append((name, check.id))
+            for link in links_for(check.questions, check.links):
+                by_question.setdefault(link.question, []).append((name, check.id))
+                if link.strength == "direct":
+                    direct.setdefault(link.question, set()).add(check.id)
     rows = []
     for practice in catalogue.practices.values():
         for q in sorted(practice.questions, key=lambda q: (q.stream, q.level)):
@@ -124,6 +148,8 @@ def compute(
                     text=q.text,
                     checks=tuple(sorted({c for _, c in pairs})),
                     collectors=tuple(sorted({n for n, _ in pairs})),
+                    direct=tuple(sorted(direct.get(q.id, ()))),
+                    org_scope=q.org_scope,
                 )
             )
     return Coverage(tuple(rows), unknown, tuple(names), {})
@@ -144,7 +170,7 @@ def restrict(coverage: Coverage, ids: Iterable[str]) -> Coverage:
 
 def uncovered(coverage: Coverage) -> list[str]:
     """IDs of the questions left for people to answer."""
-    return [q.id for q in coverage.questions if not q.checks]
+    return [q.id for q in coverage.questions if q.answerable_by == "attestation"]
 
 
 # -- rendering ----------------------------------------------------------------------------------
@@ -160,34 +186,54 @@ def render_text(coverage: Coverage) -> str:
     s = coverage.summary()
     target = f" (target {s['target']})" if s["target"] else ""
     lines = [
-        f"{s['with_automated_checks']} of {s['questions']} AIMA questions have automated checks"
-        f"{target}; {s['attestation_only']} are answered by attestation only.",
+        f"{s['direct']} of {s['questions']} AIMA questions have direct automated checks"
+        f"{target}; {s['partial_only']} more have partial ones only;"
+        f" {s['attestation_only']} are answered by attestation only"
+        f" ({s['org_scope']} organisation-scope questions always are).",
         f"Collectors: {', '.join(s['collectors']) or 'none installed'}",
+        "",
+        "Domain  direct  partial  total",
+        *(
+            f"{d:<7} {v['direct']:>6}  {v['partial']:>7}  {v['total']:>5}"
+            for d, v in s["by_domain"].items()
+        ),
     ]
     current = None
     for q in coverage.questions:
         if q.practice != current:
             current = q.practice
             lines.append(f"\n{q.practice}")
-        checks = ", ".join(q.checks) if q.checks else "-"
-        lines.append(f"  {q.id:<10} {q.answerable_by:<11} {checks}")
+        checks = ", ".join(_mark(q, c) for c in q.checks) if q.checks else "-"
+        scope = " (org-scope)" if q.org_scope else ""
+        lines.append(f"  {q.id:<10} {q.answerable_by:<11} {checks}{scope}")
     lines += _problems(s)
     return "\n".join(lines) + "\n"
 
 
+def _mark(q: QuestionCoverage, check: str) -> str:
+    return check if check in q.direct else f"{check} (partial)"
+
+
 def render_markdown(coverage: Coverage) -> str:
     s = coverage.summary()
-    target = f" (target: {s['target']})" if s["target"] else ""
+    target = f" (floor: {s['target']})" if s["target"] else ""
     lines = [
-        f"**{s['with_automated_checks']} of {s['questions']}** AIMA v1.0 questions have at least"
-        f" one automated check{target}; {s['attestation_only']} are answered by attestation only.",
+        f"**{s['direct']} of {s['questions']}** AIMA v1.0 questions have a direct automated"
+        f" check{target}; **{s['partial_only']}** more have partial ones only;"
+        f" {s['attestation_only']} are answered by attestation only"
+        f" ({s['org_scope']} of them organisation-scope).",
         "",
-        "`both`: automated checks answer the question whenever they report; an attestation answers"
-        " it when they are not run or do not apply. `attestation`: no check maps to it.",
+        "`both`: a direct check answers the question whenever it reports; an attestation answers"
+        " it when no check runs or applies. `partial`: the checks answer part of it (at most half"
+        " credit without an attestation). `attestation`: no check maps to it, or it asks about the"
+        " whole organisation.",
         "",
-        "| Domain | Questions with checks |",
-        "|---|---|",
-        *(f"| {d} | {v['automated']} / {v['total']} |" for d, v in s["by_domain"].items()),
+        "| Domain | Direct | Partial only | Total |",
+        "|---|---|---|---|",
+        *(
+            f"| {d} | {v['direct']} | {v['partial']} | {v['total']} |"
+            for d, v in s["by_domain"].items()
+        ),
         "",
         "| Collector | Questions it evidences |",
         "|---|---|",
@@ -198,7 +244,9 @@ def render_markdown(coverage: Coverage) -> str:
     ]
     for q in coverage.questions:
         text = q.text.replace("|", "\\|")
-        checks = "<br>".join(f"`{c}`" for c in q.checks) or "—"
+        checks = (
+            "<br>".join(f"`{c}`" + ("" if c in q.direct else " (partial)") for c in q.checks) or "—"
+        )
         lines.append(f"| {q.id} | {q.level} | {q.stream} | {text} | {q.answerable_by} | {checks} |")
     lines += _problems(s)
     return "\n".join(lines) + "\n"

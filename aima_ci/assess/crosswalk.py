@@ -68,6 +68,9 @@ class Crosswalk:
     notice: str
     id_pattern: str
     items: tuple[Item, ...]
+    # The framework applies only when one of these collectors ran (the LLM Top 10 needs an LLM
+    # collector); empty: it always applies.
+    applies_when: tuple[str, ...] = ()
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -128,7 +131,15 @@ def parse_crosswalk(data: Any, name: str) -> Crosswalk:
         notice=" ".join(_need_str(head, "notice", where).split()),
         id_pattern=pattern,
         items=tuple(items),
+        applies_when=_applies_when(head, where),
     )
+
+
+def _applies_when(head: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    raw = head.get("applies_when_any_ran", [])
+    if not isinstance(raw, list) or not all(isinstance(c, str) and c for c in raw):
+        raise CrosswalkError(f"{where}.applies_when_any_ran: must be a list of collector names")
+    return tuple(raw)
 
 
 def _parse_links(raw: Any, at: str) -> tuple[Link, ...]:

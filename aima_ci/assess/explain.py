@@ -36,23 +36,44 @@ class Gap:
         }
 
 
+ORG_SCOPE_NOTE = (
+    "organisation-scope question: one repository's automated evidence cannot answer it, so only"
+    " an attestation does"
+)
+
+
+def _check_part(c: Mapping[str, Any]) -> str:
+    """One check's verdict and what its link to the question shows (why it earns credit or not)."""
+    msg = f" ({c['message']})" if c.get("message") else ""
+    shows = c.get("shows", "effective")
+    link = f" [{shows}, {c.get('strength', 'direct')}"
+    if shows == "performed" and c.get("credit") and c["status"] == "fail":
+        link += ": the check ran, which is what this question asks; its finding is judged by the outcome policy"
+    link += "]"
+    notes = f"; notes: {'; '.join(c['notes'])}" if c.get("notes") else ""
+    return f"{c['check']}: {c['status']}{msg}{link}{notes}"
+
+
 def question_reason(q: Mapping[str, Any]) -> str:
     """Which evidence decided this question, in one sentence."""
     basis = q.get("basis")
+    prefix = f"{ORG_SCOPE_NOTE}; " if q.get("org_scope") else ""
     if basis == "waived" and q.get("waiver"):
         w = q["waiver"]
-        return f"waived by {w['owner']} until {w['expires']}: {w['reason']}"
-    if basis == "automated":
-        parts = []
-        for c in q["checks"]:
-            if c["status"] == "not_applicable":
-                continue
-            msg = f" ({c['message']})" if c.get("message") else ""
-            parts.append(f"{c['check']}: {c['status']}{msg}")
-        return "; ".join(parts)
+        return f"{prefix}waived by {w['owner']} until {w['expires']}: {w['reason']}"
+    if basis in ("automated", "partial"):
+        parts = [_check_part(c) for c in q["checks"] if c["status"] != "not_applicable"]
+        if basis == "partial":
+            parts.append("partial evidence only: it never fully answers the question")
+        return prefix + "; ".join(parts)
     if basis == "attestation" and q.get("attestation"):
         a = q["attestation"]
-        return f"attested '{a['answer']}' by {a['owner']} on {a['date']} (expires {a['expires']})"
+        return (
+            f"{prefix}attested '{a['answer']}' by {a['owner']} on {a['date']}"
+            f" (expires {a['expires']})"
+        )
+    if q.get("org_scope"):
+        return f"{ORG_SCOPE_NOTE}; no valid attestation answers it"
     return "no evidence: no check reported on it and no valid attestation answers it"
 
 
@@ -62,17 +83,36 @@ def question_next_step(
     """What to do so this question is satisfied."""
     if q.get("satisfied"):
         return ""
+    if q.get("org_scope"):
+        return (
+            f"add an attestation for {q['id']} (owner, date, expires, evidence): it asks about the"
+            " whole organisation, which no check in one repository can show"
+        )
     failing = [c for c in q["checks"] if not c["credit"] and c["status"] != "not_applicable"]
     if failing:
         steps = []
         for c in failing:
             if c["status"] in ("error", "not_run"):
                 steps.append(f"make {c['check']} run ({c['message'] or c['status']})")
+            elif c["status"] in ("inconclusive", "warn"):
+                # Not enough data to decide: the remedy is more data, not a mitigation.
+                steps.append(
+                    f"give {c['check']} enough data to reach a verdict ({c['message'] or c['status']})"
+                )
             elif c.get("next_step"):
                 steps.append(c["next_step"])
             else:
                 steps.append(f"fix what {c['check']} reports")
+        if all(c.get("strength") == "partial" for c in failing) and q.get("basis") == "partial":
+            steps.append(
+                f"partial evidence never fully answers it: add an attestation for {q['id']}"
+            )
         return "; ".join(dict.fromkeys(steps))
+    if q.get("basis") == "partial":
+        return (
+            f"the checks answer part of {q['id']} only: add an attestation (owner, date, expires,"
+            " evidence) for the rest"
+        )
     att = q.get("attestation")
     if att and q.get("basis") == "attestation":
         return f"the attestation answers '{att['answer']}': improve the practice, then update the answer"
@@ -143,4 +183,40 @@ def checks_by_question(checks: Iterable[Any]) -> dict[str, list[str]]:
     for c in checks:
         for q in c.questions:
             out.setdefault(q, []).append(c.id)
+    return out
+
+
+def unhealthy_checks(assessment: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every check that ended ``error`` or ``not_run``, once, with its message and next step,
+    plus every collector that did not finish ok: the problems a reader must see even when the
+    gate passed (an ART or SHAP crash earns nothing, but hides nothing either)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for d in assessment.get("domains", []):
+        for p in d.get("practices", []):
+            for stream in p.get("streams", []):
+                for q in stream.get("questions", []):
+                    for c in q.get("checks") or []:
+                        if c.get("status") in ("error", "not_run") and c.get("check") not in seen:
+                            seen[c["check"]] = {
+                                "check": c["check"],
+                                "status": c["status"],
+                                "message": c.get("message") or "",
+                                "next_step": c.get("next_step") or "",
+                                "collector": c.get("collector") or "",
+                            }
+    out = sorted(seen.values(), key=lambda c: (c["status"] != "error", c["check"]))
+    reported = {c["collector"] for c in out}
+    for run in assessment.get("collectors", []):
+        if run.get("status") in ("ok", "reused") or run.get("name") in reported:
+            continue
+        out.append(
+            {
+                "check": f"collector {run.get('name')}",
+                "status": run.get("status", "error"),
+                "message": run.get("message") or "",
+                "next_step": "see the collector's log in artefacts/"
+                f"{run.get('name')}/collector.log, fix it and run again",
+                "collector": run.get("name") or "",
+            }
+        )
     return out

@@ -21,7 +21,8 @@ OK_COLLECTOR_STATUSES = frozenset({"ok", "reused"})
 
 @dataclass(frozen=True)
 class GateFailure:
-    kind: str  # domain_level, practice_level, overall_score, required_collector, regression, error
+    kind: str  # domain_level, practice_level, overall_score, required_collector, regression,
+    # error, finding (the outcome policy)
     id: str
     expected: Any
     actual: Any
@@ -71,9 +72,20 @@ class GateResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
+            "verdicts": verdicts(f.kind for f in self.failures),
             "target": self.target.to_dict(),
             "failures": [f.to_dict() for f in self.failures],
         }
+
+
+def verdicts(kinds: Iterable[str]) -> dict[str, str]:
+    """The two verdicts reports show side by side: maturity (levels, scores, collectors) and
+    findings (the outcome policy); the gate fails when either does."""
+    kinds = list(kinds)
+    return {
+        "maturity": "failed" if any(k != "finding" for k in kinds) else "passed",
+        "findings": "failed" if "finding" in kinds else "passed",
+    }
 
 
 def effective_target(
@@ -89,9 +101,9 @@ def effective_target(
             entry_date = entry["date"]
             level = max(level, entry.get("level", level))
             for did, goal in entry.get("domains", {}).items():
-                domains[did] = {**domains.get(did, {}), **goal}
+                domains[did] = _raise_goal(domains.get(did, {}), goal)
             for pid, goal in entry.get("practices", {}).items():
-                practices[pid] = {**practices.get(pid, {}), **goal}
+                practices[pid] = _raise_goal(practices.get(pid, {}), goal)
     if level_override is not None:
         level = level_override
     return EffectiveTarget(
@@ -102,6 +114,15 @@ def effective_target(
         no_regression=target.no_regression,
         schedule_entry=entry_date,
     )
+
+
+def _raise_goal(current: Mapping[str, float], scheduled: Mapping[str, float]) -> dict[str, float]:
+    """A schedule is a ratchet: an entry can raise a goal, never lower one (a past entry with
+    a lower level must not quietly undo the base target or an earlier step)."""
+    merged = dict(current)
+    for key, value in scheduled.items():
+        merged[key] = max(merged.get(key, value), value)
+    return merged
 
 
 def _fmt_level(level: int, plus: bool = False) -> str:
@@ -183,6 +204,7 @@ def evaluate(
     baseline: Mapping[str, Any] | None = None,
     fail_on_error: bool = False,
     source: str = "assessment",
+    outcomes: Mapping[str, Any] | None = None,
 ) -> GateResult:
     """Decide the gate. ``assessment`` is the dict stored in assessment.json (or summary.json);
     ``source`` names it in the error raised when it is malformed."""
@@ -270,6 +292,17 @@ def evaluate(
             )
     if fail_on_error:
         failures.extend(_error_failures(assessment))
+    # The findings verdict (outcome.py) gates whatever the maturity target.
+    for f in (outcomes or {}).get("failing", []):
+        failures.append(
+            GateFailure(
+                "finding",
+                f["check"],
+                f"no {outcomes['fail_on']}+ findings",  # type: ignore[index]
+                f["severity"],
+                f"{f['check']} ({f['severity']}): {f['message']}",
+            )
+        )
     if baseline is not None and target.no_regression:
         check_baseline(baseline, assessment)
         failures.extend(regressions(assessment, baseline))
@@ -308,6 +341,7 @@ def summarise(assessment: Mapping[str, Any]) -> dict[str, Any]:
             for d in assessment["domains"]
         ],
         "errors": erroring_checks(assessment),
+        "outcomes": assessment.get("outcomes"),
         "gate": assessment.get("gate"),
     }
 

@@ -3,14 +3,21 @@
 Pure functions over plain data, so scoring can be re-run from a stored evidence directory.
 
 Rules (see docs/scoring.md):
-- A question's value in [0, 1] is the fraction of its automated checks that pass (a check passes
-  when all its findings are ``pass`` or validly ``waived``); with no automated evidence, the
+- Each check is linked to a question by what it shows: ``performed`` links earn credit when the
+  check ran to a verdict (pass or fail, or waived); ``effective`` links only when it passed (all
+  its findings ``pass`` or validly ``waived``). ``inconclusive``/legacy ``warn``, ``error``,
+  ``not_run`` and stale evidence earn nothing either way.
+- A question's value in [0, 1] is the fraction of its direct links that earn credit. With only
+  partial links reporting it is the attestation's answer when there is one, else at most
+  PARTIAL_CAP (partial evidence never fully answers a question). With no automated evidence, the
   attestation's answer (yes = 1, no = 0, toolkit 0-3 / 3); with neither, 0. An attestation never
-  raises a value that automated checks lowered: that is reported as a conflict.
+  raises a value that direct automated evidence lowered: that is reported as a conflict.
+- Organisation-scope questions are answered by attestation only; checks are shown as context.
 - Practice score (0-3) is the OWASP AIMA toolkit V1.0.1 formula: sum of the six answers on the
   0-3 scale / 6, which equals the sum over levels of mean(stream A, stream B) with values in [0, 1].
 - Practice level n: every question of levels 1..n in both streams satisfied (value 1);
-  ``plus`` when any question above n has credit.
+  ``plus`` when at least one question of level n+1 is fully satisfied (the AIMA source's rule;
+  fractional credit shows in the score, not in the "+").
 - Domain and overall: score = mean, level = min (aima-ci's convention; AIMA defines none).
 """
 
@@ -22,17 +29,24 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from aima_ci.assess.catalogue import LEVELS, Catalogue, Practice, Question
-from aima_ci.models import SEVERITY_ORDER, Attestation, Finding, Problem, Status, Waiver
+from aima_ci.models import SEVERITY_ORDER, Attestation, Finding, Link, Problem, Status, Waiver
 
 EPS = 1e-9
 CREDIT_STATUSES = frozenset({Status.PASS, Status.WAIVED})
-WAIVABLE_STATUSES = frozenset({Status.FAIL, Status.WARN})
+# A verdict was reached on real input: what a ``performed`` link needs.
+PERFORMED_STATUSES = frozenset({Status.PASS, Status.FAIL, Status.WAIVED})
+WAIVABLE_STATUSES = frozenset({Status.FAIL, Status.WARN, Status.INCONCLUSIVE})
+# Not enough data to decide (``warn`` is how evidence written before the split said it).
+UNDECIDED_STATUSES = frozenset({Status.INCONCLUSIVE, Status.WARN})
+# The most that partial links alone give a question (toolkit answer 1.5 of 3).
+PARTIAL_CAP = 0.5
 # Worst first: the status a check shows when its findings disagree.
 STATUS_RANK = {
     Status.ERROR: 0,
     Status.FAIL: 1,
     Status.NOT_RUN: 2,
     Status.WARN: 3,
+    Status.INCONCLUSIVE: 3,
     Status.WAIVED: 4,
     Status.PASS: 5,
     Status.NOT_APPLICABLE: 6,
@@ -50,6 +64,12 @@ class CheckResult:
     next_step: str = ""
     collector: str = ""
     severity: str = "medium"  # the highest severity among its findings
+    shows: str = "effective"  # what this check's link to the question shows (models.Link)
+    strength: str = "direct"
+    rationale: str = ""
+    kind: str = "process"  # "outcome" checks are what the outcome policy gates on
+    passed: bool = False  # every relevant finding passed or was waived (the outcome)
+    notes: tuple[str, ...] = ()  # pass-with-notes: what could not be measured
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +82,12 @@ class CheckResult:
             "message": self.message,
             "next_step": self.next_step,
             "collector": self.collector,
+            "shows": self.shows,
+            "strength": self.strength,
+            "rationale": self.rationale,
+            "kind": self.kind,
+            "passed": self.passed,
+            "notes": list(self.notes),
         }
 
 
@@ -71,10 +97,11 @@ class QuestionResult:
     level: int
     stream: str
     value: float
-    basis: str  # "automated", "attestation", "waived" or "none"
+    basis: str  # "automated", "partial", "attestation", "waived" or "none"
     checks: tuple[CheckResult, ...] = ()
     attestation: Attestation | None = None
     waiver: Waiver | None = None
+    org_scope: bool = False
 
     @property
     def satisfied(self) -> bool:
@@ -91,6 +118,7 @@ class QuestionResult:
             "checks": [c.to_dict() for c in self.checks],
             "attestation": self.attestation.to_dict() if self.attestation else None,
             "waiver": self.waiver.to_dict() if self.waiver else None,
+            "org_scope": self.org_scope,
         }
 
 
@@ -204,15 +232,38 @@ def apply_check_waivers(
     return out, used
 
 
-def aggregate_check(check: str, findings: Sequence[Finding]) -> CheckResult:
-    """One check's status over its findings: the worst one decides; not_applicable only if all are."""
+def aggregate_check(
+    check: str, findings: Sequence[Finding], link: Link | None = None
+) -> CheckResult:
+    """One check's status over its findings: the worst one decides; not_applicable only if all are.
+
+    ``link`` is the check's link to the question being scored; its ``shows`` decides whether a
+    failing verdict still earns credit (``performed``: the process ran) or not (``effective``).
+    """
+    link = link or Link("")
     counts: dict[str, int] = defaultdict(int)
     for f in findings:
         counts[str(f.status)] += 1
     relevant = [f for f in findings if f.status is not Status.NOT_APPLICABLE]
-    pool = relevant or list(findings)
+    # Looking harder must never lower a score: a part that could not be decided (too few rows or
+    # outputs) is a note beside the parts that reached a verdict, not a verdict of its own. Only
+    # when nothing was decided does ``inconclusive`` stand (and earn nothing).
+    decided = [f for f in relevant if f.status not in UNDECIDED_STATUSES]
+    undecided = [f for f in relevant if f.status in UNDECIDED_STATUSES]
+    judged = decided or relevant
+    pool = judged or list(findings)
     worst = min(pool, key=lambda f: STATUS_RANK[f.status])
-    credit = bool(relevant) and all(f.status in CREDIT_STATUSES for f in relevant)
+    passed = bool(decided) and all(f.status in CREDIT_STATUSES for f in decided)
+    if link.shows == "performed":
+        credit = bool(decided) and all(f.status in PERFORMED_STATUSES for f in decided)
+    else:
+        credit = passed
+    notes = tuple(
+        dict.fromkeys(
+            [n for f in judged for n in f.notes]
+            + ([f"not decided: {f.message or f.status}" for f in undecided] if decided else [])
+        )
+    )
     return CheckResult(
         check=check,
         status=worst.status,
@@ -223,7 +274,22 @@ def aggregate_check(check: str, findings: Sequence[Finding]) -> CheckResult:
         next_step=worst.next_step,
         collector=worst.collector,
         severity=str(max((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__)),
+        shows=link.shows,
+        strength=link.strength,
+        rationale=link.rationale,
+        kind=worst.kind,
+        passed=passed,
+        notes=notes,
     )
+
+
+def _link(question: str, findings: Sequence[Finding]) -> Link:
+    """The check's link to this question, as its findings recorded it."""
+    for f in findings:
+        for link in f.question_links:
+            if link.question == question:
+                return link
+    return Link(question)
 
 
 def score_question(
@@ -235,8 +301,13 @@ def score_question(
     by_check: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_check[f.check].append(f)
-    checks = tuple(aggregate_check(cid, fs) for cid, fs in sorted(by_check.items()))
-    automated = [c for c in checks if c.status is not Status.NOT_APPLICABLE]
+    checks = tuple(
+        aggregate_check(cid, fs, _link(question.id, fs)) for cid, fs in sorted(by_check.items())
+    )
+    reporting = [c for c in checks if c.status is not Status.NOT_APPLICABLE]
+    # Organisation-scope questions: one repository's checks are context, never the answer.
+    automated = [] if question.org_scope else [c for c in reporting if c.strength == "direct"]
+    partial = [] if question.org_scope else [c for c in reporting if c.strength != "direct"]
     conflict = None
     if automated:
         value = sum(1 for c in automated if c.credit) / len(automated)
@@ -254,6 +325,9 @@ def score_question(
             )
     elif attestation is not None:
         value, basis = attestation.value, "attestation"
+    elif partial:
+        value = PARTIAL_CAP * sum(1 for c in partial if c.credit) / len(partial)
+        basis = "partial"
     else:
         value, basis = 0.0, "none"
     applied_waiver = None
@@ -268,6 +342,7 @@ def score_question(
         checks=checks,
         attestation=attestation,
         waiver=applied_waiver,
+        org_scope=question.org_scope,
     )
     return result, conflict
 
@@ -280,7 +355,7 @@ def practice_level(values: Mapping[tuple[str, int], float]) -> tuple[int, bool]:
             level = lvl
         else:
             break
-    plus = any(v > EPS for (_, lvl), v in values.items() if lvl > level)
+    plus = any(v >= 1 - EPS for (_, lvl), v in values.items() if lvl == level + 1)
     return level, plus
 
 

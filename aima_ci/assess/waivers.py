@@ -47,7 +47,22 @@ def parse_waivers(
         if expires is None:
             problems.append(Problem("waiver", where, "expires (YYYY-MM-DD) is required", target))
             continue
-        created = parse_date(entry.get("created")) if entry.get("created") is not None else None
+        created = None
+        if entry.get("created") is not None:
+            created = parse_date(entry.get("created"))
+            if created is None:
+                problems.append(Problem("waiver", where, "created must be YYYY-MM-DD", target))
+                continue
+            if created > today:  # a future start would stretch the waiver past waiver_max_days
+                problems.append(
+                    Problem("waiver", where, f"created {created} is in the future", target)
+                )
+                continue
+            if created >= expires:
+                problems.append(
+                    Problem("waiver", where, f"created {created} is not before expires", target)
+                )
+                continue
         start = created or today
         if (expires - start).days > max_days:
             problems.append(

@@ -10,13 +10,14 @@ This module holds the group, the shared options and the error handling; the comm
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import sys
 from collections.abc import Callable
 from functools import wraps
 from importlib import import_module
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -24,6 +25,29 @@ from aima_ci import __version__
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
+# OSErrors that come from the machine (a full or read-only disk, a file-size limit, missing
+# permission, a path through a file), never from a bug: exit 2 naming the file, not exit 3.
+ENVIRONMENT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "EACCES",
+        "EPERM",
+        "EROFS",
+        "ENOSPC",
+        "EDQUOT",
+        "EFBIG",
+        "ENOTDIR",
+        "EISDIR",
+        "ENAMETOOLONG",
+        "ELOOP",
+        "EMFILE",
+        "ENFILE",
+        "EIO",
+        "EXDEV",
+        "ETXTBSY",
+    )
+    if hasattr(errno, name)
+)
 
 
 class State:
@@ -33,7 +57,7 @@ class State:
         self.color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> None:
+def _fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     from aima_ci.safety.redact import Redactor
 
     # An error may quote a config value, and CI logs are widely readable.
@@ -59,20 +83,30 @@ def handle_errors(fn: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(EXIT_FAIL)
+        except OSError as exc:
+            if exc.errno not in ENVIRONMENT_ERRNOS:
+                _internal(exc)
+            # The disk, the filesystem or the permissions, not aima-ci: exit 2 naming the file.
+            where = exc.filename or "writing the output"
+            _fail(f"{where}: {exc.strerror or exc} (a problem of the filesystem, not the input)")
         except Exception as exc:
-            if os.environ.get("AIMA_CI_DEBUG"):
-                raise
-            from aima_ci.safety.redact import Redactor
-
-            click.echo(
-                f"aima-ci: internal error: {type(exc).__name__}: {Redactor().text(str(exc))}\n"
-                "This is a bug in aima-ci; please report it with the command you ran"
-                " (set AIMA_CI_DEBUG=1 for the traceback).",
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
+            _internal(exc)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(exc: Exception) -> None:
+    if os.environ.get("AIMA_CI_DEBUG"):
+        raise exc
+    from aima_ci.safety.redact import Redactor
+
+    click.echo(
+        f"aima-ci: internal error: {type(exc).__name__}: {Redactor().text(str(exc))}\n"
+        "This is a bug in aima-ci; please report it with the command you ran"
+        " (set AIMA_CI_DEBUG=1 for the traceback).",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
 
 
 config_option = click.option(
@@ -108,9 +142,29 @@ reuse_option = click.option(
     help="Take still-fresh results for unchanged collectors from this earlier evidence directory"
     " (repeatable).",
 )
-no_cache_option = click.option(
-    "--no-cache", is_flag=True, help="Run every collector; neither read nor write the cache."
-)
+
+
+def _set_cache_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """--cache-dir overrides $AIMA_CI_CACHE_DIR for this command (cache.py reads it)."""
+    if value is not None:
+        os.environ["AIMA_CI_CACHE_DIR"] = str(value.absolute())
+
+
+def no_cache_option(func: Any) -> Any:
+    """--no-cache and --cache-dir, the two cache controls of collect and run."""
+    func = click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_set_cache_dir,
+        help="Cache folder (default: $AIMA_CI_CACHE_DIR, else ~/.cache/aima-ci/cache); one"
+        " inside the checkout is ignored.",
+    )(func)
+    return click.option(
+        "--no-cache", is_flag=True, help="Run every collector; neither read nor write the cache."
+    )(func)
+
+
 history_option = click.option(
     "--history",
     "history",
@@ -174,6 +228,7 @@ light_option = click.option(
 # Each command lives in aima_ci/cli/commands/<module>.py and is imported only when invoked.
 COMMANDS: dict[str, str] = {
     "attest": "trust:attest_cmd",
+    "attestations": "onboard:attestations_group",
     "collect": "steps:collect_cmd",
     "collectors": "browse:collectors_cmd",
     "controls": "browse:controls_cmd",
@@ -187,6 +242,7 @@ COMMANDS: dict[str, str] = {
     "report": "steps:report_cmd",
     "run": "steps:run_cmd",
     "score": "steps:score_cmd",
+    "toolkit": "onboard:toolkit_group",
     "verify": "trust:verify_cmd",
 }
 

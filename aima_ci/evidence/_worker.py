@@ -71,8 +71,17 @@ def main() -> int:
                 events, {"event": "progress", "message": msg, "fraction": frac}
             ),
         )
+        from aima_ci.evidence.readlog import Recorder
+
+        recorder = Recorder(
+            Path(request["root"]),
+            [Path(request["evidence_dir"]), *map(Path, request.get("record_exclude") or [])],
+        )
+        recorder.install()
         for finding in collector.collect(ctx):
             _emit(events, {"event": "finding", "finding": finding.to_dict()})
+        log = recorder.log()
+        _emit(events, {"event": "reads", "log": log.to_dict() if log is not None else None})
         _emit(events, {"event": "done", "tool_version": collector.tool_version()})
         return 0
     except (InputError, CollectorConfigError) as exc:

@@ -2,8 +2,11 @@
 
 Two sources serve the same purpose, and one rule decides for both:
 
-- the local **cache** (``<repo>/.aima-cache/`` or ``$AIMA_CI_CACHE_DIR``): every successful run is
-  stored under a key, and a later run with the same key takes the stored findings and artefacts;
+- the local **cache** (``<user cache dir>/cache``, i.e. ``$XDG_CACHE_HOME/aima-ci/cache`` or
+  ``~/.cache/aima-ci/cache``; ``$AIMA_CI_CACHE_DIR`` or ``--cache-dir`` override it): every
+  successful run is stored under a key, and a later run with the same key takes the stored
+  findings and artefacts. A cache inside the checkout is ignored with a note: whoever opens a
+  pull request controls every file there, so an entry in it could say anything;
 - a **previous evidence directory** (``collect --reuse DIR``): a nightly heavy scan serving quick
   pull-request gates.
 
@@ -16,8 +19,13 @@ the shard part, and the SHA-256 of every file or folder the config names inside 
 (``Collector.cache_inputs``). The cache key adds the tool's version; ``--reuse`` does not, because
 the point is that the pull-request job need not install the heavy tool. Either way a result is
 only reused when the earlier run finished ``ok`` with no ``error`` finding, its findings are all
-still fresh and bound to today's files (freshness.py), and every artefact still has the SHA-256
-recorded for it. Anything else runs again: a miss costs time, a wrong hit would cost trust.
+still fresh and bound to today's files (freshness.py), every artefact still has the SHA-256
+recorded for it, and every file, folder listing and path the collector *actually* read (its
+``reads``, recorded by the worker: readlog.py) is unchanged, so a file no config names (a pickle
+committed into a walked tree, a CI file, data-purpose.yaml) is always seen. A cache entry
+carries an HMAC over its whole content with the seal key (seal.py): an edited or damaged entry
+is refused, never replayed. Anything else runs again: a miss costs time, a wrong hit would cost
+trust.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import time
@@ -55,9 +64,9 @@ from aima_ci.safety.paths import config_paths as config_paths  # moved to safety
 
 CACHE_ENV = "AIMA_CI_CACHE_DIR"
 NO_CACHE_ENV = "AIMA_CI_NO_CACHE"
-DEFAULT_DIR = ".aima-cache"
-KEY_VERSION = 1
-LAYOUT = "v1"
+LEGACY_DIR = ".aima-cache"  # where the cache lived before: inside the checkout, now ignored
+KEY_VERSION = 2
+LAYOUT = "v2"
 IGNORED_CONFIG_KEYS = frozenset({"enabled", "timeout", "ttl_days"})
 # A config value naming an endpoint: what answers there is not in any file the key can hash.
 _URL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*://")
@@ -194,6 +203,7 @@ class Candidate:
     run: Mapping[str, Any]  # the earlier CollectorRun as in run.json
     origin: Mapping[str, Any]  # run_id, started_at of the run that really produced it
     via: str  # "cache" or "evidence <dir>"
+    reads: Any = None  # the ReadLog dict of what that run read (None: unknown, not reusable)
 
 
 class Source:
@@ -210,23 +220,78 @@ def _origin(previous_run: Mapping[str, Any], run_id: Any, started_at: Any) -> di
 
 
 class CacheStore(Source):
-    """Entries under ``<dir>/v1/<collector>/<key>/``: entry.json plus the artefacts in files/."""
+    """Entries under ``<dir>/v2/<collector>/<key>/``: entry.json plus the artefacts in files/."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, root: Path | None = None) -> None:
         self.directory = directory
+        self.root = root
+        self.notes: list[str] = []
 
     @classmethod
-    def default(cls, root: Path) -> CacheStore:
-        override = os.environ.get(CACHE_ENV)
-        return cls(Path(override).resolve() if override else root / DEFAULT_DIR)
+    def default(cls, root: Path, override: Path | None = None) -> CacheStore:
+        """The cache ``--cache-dir``/``$AIMA_CI_CACHE_DIR`` name, else the user cache dir."""
+        from aima_ci.safety.paths import user_cache_dir
+
+        env = os.environ.get(CACHE_ENV)
+        if override is not None:
+            folder = override.resolve()
+        elif env:
+            folder = Path(env).resolve()
+        else:
+            folder = user_cache_dir() / "cache"
+        return cls(folder, root)
+
+    @classmethod
+    def for_checkout(
+        cls, root: Path, override: Path | None = None
+    ) -> tuple[CacheStore | None, list[str]]:
+        """The cache to use for this checkout, or None with a note when it lies inside it."""
+        from aima_ci.safety.paths import is_inside
+
+        store = cls.default(root, override)
+        notes: list[str] = []
+        if (root / LEGACY_DIR).exists():
+            notes.append(
+                f"cache: {root / LEGACY_DIR} is inside the checkout and is ignored (a pull"
+                " request controls every file there); the cache now lives outside it"
+            )
+        if is_inside(store.directory, root):
+            notes.append(
+                f"cache: {store.directory} is inside the checkout and is ignored; nothing is"
+                " reused or stored (set AIMA_CI_CACHE_DIR or --cache-dir outside the repository)"
+            )
+            return None, notes
+        return store, notes
 
     def _collector_dir(self, name: str) -> Path:
         return self.directory / LAYOUT / safe_relpath(name)
 
+    def _key(self) -> bytes | None:
+        from aima_ci.evidence.seal import NoKey, load_key
+
+        try:
+            return load_key(self.root)
+        except NoKey as exc:
+            note = f"cache: not used: {exc}"
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
+
     def lookup(self, job: Job, key: str, tool_version: str | None) -> Candidate | None:
         entry = self._collector_dir(job.collector.name) / cache_key(key, tool_version)
+        if not (entry / "entry.json").is_file():
+            return None
+        secret = self._key()
+        if secret is None:
+            return None
         try:
             data = read_json(entry / "entry.json")
+            if not isinstance(data, dict) or not _entry_mac_ok(secret, data):
+                self.notes.append(
+                    f"{job.collector.name}: cache entry {entry.name[:12]}… was edited or damaged"
+                    " (its digest does not match): ignored"
+                )
+                return None
             findings = [Finding.from_dict(f) for f in data["findings"]]
             files = [
                 StoredFile(entry / "files" / safe_relpath(f["path"]), f["path"], f["sha256"])
@@ -234,11 +299,12 @@ class CacheStore(Source):
             ]
             run = data["run"]
             origin = data["origin"]
+            reads = data["reads"]
         except (EvidenceError, PathError, KeyError, TypeError, ValueError):
             return None
         with contextlib.suppress(OSError):
             os.utime(entry)  # recently used entries survive pruning
-        return Candidate(findings, files, run, origin, "cache")
+        return Candidate(findings, files, run, origin, "cache", reads)
 
     def store(
         self, job: Job, key: str, run: CollectorRun, evidence_dir: Path, origin: Mapping[str, Any]
@@ -246,27 +312,35 @@ class CacheStore(Source):
         """Keep a successful run; refuse anything that failed, or artefacts we cannot trust."""
         if run.status != "ok" or any(f.status is Status.ERROR for f in run.findings):
             return False
+        if run.reads is None:  # what it read is unknown: a hit could not be checked
+            return False
+        secret = self._key()
+        if secret is None:
+            return False
         collector_dir = self._collector_dir(run.name)
         final = collector_dir / cache_key(key, run.tool_version)
-        if final.exists():
-            return True
         collector_dir.mkdir(parents=True, exist_ok=True)
-        self._ignore_in_git()
         staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=collector_dir))
         try:
             files = _copy_tree(evidence_dir, artefact_subdir(run.name, job.part), staging / "files")
             if files is None:
                 return False
             entry = {
-                "version": 1,
+                "version": 2,
                 "collector": run.name,
                 "input_key": key,
-                "run": {k: v for k, v in run.to_dict().items() if k != "reused_from"},
+                "run": {
+                    k: v for k, v in run.to_dict().items() if k not in ("reused_from", "reads")
+                },
                 "origin": dict(origin),
                 "findings": [f.to_dict() for f in run.findings],
                 "files": files,
+                "reads": dict(run.reads),
             }
+            entry["mac"] = _entry_mac(secret, entry)
             (staging / "entry.json").write_bytes(canonical_json(entry))
+            if final.exists():  # the same key with other reads (a file added since): replace
+                shutil.rmtree(final, ignore_errors=True)
             try:
                 os.rename(staging, final)
             except OSError:  # another run stored the same key first: theirs is as good
@@ -284,11 +358,18 @@ class CacheStore(Source):
         for old in entries[keep:]:
             shutil.rmtree(old, ignore_errors=True)
 
-    def _ignore_in_git(self) -> None:
-        marker = self.directory / ".gitignore"
-        if not marker.exists():
-            with contextlib.suppress(OSError):
-                marker.write_text("# created by aima-ci: the cache is never committed\n*\n")
+
+def _entry_mac(secret: bytes, entry: Mapping[str, Any]) -> str:
+    """HMAC over everything in the entry but the MAC itself: findings, files' SHA-256, reads."""
+    from aima_ci.evidence.seal import mac
+
+    return mac(secret, canonical_json({k: v for k, v in entry.items() if k != "mac"}))
+
+
+def _entry_mac_ok(secret: bytes, entry: Mapping[str, Any]) -> bool:
+    import hmac as _hmac
+
+    return _hmac.compare_digest(str(entry.get("mac", "")), _entry_mac(secret, entry))
 
 
 def _copy_tree(evidence_dir: Path, subdir: str, dest: Path) -> list[dict[str, Any]] | None:
@@ -361,6 +442,7 @@ class PreviousEvidence(Source):
             run,
             _origin(run, self.run_id, self.started_at),
             f"evidence {self.directory}",
+            run.get("reads"),
         )
 
 
@@ -407,7 +489,10 @@ class Reuser:
                 continue
             reason = self._unusable(candidate)
             if reason:
-                self.notes.append(f"{collector.name}: not reused from {candidate.via}: {reason}")
+                if not reason.startswith("since then"):  # a changed input is an ordinary miss
+                    self.notes.append(
+                        f"{collector.name}: not reused from {candidate.via}: {reason}"
+                    )
                 continue
             if not _restore(candidate.files, self.evidence_dir):
                 self.notes.append(f"{collector.name}: not reused: an artefact changed in storage")
@@ -416,8 +501,16 @@ class Reuser:
         return None
 
     def _unusable(self, candidate: Candidate) -> str | None:
+        from aima_ci.evidence.readlog import ReadLog
+
         if candidate.run.get("status") not in REUSABLE_RUN_STATUSES:
             return f"that run ended {candidate.run.get('status')}"
+        log = ReadLog.from_dict(candidate.reads) if isinstance(candidate.reads, Mapping) else None
+        if log is None:
+            return "it does not record which files it read"
+        changed = log.first_difference(self.root)
+        if changed:
+            return f"since then {changed}"
         for f in candidate.findings:
             if f.status is Status.ERROR:
                 return f"{f.check} was in error"
@@ -446,6 +539,7 @@ class Reuser:
             part=job.part,
             reused_from={**origin, "via": "cache" if candidate.via == "cache" else "evidence"},
             input_key=key,
+            reads=dict(candidate.reads),
         )
         self.notify(Event(name, "finished", message, status="reused", elapsed=elapsed))
         return run
@@ -460,6 +554,22 @@ class Reuser:
                 self.notes.append(f"{run.name}: not cached: {exc}")
 
 
+def _plain_file(stored: StoredFile) -> bool:
+    """A regular file reached without a symlink on the way: the file, its folders, ``files/``
+    and the entry itself. A cache may hold links someone planted to pull other files in."""
+    path = stored.source
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        for _ in range(stored.rel.count("/") + 2):
+            path = path.parent
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return False
+    except OSError:
+        return False
+    return True
+
+
 def _restore(files: Iterable[StoredFile], evidence_dir: Path) -> bool:
     """Copy stored artefacts into place, checking each one's SHA-256 as it lands."""
     written: list[Path] = []
@@ -469,12 +579,14 @@ def _restore(files: Iterable[StoredFile], evidence_dir: Path) -> bool:
         except PathError:
             ok = False
         else:
-            try:
-                atomic_copy(stored.source, target)
-                ok = sha256_file(target) == stored.sha256
-            except OSError:
-                ok = False
-            written.append(target)
+            ok = False
+            if _plain_file(stored):  # never copy through a link in the cache
+                try:
+                    atomic_copy(stored.source, target)
+                    ok = sha256_file(target) == stored.sha256
+                except OSError:
+                    ok = False
+                written.append(target)
         if not ok:
             for path in written:
                 with contextlib.suppress(OSError):

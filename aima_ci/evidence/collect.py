@@ -7,7 +7,7 @@ import datetime as dt
 import fcntl
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,15 +15,22 @@ from typing import TYPE_CHECKING, Any
 from aima_ci.config import Config
 from aima_ci.errors import EvidenceLocked
 from aima_ci.evidence.directory import (
-    LOCK,
+    ASSESSMENT,
+    FINDINGS,
+    MANIFEST,
     RUN,
+    SEAL,
+    SUMMARY,
+    clear_incomplete,
     manifest_subjects,
+    mark_incomplete,
     write_findings,
     write_json,
     write_manifest,
 )
 from aima_ci.evidence.runinfo import base_info
 from aima_ci.evidence.runner import CollectorRun, Listener, Runner, plan_jobs, validate_jobs
+from aima_ci.evidence.seal import NoKey, load_key, seal
 from aima_ci.models import EvidenceError
 from aima_ci.plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
 from aima_ci.safety.redact import Redactor, named_env_values
@@ -40,12 +47,13 @@ _HELD: set[Path] = set()
 @contextlib.contextmanager
 def locked(directory: Path) -> Iterator[None]:
     """Refuse a second concurrent run on the same output directory instead of interleaving."""
-    directory.mkdir(parents=True, exist_ok=True)
+    from aima_ci.evidence.outdir import ensure, open_lock
+
+    ensure(directory)  # no symlinked or mistyped evidence file: refused before the first write
     if directory.resolve() in _HELD:  # this command already holds it (see hold())
         yield
         return
-    fd = os.open(directory / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
-    try:
+    with open_lock(directory) as fd:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -55,8 +63,6 @@ def locked(directory: Path) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -84,6 +90,30 @@ def select_collectors(
     if light:
         configured = {k: v for k, v in configured.items() if _is_light(k)}
     return configured
+
+
+def preflight_config(
+    config: Config, configured: Mapping[str, Any], known: set[str] | None = None
+) -> None:
+    """What must hold before any collector runs (exit 2 now, not after minutes of collectors):
+    every configured collector name is one an installed plugin provides (a typo such as
+    ``fairlern:`` would otherwise be skipped and its questions answered by attestation).
+    (api.collect also reads the attestation files first; this layer may not import them.)"""
+    import difflib
+
+    from aima_ci.plugin import discover_names
+
+    names = set(discover_names()) if known is None else known
+    for name in configured:
+        if name in names:
+            continue
+        close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "see 'aima-ci collectors'"
+        raise config.error(
+            f"collectors.{name}",
+            f"no collector named '{name}' is installed ({hint}); install the plugin that"
+            " provides it or remove the entry",
+        )
 
 
 def _is_light(name: str) -> bool:
@@ -119,6 +149,7 @@ def collect(
     from aima_ci.evidence.freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
 
     configured = select_collectors(config, only, light)
+    preflight_config(config, configured, None if available is None else set(available))
     broken: dict[str, str] = {}
     if available is None:
         available, broken = load_some(configured)
@@ -130,7 +161,7 @@ def collect(
         configured, parts = plan_shard(configured, keys, shard)
     planned, missing = plan_jobs(configured, available, broken)
     planned = [replace(job, part=parts.get(job.collector.name)) for job in planned]
-    validate_jobs(planned)  # bad collector keys: exit 2 before anything runs
+    validate_jobs(planned, config.root, config.dir)  # bad keys or inputs: exit 2 before any run
     for previous in reuse:
         if previous.resolve() == out_dir.resolve():
             raise EvidenceError(f"--reuse {previous}: must differ from the output directory")
@@ -138,6 +169,10 @@ def collect(
     started = now_iso()
     run_id = uuid.uuid4().hex
     with locked(out_dir):
+        from aima_ci.evidence.outdir import claim
+
+        claim(out_dir)  # never clear a directory that is not aima-ci's own
+        mark_incomplete(out_dir, "collect")
         _clear_previous(out_dir)
         runner = Runner(
             root=config.root,
@@ -146,6 +181,7 @@ def collect(
             jobs=jobs or config.jobs,
             listener=listener,
             redactor=Redactor(extra=named_env_values(configured.values())),
+            record_exclude=[cache.directory] if cache is not None else [],
         )
         reuser = Reuser(
             sources=[*sources, *([cache] if cache is not None else [])],
@@ -171,12 +207,16 @@ def collect(
         runs = missing + ordered
         findings = [f for r in runs for f in r.findings]
         write_findings(out_dir, findings)
+        try:
+            load_key(config.root)
+        except NoKey as exc:
+            reuser.notes.append(f"evidence not sealed: {exc}")
         info = base_info(config.root)
         info.update(
             run_id=run_id,
             config_sha256=sha256_file(config.path) if config.path else None,
             shard=shard.to_dict() if shard is not None else None,
-            reuse_notes=reuser.notes,
+            reuse_notes=reuser.notes + (cache.notes if cache is not None else []),
             started_at=started,
             finished_at=now_iso(),
             config=config.display,
@@ -187,6 +227,8 @@ def collect(
         )
         write_json(out_dir / RUN, info)
         write_manifest(out_dir, manifest_subjects(config, findings))
+        seal(out_dir, config.root)  # without a key (noted in run.json) the gate will refuse it
+        clear_incomplete(out_dir)
     return runs
 
 
@@ -194,7 +236,8 @@ def _clear_previous(out_dir: Path) -> None:
     """A fresh collect replaces the previous evidence, so stale artefacts never look current."""
     import shutil
 
-    for name in ("findings.jsonl", "run.json", "assessment.json", "summary.json", "manifest.json"):
+    # The manifest and its seal go first: from then on nothing left here verifies as current.
+    for name in (MANIFEST, SEAL, SUMMARY, ASSESSMENT, FINDINGS, RUN):
         with contextlib.suppress(FileNotFoundError):
             (out_dir / name).unlink()
     shutil.rmtree(out_dir / "artefacts", ignore_errors=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.errors import EvidenceError
+from aima_ci.safety.atomic import atomic_copy as atomic_copy  # re-exported: evidence writers
+from aima_ci.safety.atomic import atomic_write as atomic_write
 from aima_ci.safety.paths import PathError, safe_relpath
 
 if TYPE_CHECKING:
@@ -29,7 +31,10 @@ ARTEFACTS = "artefacts"
 LOCK = ".lock"
 # The signed statement over the manifest (attest.py) cannot itself be listed in the manifest.
 ENVELOPE = "attestation.intoto.jsonl"
-UNLISTED = frozenset({MANIFEST, LOCK, ENVELOPE})
+# The HMAC over the manifest (seal.py) and the marker of a run still writing (mark_incomplete).
+SEAL = "seal.json"
+INCOMPLETE = ".run-in-progress"
+UNLISTED = frozenset({MANIFEST, LOCK, ENVELOPE, SEAL, INCOMPLETE})
 MAX_FINDING_LINE = 1 << 20
 
 
@@ -39,43 +44,31 @@ def is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp")
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def mark_incomplete(directory: Path, step: str) -> None:
+    """Written before a step changes the directory, removed once its manifest is written: a run
+    killed half-way leaves the marker, and score and gate refuse the half-written evidence
+    instead of gating what the previous run left as if it were current."""
+    directory.mkdir(parents=True, exist_ok=True)
+    atomic_write(directory / INCOMPLETE, json.dumps({"step": step, "pid": os.getpid()}) + "\n")
 
 
-def atomic_copy(source: Path, path: Path) -> None:
-    """Copy ``source`` to ``path`` as atomic_write does: streamed into a temp file, fsynced,
-    renamed. A merge or cache restore killed half-way leaves no half artefact behind."""
-    import shutil
-    import tempfile
+def clear_incomplete(directory: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        (directory / INCOMPLETE).unlink()
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+def check_complete(directory: Path) -> None:
+    """EvidenceError (exit 2) while the marker of an unfinished step is present."""
+    marker = directory / INCOMPLETE
+    if marker.exists() or marker.is_symlink():
+        try:
+            step = json.loads(marker.read_text(encoding="utf-8")).get("step", "a step")
+        except (OSError, ValueError, AttributeError):
+            step = "a step"
+        raise EvidenceError(
+            f"{directory}: an aima-ci {step} started here and did not finish ({INCOMPLETE} is"
+            " present), so this evidence is incomplete; run 'aima-ci run' (or collect) again"
+        )
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -84,7 +84,8 @@ def staleness(
         if stamp - now > FUTURE_TOLERANCE:
             return f"is dated in the future ({format_time(stamp)})"
         age = now - stamp
-        if age > dt.timedelta(days=ttl_days):
+        # compared in days: a huge ttl_days (read from stored evidence) would overflow timedelta
+        if age.total_seconds() / 86400 > ttl_days:
             return (
                 f"is {age.total_seconds() / 86400:.1f} day(s) old, older than its"
                 f" time-to-live of {ttl_days:g} day(s) (produced {format_time(stamp)})"

@@ -1,12 +1,16 @@
-"""Collector progress: a live status block on a terminal, timestamped plain lines in CI logs."""
+"""Collector progress: a live status block on a terminal (rich), timestamped plain lines in CI logs.
+
+rich is imported only when stderr is a terminal, so CI runs and the gate path never load it.
+"""
 
 from __future__ import annotations
 
 import sys
 import threading
 import time
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from aima_ci.evidence.runner import Event
 
@@ -41,64 +45,91 @@ class PlainProgress:
         pass
 
 
+@dataclass
+class _Row:
+    """One collector's line: its state, the tool's last message, and how long it has run."""
+
+    state: str = "waiting"
+    message: str = ""
+    elapsed: float = 0.0
+    started: float | None = None  # monotonic clock while running
+
+
 class LiveProgress:
-    """Redraws one line per collector (running / done / failed, elapsed, tool progress)."""
+    """One line per collector (running / done / failed, elapsed, tool progress), redrawn in place.
+
+    rich draws it: each line is cut to the terminal's width (a long tool message ends in "…"
+    instead of wrapping, which broke the hand-written redraw), and the width follows a resized
+    terminal. Only used on a terminal; CI logs and pipes get PlainProgress.
+    """
 
     def __init__(self, names: list[str], stream: TextIO | None = None, color: bool = True) -> None:
-        self.stream = stream or sys.stderr
-        self.color = color
-        self.state = {n: ["waiting", "", 0.0, None] for n in names}
-        self.drawn = 0
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(
+            file=stream or sys.stderr, no_color=not color, highlight=False, emoji=False
+        )
+        self.state = {n: _Row() for n in names}
         self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.ticker = threading.Thread(target=self._tick, daemon=True)
-        self.ticker.start()
+        self.live = Live(
+            console=self.console,
+            get_renderable=self._render,
+            refresh_per_second=4,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self.live.start()
 
     def __call__(self, event: Event) -> None:
         with self.lock:
-            entry = self.state.setdefault(event.collector, ["waiting", "", 0.0, None])
+            row = self.state.setdefault(event.collector, _Row())
             if event.kind == "started":
-                entry[0], entry[3] = "running", time.monotonic()
+                row.state, row.started = "running", time.monotonic()
             elif event.kind == "progress":
                 frac = f" {event.fraction * 100:.0f}%" if event.fraction is not None else ""
-                entry[1] = f"{event.message}{frac}"
+                row.message = f"{event.message}{frac}"
             else:
-                entry[0] = SYMBOLS.get(event.status, f"failed ({event.status})")
-                entry[1] = event.message
-                entry[2] = event.elapsed
-                entry[3] = None
-            self._draw()
+                row.state = SYMBOLS.get(event.status, f"failed ({event.status})")
+                row.message = event.message
+                row.elapsed = event.elapsed
+                row.started = None
+        self.live.refresh()
 
-    def _tick(self) -> None:
-        while not self.stop.wait(0.5):
-            with self.lock:
-                self._draw()
+    def _render(self) -> Any:
+        from rich.table import Table
+        from rich.text import Text
 
-    def _draw(self) -> None:
-        import click
-
-        if self.drawn:
-            self.stream.write(f"\x1b[{self.drawn}F")
-        width = 100
-        for name, (state, msg, elapsed, started) in self.state.items():
-            if started is not None:
-                elapsed = time.monotonic() - started
-            label = state
-            if self.color:
-                fg = (
-                    "green"
-                    if state in ("done", "reused")
-                    else "red"
-                    if "failed" in state
-                    else "yellow"
-                )
-                label = click.style(f"{state:<9}", fg=fg)
-            line = f"  {name:<16} {label} {elapsed:6.1f}s  {msg}"
-            self.stream.write("\x1b[2K" + line[: width + 20] + "\n")
-        self.drawn = len(self.state)
-        self.stream.flush()
+        now = time.monotonic()
+        with self.lock:
+            rows = [(name, replace(row)) for name, row in self.state.items()]
+        table = Table.grid(padding=(0, 1), expand=True)
+        # Name, state and time keep their width; only the tool's message gives way.
+        names = min(24, max((len(name) for name, _ in rows), default=8) + 1)
+        states = max((len(row.state) for _, row in rows), default=7)
+        table.add_column(no_wrap=True, overflow="ellipsis", min_width=names, max_width=24)
+        table.add_column(no_wrap=True, min_width=states)
+        table.add_column(no_wrap=True, justify="right", min_width=7)
+        table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        for name, row in rows:
+            elapsed = now - row.started if row.started is not None else row.elapsed
+            style = (
+                "green"
+                if row.state in ("done", "reused")
+                else "red"
+                if "failed" in row.state
+                else "yellow"
+            )
+            # Control characters from a tool's message must not move the cursor.
+            clean = "".join(c if c.isprintable() else " " for c in row.message)
+            table.add_row(
+                Text(f" {name}"),
+                Text(row.state, style=style),
+                Text(f"{elapsed:6.1f}s"),
+                Text(clean),
+            )
+        return table
 
     def close(self) -> None:
-        self.stop.set()
-        with self.lock:
-            self._draw()
+        self.live.refresh()
+        self.live.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -46,18 +45,9 @@ def detect_ci(environ: Mapping[str, str] | None = None) -> dict[str, Any] | None
 
 
 def git_commit(root: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    commit = out.stdout.strip()
-    return commit if out.returncode == 0 and len(commit) >= 40 else None
+    from aima_ci.safety.git import head_commit
+
+    return head_commit(root)
 
 
 def base_info(root: Path) -> dict[str, Any]:

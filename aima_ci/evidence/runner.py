@@ -7,7 +7,6 @@ installed produces ``error`` / ``not_run`` findings for every check it did not r
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -23,7 +22,8 @@ from typing import Any
 
 from aima_ci.evidence.directory import atomic_write
 from aima_ci.models import EvidenceError, Finding, Status
-from aima_ci.plugin import Collector, CollectorConfigError, now_iso
+from aima_ci.plugin import Collector, CollectorConfigError, Preflight, now_iso
+from aima_ci.safety.childproc import kill_group, spawn
 from aima_ci.safety.redact import Redactor
 
 MAX_EVENT_LINE = 8 << 20
@@ -46,6 +46,8 @@ class CollectorRun:
     part: Mapping[str, Any] | None = None
     reused_from: Mapping[str, Any] | None = None
     input_key: str | None = None
+    # Every repository file, listing and probe the collector read (readlog.py), as a dict.
+    reads: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         extra = {
@@ -54,6 +56,7 @@ class CollectorRun:
                 ("part", self.part),
                 ("reused_from", self.reused_from),
                 ("input_key", self.input_key),
+                ("reads", self.reads),
             )
             if value is not None
         }
@@ -137,10 +140,17 @@ def plan_jobs(
     return jobs, missing
 
 
-def validate_jobs(jobs: Sequence[Job]) -> None:
-    """Let each collector reject bad keys before anything runs (raises CollectorConfigError)."""
+def validate_jobs(
+    jobs: Sequence[Job], root: Path | None = None, config_dir: Path | None = None
+) -> None:
+    """Let each collector reject bad keys, then (given the repository) the inputs its config
+    names, before anything runs (raises CollectorConfigError: exit 2, not minutes later)."""
     for job in jobs:
-        job.collector().validate_config(job.config)
+        collector = job.collector()
+        collector.validate_config(job.config)
+        if root is not None:
+            check = Preflight(collector.name, root, config_dir or root)
+            collector.preflight(job.config, check)
 
 
 def _synthetic(
@@ -178,8 +188,10 @@ class Runner:
         jobs: int = 2,
         listener: Listener | None = None,
         redactor: Redactor | None = None,
+        record_exclude: Sequence[Path] = (),
     ) -> None:
         self.root = root
+        self.record_exclude = list(record_exclude)
         self.config_dir = config_dir
         self.evidence_dir = evidence_dir
         self.jobs = max(1, jobs)
@@ -265,26 +277,27 @@ class Runner:
             "artefact_dir": str(artefact_dir),
             "evidence_dir": str(self.evidence_dir),
             "timeout": job.timeout,
+            "record_exclude": [str(p) for p in self.record_exclude],
         }
         env = dict(os.environ)
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("DO_NOT_TRACK", "1")
         env["PYTHONUNBUFFERED"] = "1"
-        proc = subprocess.Popen(
+        # Its own process group (a timeout kills all it spawned) and the death signal (a
+        # SIGKILL of aima-ci takes it along): see safety.childproc.
+        proc = spawn(
             [sys.executable, "-m", "aima_ci.evidence._worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=str(self.config_dir),
             env=env,
-            start_new_session=True,
-            preexec_fn=_DEATH_SIGNAL,
         )
         timed_out = threading.Event()
 
         def kill() -> None:
             timed_out.set()
-            _kill_group(proc)
+            kill_group(proc)
 
         timer = threading.Timer(job.timeout, kill)
         timer.daemon = True
@@ -293,6 +306,7 @@ class Runner:
         err_thread = threading.Thread(target=_drain, args=(proc.stderr, stderr_chunks), daemon=True)
         err_thread.start()
         terminal: dict[str, Any] | None = None
+        reads: dict[str, Any] | None = None
         junk = 0
         try:
             assert proc.stdin is not None and proc.stdout is not None
@@ -329,13 +343,16 @@ class Runner:
                             elapsed=time.monotonic() - start,
                         )
                     )
+                elif kind == "reads":
+                    log = event.get("log")
+                    reads = log if isinstance(log, dict) else None
                 elif kind in ("done", "input_error", "not_installed", "crash"):
                     terminal = event
             proc.wait()
         finally:
             timer.cancel()
             if proc.poll() is None:
-                _kill_group(proc)
+                kill_group(proc)
                 proc.wait()
             err_thread.join(timeout=5)
         stderr = b"".join(stderr_chunks).decode("utf-8", "replace")
@@ -357,6 +374,7 @@ class Runner:
         elif terminal["event"] == "done":
             run.status = "ok"
             run.tool_version = terminal.get("tool_version")
+            run.reads = reads
             status = Status.ERROR
             run.message = "finished without reporting this check"
             if junk:
@@ -386,38 +404,22 @@ class Runner:
         run.findings.extend(_synthetic(collector, job.config, status, run.message, have))
         if run.status == "ok":
             run.message = f"{len(run.findings)} finding(s)"
-
-
-def _death_signal() -> Callable[[], None] | None:
-    """Linux: the kernel SIGKILLs a worker whose aima-ci died (it runs in its own session, so
-    nothing else would stop it, and it would go on writing into the next run's evidence).
-
-    libc is loaded here, in the parent: between fork and exec the child only makes the call.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def hook() -> None:  # pragma: no cover - runs in the child
-        prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-
-    return hook
-
-
-_DEATH_SIGNAL = _death_signal()
+            bad = [f for f in run.findings if f.status in (Status.ERROR, Status.NOT_RUN)]
+            if bad:  # the console line must not read as a clean run
+                first = bad[0]
+                run.message += (
+                    f", {len(bad)} in error or not run (first: {first.check}:"
+                    f" {first.message[:200]})"
+                )
 
 
 def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
     """A subject naming an artefact that redaction rewrote gets the digest of the stored file."""
-    if not any(s.path in rewritten for s in finding.subjects):
+    if not any(s.path is not None and s.path in rewritten for s in finding.subjects):
         return finding
     subjects = tuple(
-        replace(s, digest=rewritten[s.path]) if s.path in rewritten else s for s in finding.subjects
+        replace(s, digest=rewritten[s.path]) if s.path is not None and s.path in rewritten else s
+        for s in finding.subjects
     )
     return replace(finding, subjects=subjects)
 
@@ -447,14 +449,6 @@ def _drain(stream: Any, chunks: list[bytes]) -> None:
         chunks.append(block)
         while size > 4 << 20 and len(chunks) > 1:  # keep the last few MiB of a chatty tool
             size -= len(chunks.pop(0))
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
 
 
 def _describe_exit(code: int | None) -> str:

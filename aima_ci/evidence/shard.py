@@ -84,7 +84,7 @@ def plan_shard(
         settings = enabled[name]
         key = shard_keys.get(name)
         items = _split_list(settings, key)
-        if items is None:
+        if items is None or key is None:  # no key: _split_list gave None already
             whole.append(name)
             continue
         mine = [item for position, item in enumerate(items) if spec.takes(position)]

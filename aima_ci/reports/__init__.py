@@ -6,10 +6,10 @@ Modules are imported only when their format is asked for, to keep the gate path 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aima_ci.assess.catalogue import Catalogue
@@ -23,6 +23,7 @@ FORMATS: dict[str, str] = {
     "junit": "aima_ci.reports.junit",
     "codequality": "aima_ci.reports.codequality",
     "html": "aima_ci.reports.html",
+    "github": "aima_ci.reports.github",
 }
 EXTENSIONS: dict[str, str] = {
     "text": "txt",
@@ -32,6 +33,7 @@ EXTENSIONS: dict[str, str] = {
     "junit": "junit.xml",
     "codequality": "codequality.json",
     "html": "html",
+    "github": "github.txt",
 }
 
 
@@ -54,7 +56,14 @@ class ReportContext:
         return self._catalogue
 
 
-def renderer(fmt: str) -> Callable[[Mapping[str, Any], ReportContext], str]:
+class ReportFormat(Protocol):
+    """What each format module's ``render`` is: the assessment in, the report text out. A new
+    format is a module with such a function, listed in FORMATS and EXTENSIONS."""
+
+    def __call__(self, assessment: Mapping[str, Any], ctx: ReportContext, /) -> str: ...
+
+
+def renderer(fmt: str) -> ReportFormat:
     if fmt not in FORMATS:
         raise KeyError(fmt)
-    return importlib.import_module(FORMATS[fmt]).render  # type: ignore[no-any-return]
+    return importlib.import_module(FORMATS[fmt]).render

@@ -22,7 +22,7 @@ from . import ReportContext
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 # Check statuses that earn no credit and deserve a flag; waived and not_applicable do not.
-FLAGGED_STATUSES = ("error", "fail", "not_run", "warn")
+FLAGGED_STATUSES = ("error", "fail", "not_run", "warn", "inconclusive")
 MAX_MESSAGE = 2000
 
 
@@ -193,7 +193,7 @@ def waivers_by_target(assessment: Mapping[str, Any]) -> dict[str, Mapping[str, A
 def _check_level(s: CheckSummary) -> str:
     if s.blocking or s.status == "error":
         return "error"
-    if s.status == "warn":
+    if s.status in ("warn", "inconclusive"):
         return "warning" if SEVERITY_RANK.get(s.severity, 1) >= 1 else "note"
     return {3: "error", 2: "error", 1: "warning", 0: "note"}[SEVERITY_RANK.get(s.severity, 1)]
 

@@ -27,7 +27,7 @@ def severity(issue: Issue) -> str:
     sev = _BY_SEVERITY.get(issue.severity, "major")
     if issue.status == "error":
         sev = max(sev, "critical", key=SEVERITIES.index)
-    elif issue.status == "warn" and not issue.blocking:
+    elif issue.status in ("warn", "inconclusive") and not issue.blocking:
         sev = "minor" if issue.severity in ("low", "medium") else sev
     if issue.blocking:
         sev = max(sev, "major", key=SEVERITIES.index)

@@ -31,6 +31,7 @@ STATUS_CLASS = {
     "waived": "muted",
     "not_applicable": "muted",
     "warn": "warn",
+    "inconclusive": "warn",
     "fail": "bad",
     "error": "bad",
     "not_run": "bad",
@@ -244,6 +245,7 @@ def _checks(checks: Mapping[str, CheckSummary]) -> list[str]:
         "fail": 1,
         "not_run": 2,
         "warn": 3,
+        "inconclusive": 3,
         "waived": 4,
         "pass": 5,
         "not_applicable": 6,
@@ -255,7 +257,7 @@ def _checks(checks: Mapping[str, CheckSummary]) -> list[str]:
             f"<td>{esc(', '.join(s.questions))}</td><td>{esc(s.message)}"
             + (
                 f"<div><strong>Next step:</strong> {esc(s.next_step)}</div>"
-                if s.next_step and s.status in ("fail", "error", "warn", "not_run")
+                if s.next_step and s.status in ("fail", "error", "warn", "inconclusive", "not_run")
                 else ""
             )
             + f"</td><td>{_links(s.artefacts)}</td></tr>"
@@ -336,6 +338,7 @@ def _frameworks(a: Mapping[str, Any]) -> list[str]:
     cls = {
         "failing": "bad",
         "covered": "ok",
+        "partial": "warn",
         "attested": "warn",
         "waived": "muted",
         "none": "muted",
@@ -355,8 +358,13 @@ def _frameworks(a: Mapping[str, Any]) -> list[str]:
         )
         out.append(
             f"<details><summary>{esc(view.get('framework', ''))} ({esc(view.get('version', ''))}):"
-            f" {esc(s.get('failing', 0))} failing, {esc(s.get('covered', 0))} covered of {esc(s.get('total', 0))}</summary>"
-            f"<p class='meta'>{esc(view.get('notice', ''))}</p><table><thead><tr><th>Item</th><th>Status</th>"
+            + (
+                f" not applicable ({esc(view.get('not_applicable_reason') or '')})</summary>"
+                if view.get("applicable") is False
+                else f" {esc(s.get('failing', 0))} failing, {esc(s.get('covered', 0))} covered,"
+                f" {esc(s.get('partial', 0))} partly covered of {esc(s.get('total', 0))}</summary>"
+            )
+            + f"<p class='meta'>{esc(view.get('notice', ''))}</p><table><thead><tr><th>Item</th><th>Status</th>"
             f"<th>Evidence</th></tr></thead><tbody>{rows}</tbody></table></details>"
         )
     out.append("</section>")

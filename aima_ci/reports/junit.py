@@ -23,7 +23,7 @@ from . import ReportContext
 from ._issues import CheckSummary, clip, collect_issues, iter_questions
 
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-FAILURE_STATUSES = {"fail", "warn"}
+FAILURE_STATUSES = {"fail", "warn", "inconclusive"}
 ERROR_STATUSES = {"error", "not_run"}
 SKIP_STATUSES = {"not_applicable", "waived"}
 

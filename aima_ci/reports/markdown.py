@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aima_ci.assess.explain import failing_gaps
+from aima_ci.assess.explain import failing_gaps, unhealthy_checks
 
 from . import ReportContext
 
@@ -22,6 +22,12 @@ def _lvl(level: int, plus: bool) -> str:
     return f"{level}{'+' if plus else ''}"
 
 
+def _verdicts(gate: Mapping[str, Any]) -> dict[str, str]:
+    from aima_ci.assess.gate import verdicts
+
+    return dict(gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate["failures"]))
+
+
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     gate = assessment["gate"]
     target = gate["target"]
@@ -30,6 +36,10 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     verdict = "passed" if gate["passed"] else "failed"
     lines = [
         f"## {icon} AIMA gate {verdict}",
+        "",
+        "| Maturity | Findings |",
+        "| --- | --- |",
+        "| {maturity} | {findings} |".format(**_verdicts(gate)),
         "",
         f"Overall maturity **level {_lvl(overall['level'], overall['plus'])}**"
         f" (score {overall['score']:.2f} / 3) against target level **{target['level']}**.",
@@ -47,6 +57,20 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     if gate["failures"]:
         lines += ["", "### Gate failures", ""]
         lines += [f"- {_cell(f['message'])}" for f in gate["failures"]]
+    broken = unhealthy_checks(assessment)
+    if broken:  # before the gap table, and never cut: an error must not scroll out of sight
+        lines += [
+            "",
+            "### Checks in error or not run",
+            "",
+            "| Check | Status | Message | Next step |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| `{_cell(c['check'])}` | {c['status']} | {_cell(c['message'])[:500]}"
+            f" | {_cell(c['next_step'])[:300]} |"
+            for c in broken
+        ]
     gaps = failing_gaps(assessment, ctx.catalogue)
     if gaps:
         lines += [

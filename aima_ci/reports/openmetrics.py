@@ -6,7 +6,9 @@ bytes are valid OpenMetrics *and* valid Prometheus text 0.0.4: node_exporter's t
 and the Pushgateway (which do not accept the OpenMetrics-only types) read them unchanged, and
 ``# EOF`` is a comment to them.
 
-Pure functions over the assessment dict and findings; ``requests`` is imported only to push.
+Pure functions over the assessment dict and findings. The text and the push are
+prometheus_client's (its OpenMetrics writer and its Pushgateway handlers, imported only by
+``export``, never on the gate path), so escaping and the protocol are the library's, not ours.
 Metric names are part of the public interface (the Grafana dashboard and the alert rules in
 docs/ use them; tests keep them in step): rename one only with a deprecation note.
 """
@@ -20,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from aima_ci.assess.explain import practice_targets
 from aima_ci.errors import UserError
@@ -64,24 +66,6 @@ class _Family:
 
     def add(self, value: float, **labels: Any) -> None:
         self.samples.append(({k: str(v) for k, v in labels.items()}, float(value)))
-
-
-def _escape_label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _escape_help(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
 
 
 def parse_labels(pairs: Iterable[str]) -> dict[str, str]:
@@ -184,30 +168,43 @@ def openmetrics(
     """The assessment as OpenMetrics text (gauges only), ending with ``# EOF``."""
     import time
 
+    from prometheus_client.core import CollectorRegistry, GaugeMetricFamily
+    from prometheus_client.openmetrics.exposition import generate_latest
+
     now = time.time() if now is None else now
     constant = dict(labels or {})
-    lines: list[str] = []
-    for fam in _families(assessment, findings, now):
-        lines.append(f"# TYPE {fam.name} gauge")
-        lines.append(f"# HELP {fam.name} {_escape_help(fam.help)}")
-        for sample_labels, value in fam.samples:
-            merged = {**constant, **sample_labels}
-            body = ",".join(f'{k}="{_escape_label(v)}"' for k, v in merged.items())
-            lines.append(
-                f"{fam.name}{{{body}}} {_number(value)}" if body else f"{fam.name} {_number(value)}"
-            )
-    lines.append("# EOF")
-    return "\n".join(lines) + "\n"
+    families = list(_families(assessment, findings, now))
+
+    class _Assessment:
+        """A one-shot prometheus_client collector over the families computed above."""
+
+        def collect(self) -> Iterator[GaugeMetricFamily]:
+            for fam in families:
+                names = list(constant) + (list(fam.samples[0][0]) if fam.samples else [])
+                gauge = GaugeMetricFamily(fam.name, fam.help, labels=names)
+                for sample_labels, value in fam.samples:
+                    merged = {**constant, **sample_labels}
+                    gauge.add_metric([merged[n] for n in names], value)
+                yield gauge
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Assessment())  # type: ignore[arg-type]
+    return str(generate_latest(registry).decode("utf-8"))
 
 
 # --------------------------------------------------------------------------- Pushgateway
 def push_url(base: str, job: str = "aima-ci", grouping: Mapping[str, str] | None = None) -> str:
     """``<base>/metrics/job/<job>[/<label>/<value>...]``; a value holding '/' is base64-encoded."""
     parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise MetricsError(f"--push {base!r}: expected an http:// or https:// Pushgateway URL")
+    shown = display_url(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise MetricsError(f"--push {shown!r}: expected an http:// or https:// Pushgateway URL")
     if parts.query or parts.fragment:
-        raise MetricsError(f"--push {base!r}: the URL must not carry a query or fragment")
+        raise MetricsError(f"--push {shown!r}: the URL must not carry a query or fragment")
+    try:
+        parts.port  # noqa: B018 - a malformed port raises here, not later with the URL in it
+    except ValueError:
+        raise MetricsError(f"--push {shown!r}: the port is not a number") from None
     if not job or "/" in job:
         raise MetricsError(f"job name {job!r} must be non-empty and hold no '/'")
     url = base.rstrip("/") + "/metrics/job/" + quote(job, safe="")
@@ -227,20 +224,61 @@ def _encoded(key: str, value: str) -> str:
     return "/" + quote(value, safe="")
 
 
-def push(body: str, url: str, *, timeout: float = PUSH_TIMEOUT) -> int:
-    """PUT the metrics to a Pushgateway (replacing the group); returns the HTTP status."""
-    import requests
-
+def display_url(url: str) -> str:
+    """The URL as it may be printed: without ``user:password@`` (a token must never reach a log)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
     try:
-        resp = requests.put(
-            url,
-            data=body.encode("utf-8"),
-            headers={"Content-Type": CONTENT_TYPE},
-            timeout=timeout,
-        )
-    except requests.RequestException as exc:
-        raise MetricsError(f"push to {url} failed: {type(exc).__name__}: {exc}") from None
-    if not 200 <= resp.status_code < 300:
-        snippet = resp.text[:200].strip()
-        raise MetricsError(f"push to {url} failed: HTTP {resp.status_code} {snippet}")
-    return resp.status_code
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host + (f":{port}" if port is not None else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _scrub(text: str, url: str) -> str:
+    """An error text with the URL's credentials removed wherever they appear in it."""
+    parts = urlsplit(url)
+    for secret in (parts.password, parts.username, parts.netloc):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def push(body: str, url: str, *, timeout: float = PUSH_TIMEOUT) -> None:
+    """PUT the metrics to a Pushgateway (replacing the group); MetricsError unless it took them.
+
+    Credentials in the URL (``https://user:token@host``) are sent as basic auth by
+    prometheus_client's handler, never as part of the request line, and never printed.
+    """
+    from urllib.error import HTTPError
+
+    from prometheus_client.exposition import basic_auth_handler, default_handler
+
+    parts = urlsplit(url)
+    shown = display_url(url)
+    clean = shown  # the request URL carries no userinfo either
+    headers = [("Content-Type", CONTENT_TYPE)]
+    data = body.encode("utf-8")
+    try:
+        if parts.username is not None or parts.password is not None:
+            handle = basic_auth_handler(
+                clean,
+                "PUT",
+                timeout,
+                headers,
+                data,
+                unquote(parts.username or ""),
+                unquote(parts.password or ""),
+            )
+        else:
+            handle = default_handler(clean, "PUT", timeout, headers, data)
+        handle()
+    except HTTPError as exc:
+        snippet = _scrub(exc.read()[:200].decode("utf-8", "replace").strip(), url)
+        raise MetricsError(f"push to {shown} failed: HTTP {exc.code} {snippet}") from None
+    except (OSError, ValueError) as exc:
+        detail = _scrub(f"{type(exc).__name__}: {exc}", url)
+        raise MetricsError(f"push to {shown} failed: {detail}") from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aima_ci.assess.explain import failing_gaps, practice_targets
+from aima_ci.assess.explain import failing_gaps, practice_targets, unhealthy_checks
 
 from . import ReportContext
 
@@ -23,6 +23,14 @@ def _style(ctx: ReportContext, text: str, **kw: Any) -> str:
     return click.style(text, **kw)
 
 
+def verdict_line(gate: Mapping[str, Any]) -> str:
+    """Maturity and findings verdicts side by side (older assessments: derived from failures)."""
+    from aima_ci.assess.gate import verdicts
+
+    v = gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate.get("failures", []))
+    return f"maturity: {v['maturity']}   findings: {v['findings']}"
+
+
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     gate = assessment["gate"]
     targets = practice_targets(assessment)
@@ -36,6 +44,7 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
         + f"  overall level {level_str(overall['level'], overall['plus'])}"
         f" (score {overall['score']:.2f}/3), target level {target['level']}"
     )
+    out.append(verdict_line(gate))
     by_status = assessment.get("findings", {}).get("by_status", {})
     if by_status:
         out.append("findings: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
@@ -62,6 +71,14 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
         out.append(_style(ctx, "Gate failures", bold=True))
         for f in failures:
             out.append(f"  - {f['message']}")
+    broken = unhealthy_checks(assessment)
+    if broken:
+        out.append("")
+        out.append(_style(ctx, "Checks in error or not run (they earn no credit)", bold=True))
+        for c in broken:
+            out.append(f"  - {c['check']} [{c['status']}]: {c['message']}")
+            if c["next_step"]:
+                out.append(f"      next: {c['next_step']}")
     gaps = failing_gaps(assessment, ctx.catalogue)
     if gaps:
         out.append("")

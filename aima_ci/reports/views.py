@@ -13,7 +13,7 @@ tab per framework from it); ``render_view`` turns one view into text, Markdown o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from aima_ci.assess.crosswalk import FRAMEWORKS, Crosswalk, Link, load_crosswalk, match_checks
@@ -21,13 +21,15 @@ from aima_ci.assess.crosswalk import FRAMEWORKS, Crosswalk, Link, load_crosswalk
 from . import ReportContext
 
 # Item statuses, worst first; the order is also the precedence when mappings disagree.
-ITEM_STATUSES = ("failing", "covered", "attested", "waived", "none")
+ITEM_STATUSES = ("failing", "covered", "partial", "attested", "waived", "none", "not_applicable")
 ITEM_LABELS = {
     "failing": "failing",
     "covered": "covered by passing evidence",
+    "partial": "partly covered",
     "attested": "attested only",
     "waived": "waived",
     "none": "no evidence",
+    "not_applicable": "not applicable",
 }
 # A mapping's own status -> the item status it argues for.
 _LINK_TO_ITEM = {
@@ -41,7 +43,9 @@ _CHECK_STATUS = {
     "pass": "pass",
     "waived": "waived",
     "fail": "fail",
-    "warn": "fail",
+    # not enough data is no evidence either way: a warning is not a failure
+    "warn": "none",
+    "inconclusive": "none",
     "error": "fail",
     "not_run": "none",
     "not_applicable": "none",
@@ -82,6 +86,8 @@ def _question_status(q: Mapping[str, Any] | None) -> tuple[str, str]:
     satisfied = bool(q.get("satisfied"))
     if basis == "automated":
         return ("pass" if satisfied else "fail"), f"automated evidence, value {value:.2f}"
+    if basis == "partial":
+        return "none", f"partial automated evidence only, value {value:.2f}"
     if basis == "attestation":
         att = q.get("attestation") or {}
         who = f" by {att.get('owner')}" if att.get("owner") else ""
@@ -117,13 +123,51 @@ def _link_view(
     return {**link.to_dict(), "status": status, "detail": detail}
 
 
-def item_status(mappings: list[Mapping[str, Any]]) -> str:
-    """The item's status from its deciding (direct/partial) mappings; worst wins, then best evidence."""
-    deciding = [_LINK_TO_ITEM[m["status"]] for m in mappings if m["strength"] != "supporting"]
-    for status in ITEM_STATUSES:
-        if status in deciding:
-            return status
+def item_status(mappings: Sequence[Mapping[str, Any]]) -> str:
+    """The item's status from its deciding (direct/partial) mappings.
+
+    Failing wins. ``covered`` needs every direct mapping satisfied (passing, attested or waived
+    evidence): one passing link among several unmet ones is ``partial``, never ``covered``;
+    partial mappings alone never cover an item. A direct *check* mapping with no finding at all
+    is a tool this run did not use (fairlearn or aif360 answer the same item), so it is left out;
+    a direct *question* mapping always counts, since the question is the framework's requirement.
+    """
+    deciding = [m for m in mappings if m["strength"] != "supporting"]
+    states = [_LINK_TO_ITEM[m["status"]] for m in deciding]
+    if "failing" in states:
+        return "failing"
+    direct = [
+        _LINK_TO_ITEM[m["status"]]
+        for m in deciding
+        if m["strength"] == "direct" and not (m.get("kind") == "check" and m["status"] == "none")
+    ]
+    met = ("covered", "attested", "waived")
+    if direct and all(s in met for s in direct):
+        for status in met:
+            if status in direct:
+                return status
+    if "covered" in states or any(s in met for s in direct):
+        return "partial"
+    for status in ("attested", "waived"):
+        if status in states:
+            return "partial"
     return "none"
+
+
+def _ran(assessment: Mapping[str, Any]) -> set[str]:
+    """Collectors that ran and reported something other than not_applicable."""
+    ran = {
+        str(r.get("name"))
+        for r in assessment.get("collectors", []) or []
+        if isinstance(r, Mapping) and r.get("status") in ("ok", "reused")
+    }
+    reported = {
+        c.get("collector")
+        for q in _questions(assessment).values()
+        for c in q.get("checks", [])
+        if c.get("status") != "not_applicable"
+    }
+    return ran & reported if ran else reported
 
 
 def framework_view(assessment: Mapping[str, Any], fid: str) -> dict[str, Any]:
@@ -131,6 +175,7 @@ def framework_view(assessment: Mapping[str, Any], fid: str) -> dict[str, Any]:
     cw: Crosswalk = load_crosswalk(fid)
     questions = _questions(assessment)
     checks = _check_results(questions)
+    applicable = not cw.applies_when or bool(_ran(assessment) & set(cw.applies_when))
     items = []
     for item in cw.items:
         mappings = [_link_view(link, questions, checks) for link in item.links]
@@ -139,7 +184,7 @@ def framework_view(assessment: Mapping[str, Any], fid: str) -> dict[str, Any]:
                 "id": item.id,
                 "title": item.title,
                 "note": item.note,
-                "status": item_status(mappings),
+                "status": item_status(mappings) if applicable else "not_applicable",
                 "mappings": mappings,
             }
         )
@@ -150,6 +195,10 @@ def framework_view(assessment: Mapping[str, Any], fid: str) -> dict[str, Any]:
         "version": cw.version,
         "source": cw.source,
         "notice": cw.notice,
+        "applicable": applicable,
+        "not_applicable_reason": None
+        if applicable
+        else f"no collector this framework rates ran ({', '.join(cw.applies_when)})",
         "summary": {**summary, "total": len(items)},
         "items": items,
     }
@@ -183,8 +232,13 @@ def render_view(view: Mapping[str, Any], fmt: str, ctx: ReportContext) -> str:
 
 
 def _summary_line(view: Mapping[str, Any]) -> str:
+    if view.get("applicable") is False:
+        return f"not applicable to this run: {view['not_applicable_reason']}; nothing fails"
     s = view["summary"]
-    return ", ".join(f"{s[k]} {ITEM_LABELS[k]}" for k in ITEM_STATUSES) + f" (of {s['total']})"
+    return (
+        ", ".join(f"{s[k]} {ITEM_LABELS[k]}" for k in ITEM_STATUSES if k != "not_applicable")
+        + f" (of {s['total']})"
+    )
 
 
 def _text(view: Mapping[str, Any], ctx: ReportContext) -> Iterator[str]:
@@ -204,7 +258,15 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").strip()
 
 
-_ICON = {"failing": "❌", "covered": "✅", "attested": "📝", "waived": "⏸️", "none": "⬜"}
+_ICON = {
+    "failing": "❌",
+    "covered": "✅",
+    "partial": "◐",
+    "attested": "📝",
+    "waived": "⏸️",
+    "none": "⬜",
+    "not_applicable": "➖",
+}
 
 
 def _markdown(view: Mapping[str, Any]) -> Iterator[str]:

@@ -38,7 +38,7 @@ def resolve_inside(base: Path, value: str, root: Path, *, must_exist: bool = Tru
     return resolved
 
 
-def safe_relpath(value: str) -> str:
+def safe_relpath(value: object) -> str:
     """Validate a relative POSIX path stored in evidence (manifest, bundle): no ``..``, not absolute."""
     if not isinstance(value, str) or not value or "\x00" in value or "\\" in value:
         raise PathError(f"invalid stored path {value!r}")
@@ -54,6 +54,24 @@ def find_repo_root(start: Path) -> Path:
         if (candidate / ".git").exists():
             return candidate
     return start
+
+
+def user_cache_dir() -> Path:
+    """aima-ci's per-user folder (``$XDG_CACHE_HOME/aima-ci``, else ``~/.cache/aima-ci``).
+
+    The cache and the seal key live here, outside any checkout: whoever opens a pull request
+    controls every file in the checkout, so nothing trusted may be read from it.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    folder = Path(base) if base.strip() and os.path.isabs(base) else Path.home() / ".cache"
+    return folder / "aima-ci"
+
+
+def is_inside(path: Path, root: Path) -> bool:
+    """True when ``path`` (symlinks resolved) is ``root`` or below it."""
+    real = Path(os.path.realpath(path))
+    real_root = Path(os.path.realpath(root))
+    return real == real_root or real.is_relative_to(real_root)
 
 
 # Longer strings are prose or data, never a path worth hashing.

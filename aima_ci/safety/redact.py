@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 SECRET_NAME = re.compile(
     r"(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)", re.I
@@ -104,25 +104,19 @@ class Redactor:
             head = fh.read(SNIFF)
             if b"\x00" in head or not self._may_hold_secret(fh, head):
                 return False
-        import tempfile
+        from aima_ci.safety.atomic import write_staged
 
-        changed = False
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+        def rewrite(out: BinaryIO) -> bool:
+            changed = False
+            with open(path, "rb") as src:
                 for raw in src:
                     line = raw.decode("utf-8", "surrogateescape")
                     clean = self.text(line)
                     changed = changed or clean != line
                     out.write(clean.encode("utf-8", "surrogateescape"))
-                out.flush()
-                os.fsync(out.fileno())
-            if changed:
-                os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return changed
+            return changed  # unchanged: the original stays, the temp file goes
+
+        return write_staged(path, rewrite)
 
     def _may_hold_secret(self, fh: Any, head: bytes) -> bool:
         values = [v.encode("utf-8", "surrogateescape") for v, _ in self._values]

@@ -113,7 +113,14 @@ def _decode(data: bytes, display: str) -> str:
 
 # --------------------------------------------------------------------------- YAML
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also accepts GitLab's ``!reference`` tag (kept as a plain value)."""
+    """SafeLoader that also accepts GitLab's ``!reference`` tag (kept as a plain value) and
+    refuses duplicate keys (GitHub and GitLab reject them too; a silent last-one-wins would let
+    a file mean one thing to its tool and another to aima-ci)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if not any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+            _refuse_duplicates(self, node)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _reference(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -142,6 +149,22 @@ def line_of(obj: Any) -> int | None:
     return getattr(obj, "line", None)
 
 
+def _refuse_duplicates(loader: yaml.SafeLoader, node: Any) -> None:
+    """Two equal keys in one mapping: YAML parsers disagree on which wins, so neither does."""
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (dict, list)):
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain value", key_node.start_mark
+            )
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+
+
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader without the traps: no aliases (billion laughs), no duplicate keys, no dates."""
 
@@ -154,18 +177,7 @@ class _StrictLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (dict, list)):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
+        _refuse_duplicates(self, node)
         return super().construct_mapping(node, deep=deep)
 
 
@@ -185,7 +197,7 @@ def _construct_seq(loader: _StrictLoader, node: Any) -> Iterator[LineList]:
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _StrictLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
-_StrictLoader.add_constructor(
+_StrictLoader.add_constructor(  # type: ignore[type-var]  # the stubs miss SafeLoader methods
     "tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str
 )  # dates stay strings: JSON-safe for Rego, and compared as text
 
@@ -227,9 +239,10 @@ def _parse(
     first_line: int,
     max_nodes: int | None,
 ) -> Any:
-    loader = loader_cls(text)
     docs: list[Any] = []
+    loader = None
     try:
+        loader = loader_cls(text)  # the pure reader refuses control characters right here
         while loader.check_node():
             node = loader.get_node()
             if max_nodes is not None:
@@ -247,7 +260,8 @@ def _parse(
     except ValueError as exc:  # an integer beyond Python's 4300-digit conversion limit
         raise FileProblem(display, f"invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if multi:
         return docs
     if len(docs) > 1:
@@ -270,6 +284,43 @@ def expands_beyond(root: yaml.Node | None, limit: int) -> bool:
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
     return False
+
+
+def check_tree(root: yaml.Node | None, display: str, *, aliases: bool = False) -> None:
+    """Refuse, at file:line, what a composed node tree must not hold: an alias (the composer
+    hands back the anchored node again, so a node seen twice is one) unless ``aliases``, a
+    duplicate scalar key in one mapping, and (with aliases) an expansion past MAX_YAML_NODES.
+
+    For readers that compose with the fast loader and construct from the node afterwards.
+    """
+    if aliases:
+        _count_nodes(root, display, MAX_YAML_NODES)
+    seen: set[int] = set()
+    # (node, line of what refers to it): an alias has no node of its own, so its line is that
+    # of the key or list holding it.
+    stack: list[tuple[Any, int]] = [(root, 1)] if root is not None else []
+    while stack:
+        node, ref_line = stack.pop()
+        if id(node) in seen:
+            if aliases:
+                continue
+            raise FileProblem(display, "YAML aliases (*name) are not allowed here", ref_line)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, _ in node.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in keys:
+                        raise FileProblem(display, f"duplicate key {key.value!r}", line)
+                    keys.add(key.value)
+            # pushed in reverse so nodes are visited in document order: the anchor is met
+            # first, and the second meeting (the one reported) is the alias
+            for key, value in reversed(node.value):
+                line = key.start_mark.line + 1
+                stack.extend(((value, line), (key, line)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, node.start_mark.line + 1) for item in reversed(node.value))
 
 
 def _count_nodes(root: yaml.Node | None, display: str, limit: int) -> None:

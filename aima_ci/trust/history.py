@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import os
 import sqlite3
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,7 +226,7 @@ class HistorySettings:
 
 
 def history_settings(
-    raw: Any, *, base: Path, cli_location: str | None = None
+    raw: Any, *, base: Path, cli_location: str | None = None, root: Path | None = None
 ) -> HistorySettings | None:
     """Read ``history:`` from the config (a path, or {path, default_branch, baseline})."""
     location: str | None = None
@@ -253,11 +252,31 @@ def history_settings(
         raise HistoryError("config: history: must be a path or a mapping with path")
     if cli_location:
         location = cli_location
+    elif location and root is not None:
+        location = _confined(location, base, root)
     if not location:
         return None
     if "://" not in location and not Path(location).is_absolute():
         location = str(base / location)
     return HistorySettings(location, default_branch, baseline)
+
+
+def _confined(location: str, base: Path, root: Path) -> str:
+    """A store named by the config (which the pull request controls) stays inside the
+    repository: ``history: ../../x.sqlite`` must not make aima-ci create or write a file
+    elsewhere. ``--history`` on the command line is the pipeline owner's choice and is free."""
+    from aima_ci.safety.paths import PathError, resolve_inside
+
+    if "://" in location and not location.startswith("sqlite:///"):
+        return location  # a server URL (refused or served by open_history), not a file here
+    path = location.removeprefix("sqlite:///")
+    try:
+        resolved = resolve_inside(base, path, root, must_exist=False)
+    except PathError as exc:
+        raise HistoryError(f"config: history: {exc}") from None
+    if resolved.is_symlink() or (resolved.exists() and not resolved.is_file()):
+        raise HistoryError(f"config: history: {path!r} is not a regular file")
+    return str(resolved)
 
 
 def open_history(location: str) -> HistoryStore:
@@ -280,18 +299,9 @@ def detect_branch(root: Path, environ: Mapping[str, str] | None = None) -> str |
     for var in BRANCH_ENV:
         if env.get(var):
             return env[var]
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--abbrev-ref", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    name = out.stdout.strip()
-    return name if out.returncode == 0 and name and name != "HEAD" else None
+    from aima_ci.safety.git import current_branch
+
+    return current_branch(root)
 
 
 # --------------------------------------------------------------------------- rendering

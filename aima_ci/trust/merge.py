@@ -173,11 +173,11 @@ def _extract(archive: Path, dest: Path) -> None:
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)
             elif member.isreg():
-                src = tf.extractfile(member)
-                if src is None:
+                extracted = tf.extractfile(member)
+                if extracted is None:
                     raise MergeError(f"{label}: entry {member.name!r} cannot be read")
-                with src:
-                    _copy_capped(src, target, budget, label)
+                with extracted:
+                    _copy_capped(extracted, target, budget, label)
             else:
                 kind = "a link" if member.issym() or member.islnk() else "not a regular file"
                 raise MergeError(f"{label}: entry {member.name!r} is {kind}")
@@ -304,7 +304,9 @@ def _combine_parts(
     entries = [entry for _, entry in occurrences]
     versions = {e.get("version") for e in entries}
     if len(versions) > 1:
-        raise MergeError(f"collector '{name}' ran in different versions: {sorted(versions)}")
+        raise MergeError(
+            f"collector '{name}' ran in different versions: {sorted(versions, key=str)}"
+        )
     worst = max(entries, key=lambda e: STATUS_RANK.get(str(e.get("status")), 5))
     status = str(worst.get("status"))
     if all(e.get("status") in ("ok", "reused") for e in entries):
@@ -503,6 +505,12 @@ def merge(paths: Sequence[Path], out: Path, *, allow_partial: bool = False) -> M
                 f"an input's {RUN} is malformed ({type(exc).__name__}: {exc}); only evidence"
                 " written by aima-ci collect merges"
             ) from None
+        # Sealed only when every shard's seal held here (the same machine, or one
+        # $AIMA_CI_SEAL_KEY across the pipeline's jobs): merging must not launder evidence.
+        from aima_ci.evidence.seal import check_seal, reseal
+
+        sealed = all(check_seal(item.directory, None) is None for item in inputs)
         with locked(out):
             write_plan(plan, out)
+            reseal(out, None, sealed)
     return plan

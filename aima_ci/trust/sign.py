@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -167,21 +166,15 @@ def generate_keypair(path: Path) -> tuple[Path, Path]:
 def _create_whole(target: Path, data: bytes) -> None:
     """Write a key file whole or not at all (mode 0600), and never over an existing file: a temp
     file is written and fsynced, then hard-linked to the name, which fails if the name exists."""
-    import tempfile
+    from aima_ci.safety.atomic import write_staged
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+    def link(tmp: str, path: Path) -> None:
         try:
-            os.link(tmp, target)
+            os.link(tmp, path)
         except FileExistsError:
-            raise SigningError(f"{target} already exists; refusing to overwrite a key") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            raise SigningError(f"{path} already exists; refusing to overwrite a key") from None
+
+    write_staged(target, lambda fh: fh.write(data), publish=link)
 
 
 def sign_envelope(statement: Mapping[str, Any], private_key: Any) -> dict[str, Any]:
@@ -356,15 +349,29 @@ def attest(
     """Sign the evidence directory's statement; returns where the envelope went and the statement."""
     if not (evidence_dir / ASSESSMENT).is_file():
         raise UserError(f"{evidence_dir}: no {ASSESSMENT}; run 'aima-ci score' first")
-    from aima_ci.evidence.directory import verify_manifest
-
-    problems = verify_manifest(evidence_dir)
-    if problems:
-        raise UserError(
-            f"{evidence_dir}: the evidence does not match its manifest, refusing to sign"
-            f" ({'; '.join(problems[:3])})"
-        )
+    refuse_unverified(evidence_dir)
     statement = build_statement(evidence_dir, now)
     target = out or evidence_dir / ENVELOPE
     write_envelope(target, sign_envelope(statement, private_key))
     return target, statement
+
+
+def refuse_unverified(evidence_dir: Path) -> None:
+    """Sign only what verifies and what this machine's aima-ci wrote (UserError, exit 2).
+
+    A signature turns "consistent" into "vouched for": signing evidence a forger re-scored
+    (edited findings, manifest deleted, ``aima-ci score``) would launder the forgery, and every
+    such directory is consistent. The seal (seal.py) is what a forger cannot produce.
+    """
+    from aima_ci.evidence.seal import check_seal
+    from aima_ci.trust.verify import verify_evidence
+
+    report = verify_evidence(evidence_dir)
+    if report.problems:
+        raise UserError(
+            f"{evidence_dir}: the evidence does not verify, refusing to sign"
+            f" ({'; '.join(report.problems[:3])})"
+        )
+    problem = check_seal(evidence_dir, None)
+    if problem:
+        raise UserError(f"{evidence_dir}: refusing to sign: {problem}")

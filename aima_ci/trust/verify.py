@@ -10,8 +10,13 @@ Four independent checks, each naming what differs:
    assessment.json records as the other inputs (attestations, waivers, date, the freshness
    decision's clock/TTLs/digests, the gate's inputs) and compared level by level.
 
-A forger who edits a finding and re-hashes the manifest passes (1) and (2), fails (3) without
-the private key, and fails (4) regardless.
+A forger who edits a finding and re-hashes the manifest fails (4); one who then deletes the
+manifest and runs ``aima-ci score`` passes (1), (2) and (4), because every file is again
+consistent with every other: only (3) proves who wrote the evidence. So without a checked
+signature the verdict is "consistent", never "intact", and says that it proves consistency
+only; with ``--public-key`` anything not covered by a valid signature is a problem. The
+summary.json the gate reads must equal what assessment.json summarises, and the local seal
+(seal.py) is checked where this machine holds the key that made it.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from typing import Any
 from aima_ci.evidence.directory import (
     ASSESSMENT,
     ENVELOPE,
+    INCOMPLETE,
     MANIFEST,
     RUN,
+    SUMMARY,
     read_findings,
     read_json,
     subjects_of,
@@ -42,6 +49,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    signed: bool = False  # a public key was given and every envelope's signature verified
 
     @property
     def ok(self) -> bool:
@@ -50,6 +58,8 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "signed": self.signed,
+            "proves": "origin and consistency" if self.signed else "consistency only",
             "problems": self.problems,
             "notes": self.notes,
             "checked": self.checked,
@@ -185,16 +195,19 @@ def rescore(evidence_dir: Path, assessment: Mapping[str, Any]) -> list[str]:
         collector_runs=collector_runs(run) if isinstance(run, Mapping) else {},
         baseline=baseline,
         fail_on_error=bool(inputs.get("fail_on_error")),
+        outcomes=_outcomes(findings, assessment.get("outcomes"), waivers),
     )
     from collections import Counter
 
     counts = Counter(str(f.status) for f in findings)
-    rescored = {
+    rescored: dict[str, Any] = {
         "overall": {"score": round(scored.score, 4), "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
         "gate": gate.to_dict(),
         "findings": {"total": len(findings), "by_status": dict(sorted(counts.items()))},
     }
+    if assessment.get("outcomes") is not None:
+        rescored["outcomes"] = _outcomes(findings, assessment["outcomes"], waivers)
     recorded = {key: assessment.get(key) for key in rescored}
     return stale_diff + list(differences(_plain(recorded), _plain(rescored)))
 
@@ -312,7 +325,9 @@ def verify_evidence(
 
     envelope_path = envelope or (evidence_dir / ENVELOPE)
     if envelope_path.is_file():
+        before = len(report.problems)
         check_envelope(evidence_dir, envelope_path, public_key, report)
+        report.signed = public_key is not None and len(report.problems) == before
         if public_key is None:
             report.notes.append("signature not checked: give --public-key to check it")
     elif public_key is not None:
@@ -330,15 +345,61 @@ def verify_evidence(
             report.problems.extend(f"re-scoring differs: {d}" for d in diffs)
         else:
             report.checked.append("assessment.json follows from the findings (re-scored)")
+        check_summary(evidence_dir, report)
     elif findings is not None:
         report.notes.append("no assessment.json: nothing to re-score")
+    check_local_seal(evidence_dir, report)
+    if (evidence_dir / INCOMPLETE).exists():
+        report.problems.append(f"{INCOMPLETE}: an aima-ci step started here and did not finish")
     return report
+
+
+def check_summary(evidence_dir: Path, report: VerifyReport) -> None:
+    """summary.json is what the gate reads: it must be exactly what assessment.json summarises."""
+    from aima_ci.assess.gate import summarise
+
+    if not (evidence_dir / SUMMARY).is_file():
+        return
+    try:
+        summary = read_json(evidence_dir / SUMMARY)
+        assessment = read_json(evidence_dir / ASSESSMENT)
+        expected = summarise(assessment)
+        expected["inputs"] = assessment.get("inputs")
+    except (EvidenceError, KeyError, TypeError, AttributeError) as exc:
+        report.problems.append(f"summary.json cannot be checked: {exc}")
+        return
+    diffs = list(differences(_plain(summary), _plain(expected)))
+    if diffs:
+        report.problems.extend(f"summary.json differs from assessment.json: {d}" for d in diffs)
+    else:
+        report.checked.append("summary.json (what the gate reads) matches assessment.json")
+
+
+def check_local_seal(evidence_dir: Path, report: VerifyReport) -> None:
+    """Where this machine holds the key that sealed the evidence, the seal must hold; elsewhere
+    it cannot be checked and says so."""
+    from aima_ci.evidence.seal import SEAL, check_seal
+
+    problem = check_seal(evidence_dir, None)
+    if problem is None:
+        report.checked.append("sealed by this machine's aima-ci (seal.json)")
+    elif problem.startswith("the seal does not match"):
+        report.problems.append(f"{SEAL}: {problem}")
+    else:
+        report.notes.append(f"local seal: {problem}")
 
 
 def render(report: VerifyReport, directory: Path) -> str:
     lines = []
-    if report.ok:
-        lines.append(f"verify: {directory} is intact")
+    if report.ok and report.signed:
+        lines.append(f"verify: {directory} is intact and signed")
+        lines.extend(f"  ok: {c}" for c in report.checked)
+    elif report.ok:
+        lines.append(
+            f"verify: {directory} is consistent, NOT signature-checked: this proves consistency"
+            " only (its files agree with each other and with their manifest), not who wrote"
+            " them (anyone can re-hash edited files); give --public-key to check a signature"
+        )
         lines.extend(f"  ok: {c}" for c in report.checked)
     else:
         lines.append(f"verify: {directory} FAILED: {len(report.problems)} difference(s)")
@@ -347,3 +408,15 @@ def render(report: VerifyReport, directory: Path) -> str:
             lines.append(f"  ... and {len(report.problems) - MAX_LISTED} more (--format json)")
     lines.extend(f"  note: {n}" for n in report.notes)
     return "\n".join(lines) + "\n"
+
+
+def _outcomes(findings: Any, recorded: Any, waivers: Any) -> dict[str, Any] | None:
+    """Re-derive the findings verdict under the recorded ``fail_on`` (none recorded: none)."""
+    if not isinstance(recorded, Mapping):
+        return None
+    from aima_ci.assess.outcome import DEFAULT_FAIL_ON, evaluate_outcomes
+
+    try:
+        return evaluate_outcomes(findings, str(recorded.get("fail_on", DEFAULT_FAIL_ON)), waivers)
+    except ValueError:
+        return {"fail_on": recorded.get("fail_on"), "passed": False, "failing": []}

@@ -19,13 +19,19 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
+from aima_ci.plugin import (
+    load_checks,
+)
 
 NAME = "aif360"
 RUN_KEYS = {"data", "label", "favorable", "protected"}
@@ -52,33 +58,45 @@ class GroupMetric:
 
 class Aif360Collector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "report": "file",
+    }
     version = "0.1.0"
     description = "AI Fairness 360: disparate impact and statistical parity per protected attribute (run on a CSV, or read a metrics JSON)"
     tool = "aif360"
     extra = "aif360"
     requires = ("aif360",)  # run mode; report mode reads its JSON with no tool installed
-    checks = (
-        Check(
-            "aif360.disparate_impact",
-            "Disparate impact of the outcome is within the four-fifths rule for every protected attribute",
-            ("RAI-FB-A1", "RAI-FB-A2"),
-            severity=Severity.HIGH,
-            threshold=0.8,
-            comparison=">=",
-            description="Value: the worst min(DI, 1/DI) over the protected attributes (1 = parity).",
-            next_step="Investigate the outcome gap for the listed attribute (data collection, labelling, model); apply and record a mitigation (reweighing, threshold adjustment)",
-        ),
-        Check(
-            "aif360.statistical_parity_difference",
-            "Statistical parity difference of the outcome is small for every protected attribute",
-            ("RAI-FB-A1", "RAI-FB-A2"),
-            severity=Severity.MEDIUM,
-            threshold=0.1,
-            comparison="<=",
-            description="Value: the largest |P(fav|unprivileged) - P(fav|privileged)| over the protected attributes.",
-            next_step="Investigate the outcome gap for the listed attribute and record a mitigation, or justify a different threshold",
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Label bias by group on the training labels: needs no model."""
+        table = facts.training_table()
+        if table is None:
+            return None
+        labels, groups = facts.label_candidates(table), facts.sensitive_candidates(table)
+        if not labels:
+            return None
+        label = labels[0]
+        protected = {c: [facts.majority(table, c)] for c in groups[:3]}
+        return Starter(
+            {
+                "data": table.path,
+                "label": label,
+                "favorable": facts.favourable(table, label),
+                "protected": protected,
+            },
+            f"Bias in the training labels by group (disparate impact; no model needed; label"
+            f" candidates: {', '.join(labels[:3])}).",
+            enabled=bool(protected),
+            notes={
+                "favorable": "the favourable outcome: check it",
+                "protected": "privileged value = the most frequent one: check it",
+            }
+            if protected
+            else {"protected": "no protected column found by name: name one, then uncomment"},
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         report_mode = mode_of(config) == "report"

@@ -141,8 +141,9 @@ def _attack_into(
     outcome.adversarial_accuracy = float(adv_correct.mean())
     outcome.broken = int(broken.sum())
     outcome.ci95 = wilson(int(adv_correct.sum()), len(z))
-    if outcome.clean_accuracy > 0:
-        outcome.ratio = outcome.adversarial_accuracy / outcome.clean_accuracy
+    clean_accuracy = float(clean_correct.mean())  # as run_attack set it, typed as a float
+    if clean_accuracy > 0:
+        outcome.ratio = outcome.adversarial_accuracy / clean_accuracy
     dist = _linf(adv, z, space.scale)
     if outcome.broken:
         outcome.linf_mean = float(dist[broken].mean())

@@ -12,10 +12,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, now_iso
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks, now_iso
 
 from .._arrays import apply_label_map, is_array_data
 from .._modelio import LoadedModel
@@ -27,6 +27,9 @@ from ._data import label_indices
 from ._space import ModelSpace, build_space
 from ._tool import gradient_classifier, import_art
 
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
+
 RATIO = "art.robustness_ratio"
 METRICS = "art.robustness_metrics"
 REPORT_SCHEMA = "aima-ci/art-report/v1"
@@ -34,6 +37,11 @@ REPORT_SCHEMA = "aima-ci/art-report/v1"
 
 class ArtCollector(Collector):
     name = "art"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "model": "any",
+        "data": "any",
+    }
     version = "0.1.0"
     description = (
         "Adversarial robustness of a scikit-learn classifier under ART evasion attacks "
@@ -43,43 +51,17 @@ class ArtCollector(Collector):
     requires = ("art", "packaging", "numpy", "pandas", "sklearn", "skops")
     extra = "art"
     default_timeout = 600.0
-    checks = (
-        Check(
-            RATIO,
-            "Accuracy under evasion attack stays close to clean accuracy",
-            ("VER-ST-A2", "IMP-SB-B3"),
-            severity=Severity.HIGH,
-            description=(
-                "Adversarial accuracy / clean accuracy for each configured attack (one finding "
-                "per attack) on a sample of the data; eps is the attacker's L-inf budget."
-            ),
-            threshold=0.7,
-            comparison=">=",
-            next_step=(
-                "Open artefacts/art/report.json to see which features the attack moved; harden the "
-                "model (adversarial training, fewer brittle features, input validation or "
-                "monotonic constraints) and re-run. Lower eps only if the threat model justifies it."
-            ),
-            ttl_days=30,
-        ),
-        Check(
-            METRICS,
-            "Robustness metrics are measured on enough rows and recorded for this model",
-            ("VER-ST-B2",),
-            description=(
-                "Every configured attack produced clean accuracy, adversarial accuracy and the "
-                "robustness ratio on at least thresholds.min_samples rows, recorded with the model "
-                "and data digests in artefacts/art/report.json."
-            ),
-            threshold=30,
-            comparison=">=",
-            next_step=(
-                "Fix the attack that errored (see the finding message), or raise sample_size (or "
-                "the attack's own sample_size) so each attack sees at least min_samples rows."
-            ),
-            ttl_days=30,
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        models = [m for m in facts.models if m.endswith((".skops", ".onnx", ".pt", ".keras"))]
+        if not models:
+            return None
+        return Starter(
+            {"model": models[0]},
+            "Adversarial robustness of the model (ART): name its evaluation data, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)

@@ -7,18 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aima_ci.models import Finding, Status, Subject
+from aima_ci.models import Finding, Severity, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.safety.safeio import rel
 
 from . import _result
 from ._settings import Settings
 
 
 def _display(ctx: CollectorContext, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ctx.root.resolve()).as_posix()
-    except ValueError:
-        return path.name
+    return rel(ctx.root, path)
 
 
 def _from_run(
@@ -175,15 +173,21 @@ def _column_findings(
             **common,
         )
         return
-    drifted_status = Status.FAIL if settings.column_drift == "fail" else Status.WARN
+    # A drifted column is a finding either way (the drift test ran, so OPS-EM's process questions
+    # keep their credit); ``column_drift`` decides only whether the outcome policy gates on it:
+    # ``fail`` reports it at high severity, ``warn`` at low (below the default ``fail_on``).
+    drifted_status = Status.FAIL
+    drifted_severity = Severity.HIGH if settings.column_drift == "fail" else Severity.LOW
     for column in result.columns.values():
         score = "n/a" if column.score is None else f"{column.score:.3g}"
         limit = "" if column.threshold is None else f", threshold {column.threshold:g}"
         measured = f"{column.method} = {score}{limit}"
+        severity = None
         if column.status == "SUCCESS":
             status, message = Status.PASS, f"{column.column}: no drift ({measured})"
         elif column.drifted:
             status, message = drifted_status, f"{column.column}: drift detected ({measured})"
+            severity = drifted_severity
         else:
             status = Status.ERROR
             message = (
@@ -194,6 +198,7 @@ def _column_findings(
         yield ctx.finding(
             "evidently.column_drift",
             status,
+            severity=severity,
             value=column.score,
             threshold=column.threshold,
             message=message,

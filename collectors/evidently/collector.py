@@ -15,12 +15,15 @@ Mapping (the collector's own reading of AIMA v1.0, not an official crosswalk):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Severity
-from aima_ci.plugin import Collector, CollectorContext
+from aima_ci.models import Finding
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
 from . import _settings
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DRIFT_NEXT = (
     "Open drift-report.html: see which columns moved and how. If the change is real (new"
@@ -35,6 +38,12 @@ MISSING_NEXT = (
 
 class EvidentlyCollector(Collector):
     name = "evidently"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "reference": "any",
+        "current": "any",
+        "report": "file",
+    }
     version = "1.0.0"
     description = "Data drift and missing values, reference vs current data (evidently)"
     tool = "evidently"
@@ -43,39 +52,27 @@ class EvidentlyCollector(Collector):
     report_requires = ()
     extra = "evidently"
     default_timeout = 600.0
-    checks = (
-        Check(
-            "evidently.drift_share",
-            "Share of drifted columns stays below the policy",
-            ("OPS-EM-A2", "IMP-SD-B3"),
-            severity=Severity.HIGH,
-            description="Drifted columns / compared columns, by evidently's per-column tests.",
-            threshold=_settings.DEFAULT_DRIFT_SHARE,
-            comparison="<",
-            next_step=DRIFT_NEXT,
-            ttl_days=30,
-        ),
-        Check(
-            "evidently.column_drift",
-            "Column distribution has not drifted from the reference",
-            ("OPS-EM-A2",),
-            severity=Severity.MEDIUM,
-            description="One finding per column: evidently's drift test for that column.",
-            next_step=DRIFT_NEXT,
-            ttl_days=30,
-        ),
-        Check(
-            "evidently.missing_values",
-            "Share of missing values per column stays within the policy",
-            ("DAT-QI-A2",),
-            severity=Severity.MEDIUM,
-            description="Largest share of missing values of any compared column (current data).",
-            threshold=_settings.DEFAULT_MISSING_SHARE,
-            comparison="<=",
-            next_step=MISSING_NEXT,
-            ttl_days=30,
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Drift and missing values, train (reference) vs test (current): needs no model."""
+        pair = facts.split()
+        if pair is None:
+            return None
+        reference, current = pair
+        config: dict[str, Any] = {"reference": reference.path, "current": current.path}
+        shared = facts.shared_columns(reference, current)
+        if len(shared) < len(reference.columns):  # e.g. a production sample without the label
+            config["columns"] = shared
+        config["html"] = False
+        name = current.path.rsplit("/", 1)[-1].lower()
+        if any(w in name for w in ("current", "prod", "live")):
+            return Starter(config, "Data drift and missing values: training data vs production.")
+        return Starter(
+            config,
+            "Data drift and missing values between the training and the test split.",
+            notes={"current": "point it at a production sample when you have one"},
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         _settings.parse(config, self.check_keys)

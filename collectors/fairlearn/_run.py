@@ -9,6 +9,7 @@ from typing import Any
 
 from aima_ci.models import Finding, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.safety.safeio import rel
 
 from .. import _tabular
 from . import _artefacts, _columns, _metrics, _model
@@ -27,13 +28,11 @@ class Verdict:
     status: Status
     value: float | None
     message: str
+    notes: tuple[str, ...] = ()
 
 
 def _display(ctx: CollectorContext, path: Path) -> str:
-    try:
-        return path.resolve().relative_to(ctx.root.resolve()).as_posix()
-    except ValueError:
-        return path.name
+    return rel(ctx.root, path)
 
 
 def _spread(result: _metrics.FeatureResult, metric: str, groups: Sequence[str]) -> str:
@@ -65,7 +64,11 @@ def judge(
     comparison: str,
     absent: Sequence[str],
 ) -> Verdict:
-    """Pass, fail, or warn when some group is too small (or absent) to judge."""
+    """Pass (with notes naming the groups too small or absent to judge), fail, or inconclusive
+    when fewer than two groups can be compared.
+
+    A passing verdict on the groups that could be measured keeps its credit: excluding a tiny
+    group is a note, never a reason to score lower than not having looked at that feature."""
     family = FAMILY[metric]
     label = f"{LABELS[metric]} for {result.feature}"
     judged = list(result.judged_groups[family])
@@ -74,7 +77,7 @@ def judge(
     notes += [f"{g} (expected, no rows)" for g in absent]
     if len(judged) < 2:
         return Verdict(
-            Status.WARN,
+            Status.INCONCLUSIVE,
             result.all_groups.get(metric),
             f"{label} cannot be judged: fewer than two groups fit to compare"
             + (f"; not judged: {', '.join(notes)}" if notes else ""),
@@ -94,7 +97,12 @@ def judge(
     if not ok:
         return Verdict(Status.FAIL, value, message)
     if notes:
-        return Verdict(Status.WARN, value, message + f"; too small to judge: {', '.join(notes)}")
+        return Verdict(
+            Status.PASS,
+            value,
+            message + f"; too small to judge: {', '.join(notes)}",
+            tuple(f"{result.feature}: {n} not judged (group size)" for n in notes),
+        )
     return Verdict(Status.PASS, value, message)
 
 
@@ -256,6 +264,7 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
             value=None if verdict.value is None else round(verdict.value, 4),
             threshold=threshold,
             message=verdict.message,
+            notes=verdict.notes,
             subjects=subjects,
             artefacts=[report_path, plot],
             details={

@@ -13,77 +13,84 @@ B stream (mitigation: this collector measures, it does not mitigate).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Severity
-from aima_ci.plugin import Collector, CollectorContext
+from aima_ci.models import Check, Finding
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
 from . import _settings
 from ._settings import FAMILY
 
-QUESTIONS = ("RAI-FB-A2", "DES-SR-A2")
-NEXT_STEP = (
-    "Open fairness-report.json and the per-group plot: find the disadvantaged group, check the"
-    " training labels and proxy features for it, then mitigate (reweighing,"
-    " fairlearn.reductions.ExponentiatedGradient or ThresholdOptimizer), retrain and re-run; or"
-    " record a time-boxed waiver with an owner while the fix is in progress."
-)
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
+
 DEFAULT_CHECKS = ("demographic_parity_ratio", "equalized_odds_difference")
-
-
-def _check(metric: str, title: str, threshold: float, comparison: str, description: str) -> Check:
-    return Check(
-        f"fairlearn.{metric}",
-        title,
-        QUESTIONS,
-        severity=Severity.HIGH,
-        description=description,
-        threshold=threshold,
-        comparison=comparison,
-        next_step=NEXT_STEP,
-        ttl_days=90,
-    )
 
 
 class FairlearnCollector(Collector):
     name = "fairlearn"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "model": "any",
+    }
     version = "1.0.0"
     description = "Group fairness of a model's decisions per sensitive feature (fairlearn)"
     tool = "fairlearn"
     requires = ("fairlearn", "pandas", "sklearn")
     extra = "fairlearn"
     default_timeout = 300.0
-    checks = (
-        _check(
-            "demographic_parity_ratio",
-            "Selection-rate ratio between groups meets the four-fifths rule",
-            0.8,
-            ">=",
-            "Lowest group selection rate divided by the highest, per sensitive feature.",
-        ),
-        _check(
-            "equalized_odds_difference",
-            "Error rates (TPR, FPR) differ little between groups",
-            0.1,
-            "<=",
-            "Largest between-group gap in true-positive or false-positive rate.",
-        ),
-        _check(
-            "demographic_parity_difference",
-            "Selection rates differ little between groups (enabled by its threshold)",
-            0.1,
-            "<=",
-            "Highest minus lowest group selection rate; on when thresholds sets it.",
-        ),
-        _check(
-            "equalized_odds_ratio",
-            "Error-rate ratio between groups is high enough (enabled by its threshold)",
-            0.8,
-            ">=",
-            "Smaller of the TPR and FPR between-group ratios; on when thresholds sets it.",
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Fairness of the model's decisions: a prediction column, or a .skops model."""
+        for table in facts.measurable_tables():
+            labels, groups = facts.label_candidates(table), facts.sensitive_candidates(table)
+            preds = [
+                c
+                for c in table.columns
+                if re.fullmatch(r"(?i)pred(icted|iction)?(_\w+)?|y_pred|score_label", c)
+            ]
+            if labels and groups and preds:
+                return Starter(
+                    {
+                        "data": table.path,
+                        "label": labels[0],
+                        "prediction": preds[0],
+                        "sensitive_features": groups[:3],
+                    },
+                    "Group fairness of the model's decisions.",
+                )
+        skops = [m for m in facts.models if m.endswith(".skops")]
+        table = facts.training_table()
+        if not (
+            skops and table and facts.label_candidates(table) and facts.sensitive_candidates(table)
+        ):
+            return (
+                Starter(
+                    {},
+                    "Group fairness of the model's decisions needs the model or its predictions.",
+                    enabled=False,
+                    next_steps=facts.export_model_steps(),
+                )
+                if table is not None
+                else None
+            )
+        holdout = facts.split()[1] if facts.split() else table
+        return Starter(
+            {
+                "data": holdout.path,
+                "label": facts.label_candidates(holdout)[0]
+                if facts.label_candidates(holdout)
+                else facts.label_candidates(table)[0],
+                "model": skops[0],
+                "sensitive_features": facts.sensitive_candidates(table)[:3],
+            },
+            "Group fairness of the model's decisions: check the features the model expects, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         _settings.parse(config, self.check_keys)

@@ -19,13 +19,17 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter
+from aima_ci.safety.safeio import FileProblem, parse_yaml
 
 from .mapping import SCAN_CHECK, check_id, declared_checks, family_of
 from .settings import Settings, find_literal_secret, parse_settings
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 MAX_OPTION_FILE = 1 << 20
 MAX_REPORTS = 10_000
@@ -33,6 +37,12 @@ MAX_REPORTS = 10_000
 
 class GarakCollector(Collector):
     name = "garak"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "generator_config": "file",
+        "report": "file",
+        "hitlog": "file",
+    }
     version = "1.0.0"
     description = "garak LLM vulnerability scans (run a scan, or import its report.jsonl)"
     tool = "garak"
@@ -51,6 +61,11 @@ class GarakCollector(Collector):
         from .run import garak_command
 
         return [] if garak_command() else ["garak"]
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        from .starter import starter
+
+        return starter(facts)
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse_settings(config)
@@ -163,15 +178,16 @@ def _load_options(ctx: CollectorContext, value: str) -> dict[str, Any]:
     try:
         text = path.read_bytes().decode("utf-8")
         if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
+            # the shared reader: bounded aliases, duplicate keys refused, errors at file:line
+            data = parse_yaml(text, where)
         else:
             data = json.loads(text)
     except UnicodeDecodeError as exc:
         raise InputError(f"{where} is not valid UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    except FileProblem as exc:
+        raise InputError(str(exc)) from None
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

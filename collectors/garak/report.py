@@ -388,7 +388,9 @@ class _Reader:
             pos = nxt + 1 if nxt >= 0 else stop
         return found
 
-    def _attempt_header(self, data: bytes, pos: int, nl: int, line: int) -> tuple[int, str] | None:
+    def _attempt_header(
+        self, data: bytes | bytearray, pos: int, nl: int, line: int
+    ) -> tuple[int, str] | None:
         m = _HEADER.search(data, pos, min(nl, pos + HEADER_WINDOW))
         if m is not None:
             return int(m.group(1)), m.group(2).decode("utf-8", "replace")
@@ -402,7 +404,9 @@ class _Reader:
     def _saturated(self, probe: str) -> bool:
         """Holding K hits at the maximum score: no later attempt can displace them."""
         heap = self.r.worst.get(probe)
-        return bool(heap) and len(heap) >= self.worst_k and heap[0][0] >= 1.0  # type: ignore[index]
+        if not heap:
+            return False
+        return len(heap) >= self.worst_k and heap[0][0] >= 1.0
 
     def absorb(self, other: _Reader) -> None:
         """Append the results of the next byte range (read by a child process) to these."""
@@ -535,7 +539,7 @@ class _Reader:
         self._record(record, self.line_no, base)
 
     def _candidate(
-        self, data: bytes, pos: int, nl: int, base: int, line_start: int, probe: str
+        self, data: bytes | bytearray, pos: int, nl: int, base: int, line_start: int, probe: str
     ) -> None:
         """Keep this attempt's offset if it is among the probe's worst hits so far."""
         start = data.find(_DETECTOR_RESULTS, pos, nl)
@@ -653,6 +657,18 @@ class _Reader:
         self.r.has_completion = True
         if isinstance(rec.get("end_time"), str):
             self.r.end_time = rec["end_time"]
+        # The completion proves *this* run finished only if it names this run: a cut-short
+        # report with another run's completion appended must not read as complete.
+        if isinstance(rec.get("run"), str):
+            self.r.run_ids.add(rec["run"])
+        else:
+            self.r.problem(
+                "unbound_completion",
+                f"line {line}: the completion entry names no run, so it cannot prove this run"
+                " finished",
+                line,
+                "all",
+            )
 
     def _plugin_cache(self, rec: dict[str, Any], line: int, offset: int) -> None:
         cache = rec.get("plugin_cache")
@@ -689,6 +705,11 @@ class _Reader:
         setup = meta.get("setup") if isinstance(meta, dict) else None
         if isinstance(setup, dict):  # a copy of the start_run setup record
             self.digest_setup = {k: setup[k] for k in SETUP_KEYS if k in setup}
+            if isinstance(setup.get("transient.run_id"), str):
+                r.run_ids.add(setup["transient.run_id"])
+        run_uuid = meta.get("run_uuid") if isinstance(meta, dict) else None
+        if isinstance(run_uuid, str):  # the digest, like the completion, belongs to one run
+            r.run_ids.add(run_uuid)
         groups = rec.get("eval")
         if not isinstance(groups, dict):
             return
@@ -821,7 +842,19 @@ class _Reader:
         if len(r.run_ids) > 1:
             r.problem(
                 "mixed_runs",
-                f"the file mixes {len(r.run_ids)} garak runs; import each report on its own",
+                f"the file mixes {len(r.run_ids)} garak runs (its header, completion or digest"
+                " name different runs: a cut-short report with another run's end appended, or"
+                " two reports joined); import each complete report on its own",
+                None,
+                "all",
+            )
+        if r.has_completion and not r.has_digest and _at_least(r.garak_version, (0, 17)):
+            # garak 0.17 writes the digest right after the completion entry; a report that
+            # has one without the other was cut or edited after the run.
+            r.problem(
+                "no_digest",
+                f"garak {r.garak_version} writes a digest after the completion entry and this"
+                " report has none: it is damaged or was edited",
                 None,
                 "all",
             )
@@ -886,6 +919,19 @@ _HANDLERS = {
 
 PARALLEL_MIN_BYTES = 128 << 20
 _LINE_IN_MESSAGE = re.compile(r"line \d+")
+
+
+def _at_least(version: str | None, floor: tuple[int, ...]) -> bool:
+    """True when a garak version string (``0.17.1``, ``0.17.1.pre1``) is at least ``floor``."""
+    if not version:
+        return False
+    parts = []
+    for piece in version.split(".")[: len(floor)]:
+        digits = re.match(r"\d+", piece)
+        if digits is None:
+            return False
+        parts.append(int(digits.group()))
+    return tuple(parts) >= floor
 
 
 def _default_workers(size: int) -> int:
@@ -1102,10 +1148,12 @@ def _text(value: Any) -> str:
 def _example(
     rec: dict[str, Any], probe: str, det: str, score: float, kind: str, threshold: float
 ) -> Example:
+    outputs: tuple[str, ...]
     if kind == "hitlog":
         outputs = (_text(rec.get("output")),)
     else:
-        outs = rec.get("outputs") if isinstance(rec.get("outputs"), list) else []
+        given = rec.get("outputs")
+        outs: list[Any] = given if isinstance(given, list) else []
         results = rec.get("detector_results") or {}
         scores = results.get(det) or results.get(f"detector.{det}") or []
         flagged = [
@@ -1114,7 +1162,8 @@ def _example(
             if isinstance(s, (int, float)) and s >= threshold
         ]
         outputs = tuple(flagged or [_text(o) for o in outs[:1]])
-    notes = rec.get("notes") if isinstance(rec.get("notes"), dict) else {}
+    given_notes = rec.get("notes")
+    notes: dict[str, Any] = given_notes if isinstance(given_notes, dict) else {}
     triggers = rec.get("triggers") if kind == "hitlog" else notes.get("triggers")
     return Example(
         probe=probe,

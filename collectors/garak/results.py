@@ -44,6 +44,7 @@ RANK = {
     Status.FAIL: 1,
     Status.NOT_RUN: 2,
     Status.WARN: 3,
+    Status.INCONCLUSIVE: 3,
     Status.PASS: 4,
 }
 MAX_TEXT = 600
@@ -80,7 +81,7 @@ class ProbeResult:
 
 def _downgrade(status: Status, why: str, message: str) -> tuple[Status, str]:
     """A partial or damaged report: no pass, no inconclusive, no silent gap."""
-    if status in (Status.PASS, Status.WARN, Status.NOT_RUN):
+    if status in (Status.PASS, Status.WARN, Status.INCONCLUSIVE, Status.NOT_RUN):
         return Status.ERROR, f"{why}; measured before that: {message}" if message else why
     return status, f"{message} ({why})"
 
@@ -182,7 +183,7 @@ def _assess_one(
             listed = ", ".join(f"{d}: {n}" for d, n in sorted(hits.items()))
             return ProbeResult(
                 probe,
-                Status.WARN,
+                Status.INCONCLUSIVE,
                 f"{probe}: {sum(hits.values())} successful attack(s) in the hitlog ({listed}); a"
                 " hitlog has no totals, so no pass rate can be judged: import the report.jsonl",
                 owasp=owasp_info,
@@ -259,7 +260,7 @@ def _pair_text(p: Mapping[str, Any]) -> str:
         return f"{text} >= {p['threshold']:g}"
     if p["status"] == "fail":
         return f"{text} < {p['threshold']:g}"
-    if p["status"] == "warn":
+    if p["status"] in ("warn", "inconclusive"):
         need = prompts_needed(p["threshold"]) if p["threshold"] < 1 else None
         hint = f"; >= {need} all-passing outputs needed" if need else ""
         return f"{text}: inconclusive at {p['threshold']:g}{hint}"
@@ -405,7 +406,7 @@ def _scan_finding(
             " could be judged; import the report.jsonl"
         )
     elif unprovable:
-        status = Status.WARN
+        status = Status.INCONCLUSIVE
         reasons.append(
             f"{', '.join(unprovable)}: garak 0.9.0.x reports have no completion entry, so it cannot"
             " be proved that the run finished; re-run with a current garak"

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from aima_ci.safety.childproc import death_signal
 from aima_ci.safety.redact import SECRET_NAME, Redactor
 
 from .settings import Settings
@@ -46,7 +47,6 @@ QUEUE = re.compile(r"queue of probes:\s*(?P<probes>.+)$")
 UNKNOWN_SPEC = re.compile(r"Unknown (?:run\.spec|probes?)\W*:?\s*(?P<what>.+)$")
 TAIL_LINES = 40
 STOP_GRACE = 5.0
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -169,28 +169,6 @@ def child_env(settings: Settings, home: Path) -> dict[str, str]:
         TOKENIZERS_PARALLELISM="false",
     )
     return env
-
-
-def _death_signal() -> Callable[[], None] | None:
-    """Linux: a preexec hook making the kernel SIGKILL garak if the aima-ci worker dies (the
-    runner SIGKILLs workers on timeout, and garak runs in its own process group).
-
-    libc is loaded here, in the parent: between fork and exec the child must not import or
-    take locks another thread may hold, so the hook only makes the one system call.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-    def hook() -> None:  # pragma: no cover - runs in the child
-        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
-
-    return hook
 
 
 class _Watcher:
@@ -327,7 +305,7 @@ def run_garak(
                 cwd=str(home),
                 env=child_env(settings, home),
                 start_new_session=True,
-                preexec_fn=_death_signal(),
+                preexec_fn=death_signal(),  # shared with the runner: aima_ci.safety.childproc
             )
             readers = [
                 threading.Thread(target=watcher.feed, args=(s,), daemon=True)

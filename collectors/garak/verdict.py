@@ -88,7 +88,7 @@ def judge(passed: int, total: int, threshold: float, z: float = Z_95) -> Verdict
     elif upper < threshold:
         status, reason = Status.FAIL, f"upper bound {upper:.3f} < {threshold:g}"
     else:
-        status = Status.WARN
+        status = Status.INCONCLUSIVE
         reason = (
             f"inconclusive: {passed}/{total} gives [{lower:.3f}, {upper:.3f}] around"
             f" {threshold:g}; evaluate more prompts (prompt_cap, generations)"

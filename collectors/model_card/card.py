@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aima_ci_collectors._substance import substantive
+
 from .document import Document, normalise
 
 RISK_CLASSES = ("unacceptable", "high", "limited", "minimal")
@@ -53,9 +55,17 @@ class RiskInfo:
     source: str  # where it was found
 
 
-def _filled(text: str) -> bool:
+# Model card sections are often terse ("Scoring.", "AUC 0.81"): one real word is enough; "x" is
+# none.
+SECTION_MIN_WORDS = 1
+
+
+def _filled(text: str, min_words: int = SECTION_MIN_WORDS) -> bool:
+    """Real content: not empty, not a template placeholder, not trivially short ("x")."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return bool(lines) and not all(PLACEHOLDER.match(ln.strip("*_ ")) for ln in lines)
+    if not lines or all(PLACEHOLDER.match(ln.strip("*_ ")) for ln in lines):
+        return False
+    return substantive(text, min_words)
 
 
 def _value_text(value: Any) -> str:
@@ -92,14 +102,15 @@ def check_sections(doc: Document, required: Mapping[str, Sequence[str]]) -> Sect
         candidates = [(str(k), _value_text(v), f"key {k}") for k, v in data.items()]
     for name, aliases in required.items():
         hits = [(text, loc) for title, text, loc in candidates if _matches(title, aliases)]
+        least = SECTION_MIN_WORDS
         if not hits:
             missing.append(name)
-        elif not any(_filled(text) for text, _ in hits):
+        elif not any(_filled(text, least) for text, _ in hits):
             empty.append(name)
             where[name] = hits[0][1]
         else:
             present.append(name)
-            where[name] = next(loc for text, loc in hits if _filled(text))
+            where[name] = next(loc for text, loc in hits if _filled(text, least))
     return SectionResult(tuple(present), tuple(missing), tuple(empty), where)
 
 

@@ -14,14 +14,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
+from aima_ci_collectors._substance import words as distinct_words
+
+from aima_ci.models import Finding, Severity, Status
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
 from aima_ci.safety.safeio import FileProblem
 
 from .card import RISK_CLASSES, check_sections, find_risk, required_sections
 from .document import load_document
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_PATH = "MODEL_CARD.md"
 
@@ -32,33 +37,14 @@ class ModelCardCollector(Collector):
     description = "Checks a model card's required sections and its EU AI Act risk class"
     light = True
     default_timeout = 60.0
-    checks = (
-        Check(
-            "model_card.sections",
-            "The model card fills every required section",
-            ("RAI-TE-B2",),
-            next_step="Write the missing model card sections (the message lists them)",
-        ),
-        Check(
-            "model_card.risk_class",
-            "The model card records a valid EU AI Act risk class that is not 'unacceptable'",
-            ("GOV-PC-B2",),
-            severity=Severity.HIGH,
-            next_step=(
-                "Classify the system under the EU AI Act (unacceptable / high / limited /"
-                " minimal) and record it as eu_ai_act.risk_class in the card"
-            ),
-        ),
-        Check(
-            "model_card.risk_justification",
-            "The EU AI Act risk class is justified in the model card",
-            ("GOV-PC-B2", "RAI-ES-A2"),
-            next_step=(
-                "Explain the classification in eu_ai_act.justification (which Annex III area or"
-                " Art. 50 duty applies, and why)"
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        if not facts.model_cards:
+            return None
+        return Starter(
+            {"path": facts.model_cards[0]}, "Model card sections and EU AI Act risk class."
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"
@@ -202,7 +188,8 @@ class ModelCardCollector(Collector):
                 details=details,
             )
         min_words = ctx.config.get("min_justification_words", 8)
-        words = len((risk.justification or "").split())
+        # distinct words: nine "x"s are not a justification (evidence minimums, _substance.py)
+        words = len(distinct_words(risk.justification or ""))
         if words >= min_words:
             status, message = Status.PASS, f"{doc.display}: risk class justified ({words} words)"
         elif risk.justification:

@@ -81,9 +81,9 @@ def parse_sections(body: str, first_line: int = 1) -> tuple[Section, ...]:
     sections = []
     for n, (content_start, level, title) in enumerate(heads):
         end = len(lines)
-        for m in range(n + 1, len(heads)):
-            if heads[m][1] <= level:
-                end = starts[m]
+        for k in range(n + 1, len(heads)):
+            if heads[k][1] <= level:
+                end = starts[k]
                 break
         content = "\n".join(lines[content_start:end]).strip()
         sections.append(Section(level, title, starts[n] + first_line, content))

@@ -18,13 +18,20 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci_collectors._reportjson import load_json, need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
 
-from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    load_checks,
+)
+from aima_ci.safety import childproc
 
 NAME = "modelscan"
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
@@ -51,32 +58,17 @@ class Scan:
 
 class ModelscanCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "path": "any",
+        "report": "file",
+    }
     version = "0.1.0"
     description = "modelscan: model files that execute code when loaded (run it, or read its JSON)"
     tool = "modelscan"
     extra = "modelscan"
     requires = ("modelscan",)  # run mode; report mode reads its JSON with no tool installed
-    checks = (
-        Check(
-            "modelscan.unsafe_operators",
-            "No model file uses an unsafe operator (code execution on load) at or above min_severity",
-            ("IMP-SB-B1", "IMP-SB-B2"),
-            severity=Severity.CRITICAL,
-            threshold=0,
-            comparison="<=",
-            description="Counts modelscan issues at or above min_severity (default LOW: every issue).",
-            next_step="Remove or re-export the flagged model files (safetensors, skops, ONNX) and find out how the unsafe operator got in",
-        ),
-        Check(
-            "modelscan.scan_errors",
-            "modelscan could parse every model file it tried to scan",
-            ("IMP-SB-B2",),
-            severity=Severity.MEDIUM,
-            threshold=0,
-            comparison="<=",
-            next_step="Replace or re-export the model files modelscan could not parse; a file it cannot read is not known to be safe",
-        ),
-    )
+    checks = load_checks(__file__)
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, {"report", "path", "min_severity"})
@@ -180,13 +172,11 @@ def run_modelscan(ctx: CollectorContext, target: Path) -> Path:
         "--show-skipped",
     ]
     try:
-        proc = subprocess.run(
+        proc = childproc.run(
             cmd,
             cwd=out.parent,  # no stray modelscan-settings.toml from the repository changes rules
-            capture_output=True,
             text=True,
             timeout=ctx.timeout,
-            check=False,
         )
     except subprocess.TimeoutExpired:
         raise InputError(f"modelscan did not finish within {ctx.timeout:g}s") from None

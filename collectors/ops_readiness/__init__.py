@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import configured_files
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    Starter,
+    load_checks,
+)
 from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import playbook, promrules, rollback
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "ops_readiness"
 KEYS = {
@@ -36,34 +46,32 @@ MAX_FILE_BYTES = 4 << 20  # rule files, playbooks and registries are small; refu
 
 class OpsReadinessCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "playbook": "file",
+        "rollback.registry_file": "file",
+    }
     version = "0.1.0"
     description = "Checks Prometheus alert rules on model metrics, the incident playbook and the rollback path"
     light = True
     default_timeout = 120.0
-    checks = (
-        Check(
-            "ops_readiness.alert_rules",
-            "Valid Prometheus alert rules watch the model's drift, confidence and error-rate metrics",
-            ("OPS-EM-A1", "OPS-EM-A2", "OPS-OM-A1", "OPS-OM-A2", "IMP-SD-B1"),
-            severity=Severity.MEDIUM,
-            description="Structure validated by aima-ci (promtool is not available): groups[].rules[] with alert, expr, for, labels.severity, annotations.",
-            next_step="Add alerting rules whose expr reads your drift, confidence and error-rate metrics (collectors.ops_readiness.watch)",
-        ),
-        Check(
-            "ops_readiness.incident_playbook",
-            "An AI incident-response playbook covers detect, isolate, roll back, root cause and retest",
-            ("OPS-IM-A1", "OPS-IM-A2", "OPS-EM-B1"),
-            severity=Severity.MEDIUM,
-            next_step="Write docs/incident-response.md with a section for each step (detect, isolate, roll back, root cause, retest)",
-        ),
-        Check(
-            "ops_readiness.rollback_path",
-            "A model version or tag to roll back to is recorded",
-            ("IMP-SD-A2",),
-            severity=Severity.MEDIUM,
-            next_step="Record versions in a registry file (collectors.ops_readiness.rollback.registry_file) or tag releases (rollback.git_tag_pattern)",
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Alert rules, playbook and registry found; nothing when none of them exists."""
+        if not (facts.alert_rules or facts.playbooks or facts.registries):
+            return None
+        config: dict[str, Any] = {}
+        if facts.alert_rules:
+            config["alert_rules"] = facts.alert_rules[:10]
+        if facts.playbooks:
+            config["playbook"] = facts.playbooks[0]
+        if facts.registries:
+            config["rollback"] = {"registry_file": facts.registries[0]}
+        return Starter(
+            config,
+            "Alerts on the model's metrics, an incident playbook, a version to roll back to.",
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from aima_ci_collectors._substance import substantive
 
 DEFAULT_SECTIONS: dict[str, list[str]] = {
     "detect": ["detect", "detection", "identify", "identification", "triage"],
@@ -29,6 +31,7 @@ class Section:
     line: int
     level: int
     body_chars: int = 0
+    body: list[str] = field(default_factory=list)
 
 
 def sections(text: str) -> list[Section]:
@@ -45,6 +48,7 @@ def sections(text: str) -> list[Section]:
         if in_fence:
             if out:
                 out[-1].body_chars += len(line.strip())
+                out[-1].body.append(line.strip())
             continue
         m = _ATX.match(line)
         if m:
@@ -63,6 +67,7 @@ def sections(text: str) -> list[Section]:
             continue
         if out:
             out[-1].body_chars += len(line.strip())
+            out[-1].body.append(line.strip())
     return out
 
 
@@ -77,6 +82,16 @@ def _covered(found: list[Section], idx: int) -> int:
     return total
 
 
+def _covered_text(found: list[Section], idx: int) -> str:
+    head = found[idx]
+    parts = list(head.body)
+    for s in found[idx + 1 :]:
+        if s.level <= head.level:
+            break
+        parts += [s.title, *s.body]
+    return " ".join(parts)
+
+
 def missing_sections(
     text: str, required: Sequence[str], synonyms: Mapping[str, Sequence[str]]
 ) -> tuple[list[str], dict[str, int]]:
@@ -87,9 +102,12 @@ def missing_sections(
     for step in required:
         words = [w.lower() for w in synonyms.get(step, [step])]
         hits = [i for i, s in enumerate(found) if any(w in s.title.lower() for w in words)]
-        with_body = [i for i in hits if _covered(found, i) > 0]
+        # evidence minimums: a step whose text is "x" or "tbd" documents nothing
+        with_body = [i for i in hits if substantive(_covered_text(found, i), 1)]
         if with_body:
             where[step] = found[with_body[0]].line
+        elif any(_covered(found, i) > 0 for i in hits):
+            missing.append(step + " (placeholder text only)")
         else:
             missing.append(step + (" (heading has no text)" if hits else ""))
     return missing, where

@@ -107,7 +107,7 @@ def metric_names(expr: str) -> tuple[str, ...]:
             continue
         names.append(word)
     # ``sum by (model) (...)``: the grouping labels sit in the parentheses after by/without.
-    grouped = set()
+    grouped: set[str] = set()
     for m in re.finditer(
         r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^()]*)\)", text
     ):
@@ -204,6 +204,8 @@ def _rule(
         report.problems.append(
             f"{where(f'{rkey}.expr')}: alert {alert!r}: expr has unbalanced brackets or quotes"
         )
+    elif (why := never_fires(expr)) is not None:
+        report.problems.append(f"{where(f'{rkey}.expr')}: alert {alert!r}: can never fire ({why})")
     duration = rule.get("for")
     if duration is None:
         report.problems.append(
@@ -235,6 +237,37 @@ def _rule(
                 severity=str(severity),
             )
         )
+
+
+_NUMBER = r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
+_LOWER_THEN_UPPER = re.compile(
+    rf"([A-Za-z_:][\w:]*(?:\{{[^}}]*\}})?)\s*>=?\s*{_NUMBER}\s+and\s+\1\s*<=?\s*{_NUMBER}"
+)
+_UPPER_THEN_LOWER = re.compile(
+    rf"([A-Za-z_:][\w:]*(?:\{{[^}}]*\}})?)\s*<=?\s*{_NUMBER}\s+and\s+\1\s*>=?\s*{_NUMBER}"
+)
+_ABOVE_INF = re.compile(r">=?\s*\+?inf\b", re.IGNORECASE)
+
+
+def never_fires(expr: str) -> str | None:
+    """Why an alert expression can never be true (None when it might be).
+
+    Evidence minimums: an alert rule that cannot fire monitors nothing. Only certain cases are
+    named: a constant expression (it reads no metric), a metric required to exceed +Inf, and the
+    same series bounded from below above its upper bound (``m > 1 and m < 0``).
+    """
+    text = _STRING.sub('""', expr)
+    if not metric_names(expr):
+        return "it reads no metric: a constant expression"
+    if _ABOVE_INF.search(text):
+        return "a value above +Inf"
+    for m in _LOWER_THEN_UPPER.finditer(text):
+        if float(m.group(2)) >= float(m.group(3)):
+            return f"{m.group(1)} above {m.group(2)} and below {m.group(3)} at once"
+    for m in _UPPER_THEN_LOWER.finditer(text):
+        if float(m.group(3)) >= float(m.group(2)):
+            return f"{m.group(1)} below {m.group(2)} and above {m.group(3)} at once"
+    return None
 
 
 def watched(

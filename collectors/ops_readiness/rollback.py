@@ -30,6 +30,12 @@ class RollbackResult:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def _locates(where: str) -> bool:
+    """Could this be where a model version is stored (a path, file name or URI), not "x"?"""
+    where = where.strip()
+    return len(where) >= 3 and any(c in where for c in "/.:")
+
+
 def from_registry(data: Any, display: str) -> RollbackResult:
     if not isinstance(data, Mapping):
         return RollbackResult(False, f"{display}: must be a mapping with current: and versions:")
@@ -40,7 +46,9 @@ def from_registry(data: Any, display: str) -> RollbackResult:
     for i, v in enumerate(versions):
         if not isinstance(v, Mapping) or not v.get("version"):
             return RollbackResult(False, f"{display}: versions[{i}] has no version")
-        if v.get("artifact") or v.get("uri") or v.get("path"):
+        where = str(v.get("artifact") or v.get("uri") or v.get("path") or "")
+        # evidence minimums: "x" locates nothing; a path or URI has a separator or a suffix
+        if where and _locates(where):
             usable.append(str(v["version"]))
     current = data.get("current")
     if current is None:
@@ -66,7 +74,8 @@ def from_registry(data: Any, display: str) -> RollbackResult:
         if not others:
             return RollbackResult(
                 False,
-                f"{display}: no version other than {current!r} with an artifact/uri to roll back to",
+                f"{display}: no version other than {current!r} with an artifact/uri (a path or"
+                " URI, not a placeholder) to roll back to",
             )
         target = others[0]
     name = data.get("model") or "model"

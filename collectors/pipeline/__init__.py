@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
+from aima_ci.models import Check, Finding, Status
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
 
 from . import aimaconfig, ci
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "pipeline"
 KEYS = {"github_workflows", "gitlab_ci", "checks"}
@@ -27,8 +30,6 @@ class Integration:
     """A level-3 'integrated into CI/CD' question and the practices whose collectors evidence it."""
 
     short: str
-    title: str
-    questions: tuple[str, ...]
     practices: tuple[str, ...]
     hint: str
 
@@ -36,107 +37,70 @@ class Integration:
 INTEGRATIONS = (
     Integration(
         "build_checks",
-        "CI gate runs secure-build checks (model supply chain) on every build",
-        ("IMP-SB-A3", "IMP-SB-B3"),
         ("IMP-SB",),
         "supply_chain",
     ),
     Integration(
         "deployment_checks",
-        "CI gate runs secure-deployment checks (rollback path, monitoring, environment record)",
-        ("IMP-SD-A3",),
         ("IMP-SD",),
         "ops_readiness",
     ),
     Integration(
         "privacy_checks",
-        "CI gate runs privacy checks (PII, purpose limitation) as an automated gate",
-        ("PRV-PD-A3",),
         ("PRV-PD", "PRV-DM"),
         "privacy",
     ),
     Integration(
         "purpose_limitation",
-        "CI gate enforces purpose limitation (data minimisation) on every build, with evidence",
-        ("PRV-DM-B3",),
         ("PRV-DM",),
         "privacy (with a declared purpose)",
     ),
     Integration(
         "dataset_compliance",
-        "CI gate checks training data licensing and privacy on every build, with evidence",
-        ("DAT-DT-B3",),
         ("DAT-DT",),
         "supply_chain (dataset inventory) or privacy",
     ),
     Integration(
         "security_testing",
-        "CI gate runs AI security tests (adversarial robustness, LLM probes)",
-        ("VER-ST-A3",),
         ("VER-ST",),
         "garak or art",
     ),
     Integration(
         "requirement_testing",
-        "CI gate verifies requirements automatically on every build",
-        ("VER-RT-A3",),
         ("VER-RT",),
         "a collector with VER-RT checks",
     ),
     Integration(
         "architecture_review",
-        "CI gate runs architecture assessment checks",
-        ("VER-AA-A3",),
         ("VER-AA",),
         "a collector with VER-AA checks",
     ),
     Integration(
         "threat_assessment",
-        "CI gate checks the threat assessment on every build",
-        ("DES-TA-A3",),
         ("DES-TA",),
         "threat_model",
     ),
     Integration(
         "bias_checks",
-        "CI gate runs bias assessment on every build",
-        ("RAI-FB-A3",),
         ("RAI-FB",),
         "fairlearn",
     ),
     Integration(
         "explainability_checks",
-        "CI gate produces and validates explanations on every build",
-        ("RAI-TE-A3",),
         ("RAI-TE",),
         "shap or model_card",
     ),
     Integration(
         "impact_assessment",
-        "CI gate checks the ethical/societal impact assessment on every build",
-        ("RAI-ES-A3",),
         ("RAI-ES",),
         "a collector with RAI-ES checks",
     ),
     Integration(
         "data_quality_checks",
-        "CI gate runs data quality and integrity checks on every build",
-        ("DAT-QI-A3",),
         ("DAT-QI",),
         "evidently",
     ),
 )
-
-
-def _check(i: Integration) -> Check:
-    return Check(
-        f"{NAME}.{i.short}",
-        i.title,
-        i.questions,
-        severity=Severity.MEDIUM,
-        description=f"Passes when a blocking CI gate runs a collector with checks for {', '.join(i.practices)}.",
-        next_step=f"Enable {i.hint} in the aima.yaml your CI gate uses",
-    )
 
 
 class PipelineCollector(Collector):
@@ -145,17 +109,17 @@ class PipelineCollector(Collector):
     description = "Checks that CI (GitHub Actions, GitLab CI) runs aima-ci as a blocking gate, and which practices it covers"
     light = True
     default_timeout = 60.0
-    checks = (
-        Check(
-            f"{NAME}.gate",
-            "CI runs aima-ci as a blocking gate on pushes or merge requests",
-            ("IMP-SB-B2",),
-            severity=Severity.HIGH,
-            description="aima-ci run/gate, the aima-ci action or the GitLab component; continue-on-error / allow_failure / '|| true' make it not a gate.",
-            next_step="Add a CI step running 'aima-ci run' without continue-on-error/allow_failure (see docs/collectors/pipeline.md)",
-        ),
-        *(_check(i) for i in INTEGRATIONS),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """On when a CI file exists; suggested (commented) otherwise."""
+        found = bool(facts.ci_files)
+        return Starter(
+            {},
+            "CI runs aima-ci as a blocking gate, and which practices it covers"
+            + ("." if found else " (no CI file found yet)."),
+            enabled=found,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)
@@ -301,7 +265,7 @@ class PipelineCollector(Collector):
                 artefacts=[out],
             )
         covering = sorted(
-            c for c in running if practices.get(c) and practices[c] & set(integ.practices)
+            c for c in running if (owned := practices.get(c)) and owned & set(integ.practices)
         )
         if covering:
             return ctx.finding(
@@ -324,7 +288,7 @@ class PipelineCollector(Collector):
         return ctx.finding(
             cid,
             Status.NOT_APPLICABLE,
-            message=f"the CI gate runs no collector with {'/'.join(integ.practices)} checks (runs: {', '.join(running) or 'none'}){note}; enable {integ.hint} or answer {', '.join(integ.questions)} by attestation",
+            message=f"the CI gate runs no collector with {'/'.join(integ.practices)} checks (runs: {', '.join(running) or 'none'}){note}; enable {integ.hint} or answer {', '.join(ctx.collector.check(f'{NAME}.{integ.short}').questions) or 'its questions'} by attestation",
             artefacts=[out],
             details={"collectors_run": running, "not_installed": unknown},
         )

@@ -261,7 +261,8 @@ def _gh_action(
     workdir: str,
     kind: str,
 ) -> GateStep:
-    inputs = node.get("with") if isinstance(node.get("with"), Mapping) else {}
+    given = node.get("with")
+    inputs: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     if not reason:
         for name in SOFT_FAIL_INPUTS:
             if name in inputs and _truthy(inputs[name]) is not False:
@@ -354,7 +355,8 @@ def _gl_include(
     if "component" in item:
         ref = str(item["component"])
         if AIMA_REF.search(ref.split("@", 1)[0] + "@"):
-            inputs = item.get("inputs") if isinstance(item.get("inputs"), Mapping) else {}
+            given = item.get("inputs")
+            inputs: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
             reason = ""
             for name in SOFT_FAIL_INPUTS:
                 if name in inputs and _truthy(inputs[name]) is not False:

@@ -13,13 +13,23 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    Starter,
+    load_checks,
+)
 from aima_ci.safety.safeio import FileProblem, read_text
 
 from .engine import QUERY_RE, PolicyError, evaluate
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_QUERY = "data.aima.deny"
 DEFAULT_POLICIES = "policies"
@@ -29,6 +39,11 @@ MAX_POLICY_BYTES = 1 << 20
 
 class PolicyCollector(Collector):
     name = "policy"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "input": "file",
+        "policies": "any",
+    }
     version = "0.1.0"
     description = "Evaluates Rego policies (deny rules) on model metadata with regopy"
     tool = "regopy"
@@ -36,18 +51,21 @@ class PolicyCollector(Collector):
     extra = "policy"
     light = True
     default_timeout = 120.0
-    checks = (
-        Check(
-            "policy.deny",
-            "Model metadata satisfies the AI policies written as Rego deny rules",
-            ("GOV-PC-A3",),
-            severity=Severity.HIGH,
-            next_step=(
-                "Fix the model metadata so no deny rule fires (each message says what is"
-                " missing), or change the policy through review"
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        if not facts.rego_policies:
+            return None
+        first = facts.rego_policies[0]
+        folder = first.rsplit("/", 1)[0] if "/" in first else "."
+        return Starter(
+            {
+                "policies": folder,
+                "input": facts.model_cards[0] if facts.model_cards else "MODEL_CARD.md",
+            },
+            "AI policy as code (Rego): check the input document, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"
@@ -115,6 +133,22 @@ class PolicyCollector(Collector):
             encoding="utf-8",
         )
         details = {"query": query, "input": input_display, "policies": [n for n, _ in files]}
+        if not violations and not self._can_fire(sources, query):
+            # evidence minimums: a deny rule that stays silent even when every field is missing
+            # checks nothing this input could lack, so its silence proves nothing
+            yield ctx.finding(
+                "policy.deny",
+                Status.INCONCLUSIVE,
+                message=(
+                    f"{input_display}: no deny rule fired, and none fires even on an empty input:"
+                    " the policy cannot catch missing or wrong metadata (write rules that deny"
+                    " when a required field is absent)"
+                ),
+                subjects=subjects,
+                artefacts=[artefact],
+                details={**details, "vacuous": True},
+            )
+            return
         if not violations:
             yield ctx.finding(
                 "policy.deny",
@@ -136,6 +170,15 @@ class PolicyCollector(Collector):
                 artefacts=[artefact],
                 details={**details, "violation": v.raw},
             )
+
+    @staticmethod
+    def _can_fire(sources: list[tuple[str, str]], query: str) -> bool:
+        """Does any deny rule fire on an empty input (the probe of a policy that checks nothing)?"""
+        try:
+            probe, _ = evaluate(sources, {}, query)
+        except PolicyError:
+            return True  # a rule that errors on an empty input does read the input
+        return bool(probe)
 
     def _policy_files(self, ctx: CollectorContext, root: Path) -> list[tuple[str, Path]]:
         """Every ``*.rego`` named (folders searched recursively, ``*_test.rego`` skipped)."""

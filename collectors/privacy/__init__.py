@@ -11,15 +11,25 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import configured_files
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    Starter,
+    load_checks,
+)
 from aima_ci.safety.safeio import FileProblem, rel
 
 from . import detectors, purpose, readers
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "privacy"
 KEYS = {"data", "sample_rows", "sample", "seed", "pii_types", "purpose"}
@@ -28,38 +38,41 @@ DATA_EXTS = ("*.csv", "*.tsv", "*.jsonl", "*.ndjson", "*.parquet")
 
 class PrivacyCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "data": "any",
+        "purpose": "file",
+    }
     version = "0.1.0"
     description = "Scans training-data samples for PII and for columns beyond the declared purpose"
     light = True
     default_timeout = 300.0
-    checks = (
-        Check(
-            "privacy.pii_scan",
-            "Training data holds no PII outside the columns declared as personal data",
-            ("PRV-PD-A1", "PRV-PD-B1", "DAT-DT-B2"),
-            severity=Severity.HIGH,
-            threshold=0,
-            comparison="<=",
-            description="Emails, phone numbers, Luhn-valid card numbers, US SSN, UK NINO, IBAN (mod-97), IPv4/IPv6 in a seeded row sample.",
-            next_step="Drop or pseudonymise the flagged columns, or declare them under purpose.personal_data with a legal basis",
-        ),
-        Check(
-            "privacy.purpose_declared",
-            "The data's purpose is declared with the columns it needs",
-            ("PRV-DM-A1", "PRV-DM-B1"),
-            severity=Severity.MEDIUM,
-            next_step="Write data-purpose.yaml (description, needed_columns, personal_data) or collectors.privacy.purpose",
-        ),
-        Check(
-            "privacy.minimisation",
-            "The data holds only the columns its declared purpose needs",
-            ("PRV-DM-A2", "PRV-DM-B2"),
-            severity=Severity.MEDIUM,
-            threshold=0,
-            comparison="<=",
-            next_step="Remove the extra columns from the training data, or justify them in purpose.needed_columns",
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """PII in every dataset found (a small payload can leak too); the purpose is left for a
+        person to declare."""
+        tables = facts.datasets[:10]
+        if not tables:
+            return None
+        notes = {} if facts.purpose_files else {"data": "declare purpose in data-purpose.yaml"}
+        table = facts.training_table()  # the data the purpose is about, not an API payload
+        columns = table.columns if table else next(iter(facts.csv_columns.values()), [])
+        steps = (
+            ()
+            if facts.purpose_files
+            else (
+                "privacy: declare what the data is for in data-purpose.yaml: description,"
+                f" needed_columns (of {', '.join(columns[:12]) or 'your columns'}),"
+                " personal_data",
+            )
+        )
+        return Starter(
+            {"data": tables, "sample_rows": 1000},
+            "PII in a sample of the training data; columns beyond the data's declared purpose.",
+            notes=notes,
+            next_steps=steps,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)
@@ -267,6 +280,15 @@ class PrivacyCollector(Collector):
                 cid,
                 Status.FAIL,
                 message=f"{display}: no declared purpose with needed_columns to check {len(sample.columns)} column(s) against",
+                subjects=[subject],
+            )
+        if any("description" in problem for problem in declared.problems()):
+            # a purpose that says nothing ("x") is no policy to minimise against
+            return ctx.finding(
+                cid,
+                Status.INCONCLUSIVE,
+                message=f"{display}: the declared purpose has no real description, so the data"
+                " cannot be judged against it",
                 subjects=[subject],
             )
         needed = set(declared.needed_columns)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aima_ci_collectors._substance import placeholder_reason
+
 from aima_ci.safety.safeio import FileProblem, load_yaml, rel
 
 DEFAULT_FILE = "data-purpose.yaml"
@@ -29,6 +31,9 @@ class Purpose:
         out = []
         if not self.description.strip():
             out.append(f"{self.source}: purpose has no description")
+        elif (why := placeholder_reason(self.description)) is not None:
+            # evidence minimums: "x" declares no purpose
+            out.append(f"{self.source}: purpose description is {why}")
         if not self.needed_columns:
             out.append(f"{self.source}: purpose lists no needed_columns")
         undeclared = [c for c in self.personal_data if c not in self.needed_columns]

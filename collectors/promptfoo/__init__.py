@@ -17,13 +17,13 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci_collectors._reportjson import need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, report_only, require_path
 
-from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError, load_checks
 
 from .owasp import PROMPTFOO_VERSION, owasp_llm
 
@@ -58,31 +58,12 @@ class Tally:
 
 class PromptfooCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {"report": "file"}
     version = "0.1.0"
     description = "promptfoo eval / red-team results (reads promptfoo's -o results.json)"
     light = True  # reads one report file
-    checks = (
-        Check(
-            "promptfoo.pass_rate",
-            "promptfoo eval tests pass at or above the threshold",
-            ("VER-RT-A1", "VER-RT-A2"),
-            severity=Severity.MEDIUM,
-            threshold=1.0,
-            comparison=">=",
-            description="Eval tests are result records without a red-team pluginId; errors count as not passed.",
-            next_step="Fix the failing promptfoo assertions (promptfoo view shows each failure), or lower collectors.promptfoo.thresholds.pass_rate with a reason",
-        ),
-        Check(
-            "promptfoo.redteam",
-            "Every promptfoo red-team plugin passes at or above the threshold",
-            ("VER-ST-A1", "VER-ST-A2"),
-            severity=Severity.HIGH,
-            threshold=1.0,
-            comparison=">=",
-            description="The value is the lowest pass rate over the red-team plugins (metadata.pluginId) in the results.",
-            next_step="Harden the application against the failing red-team plugins (guardrails, output filtering, least privilege), then re-run promptfoo redteam",
-        ),
-    )
+    checks = load_checks(__file__)
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, {"report"})

@@ -16,15 +16,25 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Check, Finding, Status
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    Starter,
+    load_checks,
+)
 from aima_ci.safety.safeio import FileProblem
 from aima_ci.trust.provenance import DATE_RE, DEFAULT_MANIFEST, parse_manifest
 
 from . import dvc
 from .manifest_check import verify_manifest
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 PLACEHOLDER = re.compile(r"^(|todo|tbd|fixme|xxx|n/?a|-+|<[^>]*>|name\s*<email>)$", re.IGNORECASE)
 MAX_LISTED = 20
@@ -49,38 +59,38 @@ class ProvenanceCollector(Collector):
     # age depends on today: no cached result can stand in for a fresh run.
     cacheable = False
     default_timeout = 300.0
-    checks = (
-        Check(
-            "provenance.integrity",
-            "Every dataset file in the signed-off manifest is present, unchanged and listed",
-            ("DAT-QI-B1", "DAT-QI-B2"),
-            severity=Severity.HIGH,
-            next_step=(
-                "Restore the changed/missing files, or review the new data and regenerate the"
-                " manifest with 'aima-ci provenance write', then sign it off again"
-            ),
-        ),
-        Check(
-            "provenance.signoff",
-            "The data manifest is signed off by a named reviewer, recently, with source and"
-            " licence recorded for every file",
-            ("DAT-DT-B2",),
-            next_step=(
-                "Review the datasets' sources and licences, then fill signed_off_by, date and"
-                " each file's source/licence in the manifest"
-            ),
-            ttl_days=None,
-        ),
-        Check(
-            "provenance.dvc",
-            "DVC-tracked data matches the md5 hashes recorded in .dvc files and dvc.lock",
-            ("DAT-QI-B2",),
-            severity=Severity.HIGH,
-            next_step="Run 'dvc pull' / 'dvc repro' so the workspace matches, or commit the new hashes",
-        ),
-    )
+    checks = load_checks(__file__)
 
     # -- config ------------------------------------------------------------------------------
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """DVC's recorded hashes when dvc.lock/*.dvc exist; a manifest found; else a suggestion."""
+        if facts.dvc_files:
+            config: dict[str, Any] = {"dvc": True}
+            config["manifest"] = facts.manifests[0] if facts.manifests else False
+            return Starter(
+                config,
+                "Data provenance: DVC-tracked data matches the hashes in "
+                + ", ".join(facts.dvc_files[:2])
+                + ".",
+                notes={"manifest": "a signed-off manifest: aima-ci provenance write"}
+                if not facts.manifests
+                else {},
+            )
+        if facts.manifests:
+            return Starter(
+                {"manifest": facts.manifests[0]}, "Signed-off data manifest (SHA-256 per file)."
+            )
+        if not facts.datasets:
+            return None
+        return Starter(
+            {"manifest": DEFAULT_MANIFEST},
+            "Signed-off data manifest (SHA-256 per file): write it, then uncomment.",
+            enabled=False,
+            next_steps=(
+                "data provenance: aima-ci provenance write " + " ".join(facts.datasets[:3]),
+            ),
+        )
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"
         manifest = config.get("manifest", DEFAULT_MANIFEST)
@@ -291,7 +301,7 @@ class ProvenanceCollector(Collector):
             )
         elif report.unverifiable:
             status, message = (
-                Status.WARN,
+                Status.INCONCLUSIVE,
                 "not verifiable: " + _short(report.unverifiable),
             )
         else:

@@ -56,7 +56,7 @@ def import_shap() -> Any:
     if "shap" not in sys.modules:
         import numba
 
-        numba.config.DISABLE_JIT = True
+        numba.config.DISABLE_JIT = True  # type: ignore[attr-defined]
     with warnings.catch_warnings():
         # shap's colour maps use matplotlib calls deprecated upstream: noise, not our problem.
         warnings.simplefilter("ignore", category=PendingDeprecationWarning)

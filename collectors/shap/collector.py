@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.models import Finding, Status, Subject
+from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks
 
 from .._modelio import LoadedModel, data_subject, describe
 from .._prelude import PrepareError, error_findings, prepare
 from . import _artefact
 from ._config import PREFIX, ShapSettings, parse
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 IMPORTANCE = "shap.global_importance"
 CURRENT = "shap.explanation_current"
@@ -26,43 +29,37 @@ CURRENT = "shap.explanation_current"
 
 class ShapCollector(Collector):
     name = "shap"
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "model": "any",
+        "data": "any",
+        "explanation": "file",
+    }
     version = "0.1.0"
     description = "Global SHAP feature importance of a classifier, stamped with the model digest"
     tool = "shap"
     requires = ("shap", "numpy", "pandas", "sklearn", "skops", "matplotlib")
     extra = "shap"
     default_timeout = 600.0
-    checks = (
-        Check(
-            IMPORTANCE,
-            "A global SHAP explanation exists for the current model",
-            ("RAI-TE-A2",),
-            description=(
-                "Mean |SHAP| per input feature over a sample of the data, computed with SHAP's "
-                "permutation explainer on the model's predict_proba (or read from a verified "
-                "explanation artefact); fails when the explanation is for another model or every "
-                "importance is zero."
-            ),
-            next_step=(
-                "Check the model and data paths; if every importance is zero the model ignores its "
-                "inputs on this data. Open artefacts/shap/shap_summary.png and shap_importance.csv."
-            ),
-        ),
-        Check(
-            CURRENT,
-            "The explanation artefact is bound to the current model digest",
-            ("RAI-TE-A2",),
-            description=(
-                "The explanation.json artefact records the SHA-256 of the model it explains; it "
-                "must equal the digest of the model file being built."
-            ),
-            next_step=(
-                "Re-generate the explanation for the current model (run the shap collector "
-                "without 'explanation', then commit artefacts/shap/explanation.json) and point "
-                "'explanation' at it."
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
+
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        skops = [m for m in facts.models if m.endswith((".skops", ".onnx"))]
+        table = facts.split()[1] if facts.split() else facts.training_table()
+        if table is None:
+            return None
+        if not skops:
+            return Starter(
+                {},
+                "Explanations of the model's predictions need the model.",
+                enabled=False,
+                next_steps=facts.export_model_steps(),
+            )
+        return Starter(
+            {"model": skops[0], "data": table.path},
+            "Explanations of the model's predictions: check the model and data, then uncomment.",
+            enabled=False,
+        )
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)

@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci_collectors._safeio import find_inside
 
 from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    Starter,
+    load_checks,
+)
 from aima_ci.safety.safeio import FileProblem, rel
 
-from . import formats, inventory, modelscan_run, sbom
+from . import declared, formats, inventory, modelscan_run, sbom
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 NAME = "supply_chain"
 KEYS = {
@@ -41,44 +51,32 @@ SBOM_KEYS = {"python", "timeout", "validate"}
 
 class SupplyChainCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {"inventory": "file"}
     version = "0.1.0"
     description = "Scans model files for code-executing serialisation, checks the model/dataset inventory, writes a CycloneDX SBOM"
     light = False  # the SBOM step inspects an interpreter; not for a pre-commit hook
     default_timeout = 600.0
-    checks = (
-        Check(
-            "supply_chain.unsafe_serialisation",
-            "Model files hold no code-executing serialisation (pickle imports off the allowlist)",
-            ("IMP-SB-B1", "DES-SR-B2"),
-            severity=Severity.CRITICAL,
-            description="Each model file is read opcode by opcode (never unpickled); modelscan's verdict is added when it is installed.",
-            next_step="Re-save the model as skops/safetensors/ONNX, or add the exact trusted globals to collectors.supply_chain.allow_globals after review",
-        ),
-        Check(
-            "supply_chain.model_inventory",
-            "Every model file has an inventory entry with name, version, licence and source",
-            ("IMP-SB-A1", "IMP-SB-A2", "DES-SR-B1"),
-            severity=Severity.MEDIUM,
-            next_step="Add the model to the inventory file (collectors.supply_chain.inventory) with version, licence and source",
-        ),
-        Check(
-            "supply_chain.dataset_inventory",
-            "Datasets are inventoried with version, licence and source",
-            ("DAT-DT-B1", "DAT-DT-B2"),
-            severity=Severity.MEDIUM,
-            next_step="Record each dataset's version, licence and source under datasets: in the inventory file",
-        ),
-        Check(
-            "supply_chain.sbom",
-            "A CycloneDX SBOM of the Python environment is produced",
-            ("IMP-SB-B1", "IMP-SD-A1"),
-            severity=Severity.LOW,
-            ttl_days=30,
-            next_step="pip install 'aima-ci[supplychain]' so cyclonedx-py can record the environment",
-        ),
-    )
+    checks = load_checks(__file__)
 
     # -- configuration --------------------------------------------------------------------------
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        """Every model file is scanned by default; an inventory file found is named."""
+        if not (facts.models or facts.datasets):
+            return None
+        config = {"inventory": facts.inventories[0]} if facts.inventories else {}
+        steps = tuple(
+            f"{p}: a pickled vector store (LLM08): loading it unpickles whatever the file holds;"
+            " supply_chain scans it for code-executing globals, and rebuilding the index from"
+            " its sources in CI (or a non-pickle format) removes the risk"
+            for p in facts.llm.vector_stores
+        )
+        return Starter(
+            config,
+            "Unsafe model serialisation (pickles that run code), model/dataset licences, an SBOM.",
+            next_steps=steps,
+        )
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, KEYS)
         prefix = f"collectors.{NAME}"
@@ -116,6 +114,12 @@ class SupplyChainCollector(Collector):
                 raise CollectorConfigError(f"{prefix}.sbom.validate", "must be true or false")
         elif not isinstance(s, bool):
             raise CollectorConfigError(f"{prefix}.sbom", "must be true, false or a mapping")
+
+    def cache_inputs(self, config: Mapping[str, Any], ctx: CollectorContext) -> Iterable[Path]:
+        """The declared-dependency files the SBOM reads are inputs too (no config names them)."""
+        yield from super().cache_inputs(config, ctx)
+        if config.get("sbom", True) is not False:
+            yield from declared.dependency_files(ctx.root)
 
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         if config.get("sbom", True) is False:
@@ -327,9 +331,46 @@ class SupplyChainCollector(Collector):
                 details={**details, "problems": problems[:100]},
             )
 
+    def _declared_sbom(self, ctx: CollectorContext) -> Finding:
+        """The SBOM of what the project declares (never of aima-ci's own environment)."""
+        deps, files, problems = declared.declared_dependencies(ctx.root)
+        if problems:
+            return ctx.finding(
+                "supply_chain.sbom",
+                Status.ERROR,
+                message="unreadable dependency file(s): " + "; ".join(problems[:5]),
+            )
+        if not deps:
+            return ctx.finding(
+                "supply_chain.sbom",
+                Status.NOT_RUN,
+                message=(
+                    "the project declares no dependencies (requirements*.txt, pyproject.toml,"
+                    " poetry.lock, uv.lock, Pipfile.lock, environment.yml): nothing to list; set"
+                    " sbom.python to record an environment instead"
+                ),
+            )
+        out = ctx.artefact("sbom.cdx.json")
+        declared.write_bom(deps, files, out)
+        unpinned = [d.name for d in deps if not d.pinned]
+        return ctx.finding(
+            "supply_chain.sbom",
+            Status.PASS,
+            value=len(deps),
+            message=(
+                f"CycloneDX 1.6 SBOM of {len(deps)} declared dependencies from {', '.join(files)}"
+                + (f"; {len(unpinned)} not pinned to a version" if unpinned else "")
+            ),
+            notes=[f"not pinned: {', '.join(unpinned[:20])}"] if unpinned else [],
+            artefacts=[out],
+            details={"source": "declared", "files": files, "unpinned": unpinned},
+        )
+
     def _sbom_finding(self, ctx: CollectorContext) -> Finding:
         cfg = ctx.config.get("sbom", True)
         opts = cfg if isinstance(cfg, Mapping) else {}
+        if "python" not in opts:
+            return self._declared_sbom(ctx)
         python = sys.executable
         if "python" in opts:
             try:

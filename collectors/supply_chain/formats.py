@@ -187,6 +187,7 @@ def _decompressed(
     fh: IO[bytes], head: bytes, max_bytes: int, display: str
 ) -> tuple[IO[bytes], str | None]:
     """joblib's compressed dumps: decompress in memory, bounded, so a bomb cannot fill the disk."""
+    obj: Any  # zlib, bz2 and lzma decompressors share decompress()/eof but no declared type
     if head.startswith(b"\x1f\x8b"):
         kind, obj = "gzip", zlib.decompressobj(16 + zlib.MAX_WBITS)
     elif len(head) >= 2 and head[0] == 0x78 and head[1] in (0x01, 0x5E, 0x9C, 0xDA):

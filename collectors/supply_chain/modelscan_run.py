@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from aima_ci.safety import childproc
+
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 
@@ -41,9 +43,7 @@ def scan(path: Path, timeout: float) -> dict[str, Any]:
             "ERROR",
         ]
         try:
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=tmp
-            )
+            proc = childproc.run(cmd, text=True, timeout=timeout, cwd=tmp)
         except subprocess.TimeoutExpired:
             return {"error": f"modelscan did not finish within {timeout:g}s"}
         if not out.is_file():

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aima_ci.safety import childproc
+
 MAX_SBOM_BYTES = 64 << 20
 
 
@@ -50,9 +52,7 @@ def generate(out: Path, python: str, timeout: float, validate: bool) -> SbomResu
         python,
     ]
     try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=out.parent
-        )
+        proc = childproc.run(cmd, text=True, timeout=timeout, cwd=out.parent)
     except subprocess.TimeoutExpired:
         return SbomResult(
             "error", f"cyclonedx-py did not finish within {timeout:g}s (sbom.timeout)"

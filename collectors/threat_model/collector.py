@@ -16,10 +16,12 @@ import os
 from collections.abc import Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aima_ci.models import Check, Finding, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext
+from aima_ci_collectors._substance import substantive
+
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
 from aima_ci.safety.safeio import FileProblem
 
 from . import coverage, freshness
@@ -33,6 +35,9 @@ from .models import (
     pytm_threats,
     run_pytm,
 )
+
+if TYPE_CHECKING:
+    from aima_ci.models import RepoFacts
 
 DEFAULT_PATH = "THREAT_MODEL.md"
 SEVERITY_RANK = {"very low": 0, "info": 0, "low": 1, "medium": 2, "high": 3, "very high": 4}
@@ -53,37 +58,21 @@ class ThreatModelCollector(Collector):
     light = True
     cacheable = False  # freshness depends on git history, which no input file hash captures
     default_timeout = 300.0
-    checks = (
-        Check(
-            "threat_model.present",
-            "A threat model documents the system's threats",
-            ("DES-TA-A1", "DES-TA-A2"),
-            next_step="Write a threat model (pytm, YAML or Markdown) and point 'path' at it",
-        ),
-        Check(
-            "threat_model.current",
-            "The threat model changed no earlier than the watched model and prompt files",
-            ("DES-TA-A3",),
-            next_step="Review the threat model for the latest model/prompt changes and commit it",
-        ),
-        Check(
-            "threat_model.llm_risks",
-            "The threat model names the required OWASP LLM Top 10 (2025) risks",
-            ("DES-TA-A3",),
-            next_step="Assess the missing OWASP LLM Top 10 risks and name them (e.g. LLM01:2025)",
-        ),
-        Check(
-            "threat_model.mitigations",
-            "Every identified threat has a documented mitigation or response",
-            ("DES-TA-B2",),
-            next_step=(
-                "Document a mitigation (YAML 'mitigation', pytm Finding 'response') for each"
-                " open threat"
-            ),
-        ),
-    )
+    checks = load_checks(__file__)
 
     # -- config ------------------------------------------------------------------------------
+    def starter(self, facts: RepoFacts) -> Starter | None:
+        if not facts.threat_models:
+            return None
+        config: dict[str, Any] = {"path": facts.threat_models[0]}
+        if facts.models:
+            config["watch"] = facts.models[:2]
+        return Starter(
+            config,
+            "Threat model present, complete and reviewed after changes.",
+            notes={"watch": "files whose change requires a review"} if facts.models else {},
+        )
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
         key = f"collectors.{self.name}"
         path = config.get("path", DEFAULT_PATH)
@@ -155,6 +144,28 @@ class ThreatModelCollector(Collector):
         return model
 
     def _present(self, ctx: CollectorContext, model: ThreatModel, subjects: list[Any]) -> Finding:
+        stubs = [t for t in model.threats if t.placeholder]
+        if model.kind == "yaml" and len(stubs) == len(model.threats):
+            # evidence minimums: threats titled "x" identify nothing
+            return ctx.finding(
+                "threat_model.present",
+                Status.FAIL,
+                value=0,
+                message=(
+                    f"{model.display}: every threat is a placeholder ("
+                    + _short([f"{t.id}: {t.placeholder}" for t in stubs])
+                    + "): name and describe the real threats"
+                ),
+                subjects=subjects,
+                details={"placeholders": [t.id for t in stubs]},
+            )
+        if model.kind == "markdown" and not substantive(model.text, 8):
+            return ctx.finding(
+                "threat_model.present",
+                Status.FAIL,
+                message=f"{model.display}: too little text to identify any threat",
+                subjects=subjects,
+            )
         if model.kind == "pytm" and model.pytm_findings is None:
             how = "a pytm model (pytm not installed, so it was parsed, not run)"
         elif model.kind == "pytm":
@@ -190,7 +201,7 @@ class ThreatModelCollector(Collector):
         use_git = freshness.is_git_repo(root)
         if use_git and freshness.is_shallow(root):
             return verdict(
-                Status.WARN,
+                Status.INCONCLUSIVE,
                 message=(
                     "shallow git clone: every file shows the same commit, so freshness cannot be"
                     " judged (check out with full history, e.g. fetch-depth: 0)"
@@ -241,7 +252,10 @@ class ThreatModelCollector(Collector):
         subjects: list[Any],
         summary: dict[str, Any],
     ) -> Finding:
-        named = coverage.named_ids(model.text, strict=model.kind == "pytm")
+        text = model.text
+        if model.kind == "yaml" and all(t.placeholder for t in model.threats):
+            text = ""  # risk ids attached to placeholder threats assess nothing
+        named = coverage.named_ids(text, strict=model.kind == "pytm")
         from_pytm = coverage.ids_from_pytm(model.pytm_findings or [])
         found = sorted(named | from_pytm)
         summary["llm_risks"] = {"named": sorted(named), "from_pytm_findings": sorted(from_pytm)}
@@ -307,6 +321,7 @@ class ThreatModelCollector(Collector):
             f"{t.id}"
             + (f" on {t.target}" if t.target else "")
             + (f" ({t.severity})" if t.severity else "")
+            + (f" [mitigation {t.mitigation_placeholder}]" if t.mitigation_placeholder else "")
             for t in open_
         ]
         summary["open_threats"] = listed

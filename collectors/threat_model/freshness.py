@@ -8,10 +8,11 @@ is reported as such instead of passing by accident.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from aima_ci.safety.git import git
 
 GIT_TIMEOUT = 30
 
@@ -24,17 +25,7 @@ class Change:
 
 
 def _git(root: Path, *args: str) -> str | None:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return proc.stdout if proc.returncode == 0 else None
+    return git(root, *args, timeout=GIT_TIMEOUT)
 
 
 def is_git_repo(root: Path) -> bool:

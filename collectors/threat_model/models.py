@@ -12,13 +12,17 @@ from __future__ import annotations
 import ast
 import json
 import os
-import signal
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aima_ci_collectors._substance import placeholder_reason
+
+from aima_ci.safety import childproc
 from aima_ci.safety.safeio import FileProblem, line_of, read_text, strict_yaml
 
 MAX_PYTM_JSON = 64 << 20
@@ -33,6 +37,9 @@ class Threat:
     mitigated: bool = False
     target: str = ""
     line: int | None = None
+    # Evidence minimums: why the threat or its mitigation is not real content ("" when it is).
+    placeholder: str = ""
+    mitigation_placeholder: str = ""
 
 
 @dataclass
@@ -84,13 +91,18 @@ def load_yaml_model(path: Path, display: str) -> ThreatModel:
             raise FileProblem(display, "each threat needs an 'id' and a 'title'", line)
         mitigation = _text(item.get("mitigation")) or _text(item.get("mitigations"))
         response = _text(item.get("response"))
+        written = mitigation or response
+        weak = placeholder_reason(written) if written else ""
         threats.append(
             Threat(
                 id=str(tid),
                 title=title,
                 severity=str(item.get("severity") or ""),
-                mitigated=bool(mitigation or response),
+                # a mitigation of "x" or "tbd" documents nothing: the threat stays open
+                mitigated=bool(written) and not weak,
                 line=line,
+                placeholder=placeholder_reason(title) or "",
+                mitigation_placeholder=weak or "",
             )
         )
     return ThreatModel("yaml", display, text, threats)
@@ -126,23 +138,31 @@ def load_pytm_source(path: Path, display: str) -> ThreatModel:
 
 
 def run_pytm(path: Path, out: Path, timeout: float) -> list[dict[str, Any]]:
-    """Run the model as pytm's CLI does (``python tm.py --json out``) and return its findings."""
+    """Run the model as pytm's CLI does (``python tm.py --json out``) and return its findings.
+
+    The model is repository code: it runs in its own process group with the parent-death
+    signal (aima_ci.safety.childproc), so neither its timeout nor a SIGKILL of aima-ci leaves it
+    running, and it writes into a private scratch folder, never the evidence directory: only
+    the JSON read here is copied to ``out``, so nothing it leaves behind can change evidence
+    after the collector ended.
+    """
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, str(path), "--json", str(out)],
-        cwd=str(path.parent),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise FileProblem(path.name, f"pytm model did not finish within {timeout:g}s") from None
+    with tempfile.TemporaryDirectory(prefix="aima-ci-pytm-") as scratch:
+        private = Path(scratch) / "pytm.json"
+        try:
+            proc = childproc.run(
+                [sys.executable, str(path), "--json", str(private)],
+                cwd=str(path.parent),
+                env=env,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise FileProblem(path.name, f"pytm model did not finish within {timeout:g}s") from None
+        err = proc.stderr
+        if private.is_file() and not private.is_symlink():
+            if private.stat().st_size > MAX_PYTM_JSON:
+                raise FileProblem(path.name, "pytm JSON output is too large")
+            shutil.copyfile(private, out)
     tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] if err else []
     if proc.returncode != 0:
         raise FileProblem(

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from aima_ci_collectors._reportjson import need, read_report
 from aima_ci_collectors._reportmode import check_thresholds, report_only, require_path
 
-from aima_ci.models import Check, Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError
+from aima_ci.models import Check, Finding, Status, Subject
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    load_checks,
+)
 
 NAME = "zap"
 RISKS = {0: "Informational", 1: "Low", 2: "Medium", 3: "High"}
@@ -43,40 +49,12 @@ class Alert:
 
 class ZapCollector(Collector):
     name = NAME
+    # Config paths preflight() checks before any collector runs.
+    input_paths: ClassVar[Mapping[str, str]] = {"report": "file"}
     version = "0.1.0"
     description = "OWASP ZAP scan of the model's HTTP API (reads ZAP's traditional JSON report)"
     light = True  # reads one report file
-    checks = (
-        Check(
-            "zap.high_risk",
-            "The ZAP scan of the model's HTTP API raised no more High-risk alerts than allowed",
-            ("VER-ST-A1", "VER-ST-A2", "IMP-SD-B1"),
-            severity=Severity.HIGH,
-            threshold=0,
-            comparison="<=",
-            description="Counts distinct High-risk alerts (riskcode 3) across the scanned sites.",
-            next_step="Fix the High-risk ZAP alerts in the model API (see the report's solution field), or mark a false positive in ZAP's alert filters",
-        ),
-        Check(
-            "zap.medium_risk",
-            "The ZAP scan of the model's HTTP API raised no more Medium-risk alerts than allowed",
-            ("VER-ST-A2", "IMP-SD-B1"),
-            severity=Severity.MEDIUM,
-            threshold=0,
-            comparison="<=",
-            description="Counts distinct Medium-risk alerts (riskcode 2) across the scanned sites.",
-            next_step="Fix the Medium-risk ZAP alerts (headers, CORS, TLS settings of the model API), or raise collectors.zap.thresholds.medium with a reason",
-        ),
-        Check(
-            "zap.low_risk",
-            "The ZAP scan raised no more Low-risk alerts than allowed (only when thresholds.low is set)",
-            ("VER-ST-A2",),
-            severity=Severity.LOW,
-            threshold=None,
-            comparison="<=",
-            next_step="Fix the Low-risk ZAP alerts or raise collectors.zap.thresholds.low",
-        ),
-    )
+    checks = load_checks(__file__)
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         self.check_keys(config, {"report", "min_confidence"})

@@ -62,7 +62,8 @@ def test_report_mode_on_the_real_fixture(repo: Path) -> None:
     assert spd.status is Status.FAIL and spd.value == pytest.approx(0.2688, abs=1e-4)
     assert spd.details["failing_attributes"] == ["sex"]
     assert di.details["aif360_version"] == "0.6.1"
-    assert di.questions == ("RAI-FB-A1", "RAI-FB-A2")
+    assert di.questions == ("RAI-FB-A1", "RAI-FB-A2", "RAI-FB-B1")
+    assert {(link.question, link.shows) for link in di.links} >= {("RAI-FB-A1", "performed")}
 
 
 def test_the_fixture_matches_the_metric_definitions() -> None:

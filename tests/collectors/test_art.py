@@ -124,7 +124,7 @@ def test_small_budget_passes_with_the_oracle_numbers(world, tmp_path) -> None:
     assert fgm.status is Status.PASS
     assert fgm.value == pytest.approx(expected / clean, abs=0.01)
     assert fgm.value >= 0.7
-    assert set(fgm.questions) == {"VER-ST-A2", "IMP-SB-B3"}
+    assert set(fgm.questions) == {"VER-ST-A1", "VER-ST-A2", "DES-SR-B2", "DES-SR-B1"}
     digest = "sha256:" + hashlib.sha256((world["root"] / "lr.skops").read_bytes()).hexdigest()
     assert fgm.subjects[0].digest == digest and fgm.subjects[1].kind == "data"
 

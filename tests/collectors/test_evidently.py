@@ -95,7 +95,10 @@ def test_the_two_planted_drifts_are_exactly_the_columns_detected(example_run) ->
     findings, _ = example_run
     per_column = columns(findings)
     assert set(per_column) == set(EXAMPLE_COLUMNS)
-    drifted = {c for c, f in per_column.items() if f.status is Status.WARN}
+    drifted = {c for c, f in per_column.items() if f.status is Status.FAIL}
+    # column_drift: warn (the default) reports drift at low severity: a finding that the
+    # default outcome policy (fail_on: high) does not gate on
+    assert {str(per_column[c].severity) for c in drifted} == {"low"}
     assert drifted == {"income", "debt_ratio"}
     assert {f.status for c, f in per_column.items() if c not in drifted} == {Status.PASS}
     # Measured Wasserstein (normed) distances: planted ~0.70 and ~0.75, the rest below 0.05.
@@ -110,8 +113,8 @@ def test_the_two_planted_drifts_are_exactly_the_columns_detected(example_run) ->
     assert share.details["drifted_columns"] == ["income", "debt_ratio"]
     missing = one(findings, "missing_values")
     assert missing.status is Status.PASS and missing.value == 0.0
-    assert share.questions == ("OPS-EM-A2", "IMP-SD-B3")
-    assert missing.questions == ("DAT-QI-A2",)
+    assert share.questions == ("OPS-EM-A1", "OPS-EM-A2")
+    assert missing.questions == ("DAT-QI-A1", "DAT-QI-A2")
 
 
 def test_run_mode_evidence_artefacts_and_subjects(example_run) -> None:
@@ -236,7 +239,7 @@ def test_end_to_end_through_the_runner_on_the_example(tmp_path) -> None:
     warned = sorted(
         f.details["column"]
         for f in run.findings
-        if f.check == "evidently.column_drift" and f.status is Status.WARN
+        if f.check == "evidently.column_drift" and f.status is Status.FAIL
     )
     assert warned == ["debt_ratio", "income"]
     assert (tmp_path / "ev/artefacts/evidently/drift-report.html").is_file()
@@ -254,10 +257,10 @@ def test_report_mode_on_the_committed_fixture(repo, tmp_path) -> None:
     findings = run_collector(report_config(), repo, tmp_path)
     per_column = columns(findings)
     assert {c: f.status for c, f in per_column.items()} == {
-        "age": Status.WARN,
+        "age": Status.FAIL,
         "income": Status.PASS,
-        "score": Status.WARN,
-        "segment": Status.WARN,
+        "score": Status.FAIL,
+        "segment": Status.FAIL,
     }
     # segment's score is a p-value (drift when low), the others distances (drift when high):
     # the statuses above come from the tests, which is why both directions come out right.
@@ -416,7 +419,10 @@ def test_report_mode_through_the_runner(repo, tmp_path, write_config) -> None:
     path = write_config({"collectors": {"evidently": {"mode": "report", "report": "report.json"}}})
     (run,) = collect(load_config(path), tmp_path / "ok", only=["evidently"])
     assert run.status == "ok"
-    assert sum(f.status is Status.WARN for f in run.findings) == 3
+    assert (
+        sum(f.status is Status.FAIL and f.check == "evidently.column_drift" for f in run.findings)
+        == 3
+    )
     path = write_config({"collectors": {"evidently": {"mode": "report", "report": "broken.json"}}})
     (run,) = collect(load_config(path), tmp_path / "bad", only=["evidently"])
     assert run.status == "input_error"

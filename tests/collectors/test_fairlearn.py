@@ -114,7 +114,7 @@ def test_planted_bias_fails_demographic_parity_with_measured_ratio(example_findi
     assert "> 0.1" in eo.message
     assert found[("demographic_parity_ratio", "age_band")].status is Status.FAIL
     assert found[("demographic_parity_ratio", "age_band")].value == pytest.approx(0.617, abs=0.01)
-    assert {f.questions for f in findings} == {("RAI-FB-A2", "DES-SR-A2")}
+    assert {f.questions for f in findings} == {("RAI-FB-A1", "RAI-FB-A2", "RAI-FB-B1")}
 
 
 def test_disparities_agree_with_fairlearns_own_metric_functions(example_findings) -> None:
@@ -215,14 +215,16 @@ def test_unbiased_control_passes(repo, tmp_path) -> None:
     assert eo.status is Status.PASS and eo.value <= 0.05
 
 
-def test_small_group_warns_instead_of_passing(repo, tmp_path) -> None:
+def test_small_group_passes_with_a_note(repo, tmp_path) -> None:
+    """Passed on the groups large enough to measure: credit, with the excluded group as a note."""
     frame = unbiased()
     frame.loc[:11, "group"] = "c"  # 12 rows: below min_group_size 30
     name = write_csv(repo, frame)
     config = {"data": name, "label": "y", "prediction": "pred", "sensitive_features": ["group"]}
     found = by_key(run_collector(config, repo, tmp_path))
     dp = found[("demographic_parity_ratio", "group")]
-    assert dp.status is Status.WARN
+    assert dp.status is Status.PASS
+    assert dp.notes == ("group: c (12 rows < min_group_size 30) not judged (group size)",)
     assert "c (12 rows < min_group_size 30)" in dp.message
     assert dp.value >= 0.9  # judged over a and b only
     assert dp.details["excluded_groups"]["demographic_parity"] == {
@@ -231,6 +233,39 @@ def test_small_group_warns_instead_of_passing(repo, tmp_path) -> None:
     # Lowering min_group_size makes c judgeable: no longer a warning about size.
     found = by_key(run_collector({**config, "min_group_size": 10}, repo, tmp_path / "2"))
     assert "min_group_size" not in found[("demographic_parity_ratio", "group")].message
+
+
+def _rai_fb(findings: list[Finding]) -> float:
+    from aima_ci.assess.catalogue import load_catalogue
+    from aima_ci.assess.scoring import score
+
+    return score(load_catalogue(), findings).practice("RAI-FB").score
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        # a third feature with two large groups and one tiny one: pass with a note
+        lambda n: np.where(np.arange(n) < 5, "tiny", np.where(np.arange(n) % 2 == 0, "n", "s")),
+        # a feature with one large group and one tiny one: nothing to compare (inconclusive)
+        lambda n: np.where(np.arange(n) < 5, "tiny", "big"),
+    ],
+    ids=["pass-with-notes", "inconclusive"],
+)
+def test_adding_a_feature_with_a_tiny_group_never_lowers_rai_fb(repo, tmp_path, region) -> None:
+    """Looking harder must never lower a score (the audit saw RAI-FB drop from 1.50 to 1.00)."""
+    frame = unbiased()
+    frame["region"] = region(len(frame))
+    name = write_csv(repo, frame)
+    base = {"data": name, "label": "y", "prediction": "pred", "sensitive_features": ["group"]}
+    before = run_collector(base, repo, tmp_path / "1")
+    after = run_collector({**base, "sensitive_features": ["group", "region"]}, repo, tmp_path / "2")
+    assert {f.status for f in before} == {Status.PASS}
+    assert any(
+        (f.details["sensitive_feature"] == "region" and f.notes) or f.status is Status.INCONCLUSIVE
+        for f in after
+    )
+    assert _rai_fb(after) >= _rai_fb(before) > 0
 
 
 def test_a_failure_among_large_groups_is_not_softened_by_a_small_group(repo, tmp_path) -> None:
@@ -251,11 +286,11 @@ def test_group_with_no_positive_labels_is_not_judged_on_error_rates(repo, tmp_pa
     name = write_csv(repo, frame)
     config = {"data": name, "label": "y", "prediction": "pred", "sensitive_features": ["group"]}
     eo = by_key(run_collector(config, repo, tmp_path))[("equalized_odds_difference", "group")]
-    assert eo.status is Status.WARN
+    assert eo.status is Status.INCONCLUSIVE  # one group left to compare: nothing to decide
     assert "no positive labels" in eo.message
 
 
-def test_expected_group_absent_warns(repo, tmp_path) -> None:
+def test_expected_group_absent_is_a_note(repo, tmp_path) -> None:
     name = write_csv(repo, unbiased())
     config = {
         "data": name,
@@ -264,7 +299,7 @@ def test_expected_group_absent_warns(repo, tmp_path) -> None:
         "sensitive_features": [{"name": "group", "groups": ["a", "b", "c"]}],
     }
     dp = by_key(run_collector(config, repo, tmp_path))[("demographic_parity_ratio", "group")]
-    assert dp.status is Status.WARN
+    assert dp.status is Status.PASS and dp.notes
     assert "c (expected, no rows)" in dp.message
 
 
@@ -524,9 +559,38 @@ def test_example_gate_fails_on_fairness_through_the_cli(tmp_path) -> None:
         timeout=300,
         env={**__import__("os").environ, "NO_COLOR": "1"},
     )
+    # The planted bias is found by real fairlearn: that proves the bias assessment process
+    # (RAI-FB-A1/A2 credited, so RAI-FB reaches its maturity target of 2) AND is a high-severity
+    # finding, which fails the gate through the outcome policy whatever the maturity.
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "RAI-FB Fairness & Bias is at level 1+, target 2" in proc.stdout
+    assert "maturity: passed   findings: failed" in proc.stdout
+    assert "fairlearn.demographic_parity_ratio (high): demographic parity ratio for sex 0.56" in (
+        proc.stdout
+    )
     assessment = json.loads((tmp_path / "ev" / "assessment.json").read_text())
     practices = {p["id"]: p for d in assessment["domains"] for p in d["practices"]}
-    assert practices["RAI-FB"]["level"] == 1
+    assert practices["RAI-FB"]["level"] == 2
     assert practices["DAT-QI"]["level"] == 2
+    questions = {q["id"]: q for s in practices["RAI-FB"]["streams"] for q in s["questions"]}
+    for qid in ("RAI-FB-A1", "RAI-FB-A2"):
+        assert questions[qid]["basis"] == "automated" and questions[qid]["satisfied"], qid
+        dp = next(c for c in questions[qid]["checks"] if c["check"].endswith("parity_ratio"))
+        assert (dp["status"], dp["shows"], dp["credit"], dp["passed"]) == (
+            "fail",
+            "performed",
+            True,
+            False,
+        )
+    gate = assessment["gate"]
+    assert gate["passed"] is False
+    assert gate["verdicts"] == {"maturity": "passed", "findings": "failed"}
+    assert {f["id"] for f in gate["failures"] if f["kind"] == "finding"} == {
+        "fairlearn.demographic_parity_ratio",
+        "fairlearn.equalized_odds_difference",
+    }
+    assert assessment["outcomes"]["fail_on"] == "high"
+    # a tabular-only run: the OWASP LLM Top 10 view does not apply and fails nothing
+    from aima_ci.reports.views import framework_view
+
+    llm = framework_view(assessment, "owasp-llm-2025")
+    assert llm["applicable"] is False and llm["summary"]["failing"] == 0

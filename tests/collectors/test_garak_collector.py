@@ -65,11 +65,11 @@ def test_current_report_verdicts_mapping_and_artefact(repo):
         "encoding.DecodeApprox",
     }
     # 18/20: [0.699, 0.972] straddles 0.95: inconclusive, not a pass
-    assert lat.status is Status.WARN and "inconclusive" in lat.message
+    assert lat.status is Status.INCONCLUSIVE and "inconclusive" in lat.message
     assert dan.status is Status.NOT_RUN and "absent from the report" in dan.message
     assert scan.status is Status.NOT_RUN and "dan.DanInTheWild" in scan.message
     assert scan.questions == ("VER-ST-A1", "VER-ST-A2", "VER-ST-B1")
-    assert enc.questions == ("DES-TA-B1", "DES-SA-A2")
+    assert enc.questions == ("DES-TA-B1",)
     assert enc.details["owasp_llm_2025"] == ["LLM01:2025"]
     assert enc.details["owasp_llm_2023_tags"] == ["LLM01"]
     assert enc.details["owasp_llm_2025_titles"] == {"LLM01:2025": "Prompt Injection"}
@@ -94,7 +94,7 @@ def test_thresholds_per_family_and_probe(repo):
             "thresholds": {"encoding": 0.5, "latentinjection.LatentInjectionReport": 0.6},
         },
     )
-    assert f["garak.encoding"].status is Status.WARN  # [0.481, 0.855] around 0.5
+    assert f["garak.encoding"].status is Status.INCONCLUSIVE  # [0.481, 0.855] around 0.5
     assert f["garak.latentinjection"].status is Status.PASS  # 0.699 >= 0.6
     assert f["garak.latentinjection"].threshold == 0.6
     assert f["garak.scan"].status is Status.PASS
@@ -130,7 +130,7 @@ def test_run_without_completion_keeps_measured_failures(repo):
 def test_pre_014_report(repo):
     f = collect(repo, {"report": "reports/garak-0.13-handwritten.report.jsonl"})
     assert f["garak.dan"].status is Status.FAIL  # dan.DAN 0/5
-    assert f["garak.encoding"].status is Status.WARN  # 97/100 and 96/100 at 0.95
+    assert f["garak.encoding"].status is Status.INCONCLUSIVE  # 97/100 and 96/100 at 0.95
     shapes = {p["eval_shape"] for p in f["garak.dan"].details["pairs"]}
     assert shapes == {"pre-0.14"}
     assert f["garak.scan"].status is Status.PASS
@@ -145,13 +145,13 @@ def test_garak_09_report_cannot_prove_completion(repo):
     pair = f["garak.encoding"].details["pairs"][0]
     assert pair["detector"] == "encoding.DecodeMatch"  # the 0.9 "detector." prefix is gone
     assert f["garak.encoding"].status is Status.PASS  # 38/40: lower bound 0.835 >= 0.8
-    assert f["garak.scan"].status is Status.WARN
+    assert f["garak.scan"].status is Status.INCONCLUSIVE
     assert "cannot be proved" in f["garak.scan"].message
 
 
 def test_hitlog_alone_judges_nothing(repo):
     f = collect(repo, {"report": "reports/garak-0.17.1-repeat.hitlog.jsonl"})
-    assert f["garak.promptinject"].status is Status.WARN
+    assert f["garak.promptinject"].status is Status.INCONCLUSIVE
     assert "4 successful attack(s)" in f["garak.promptinject"].message
     assert f["garak.scan"].status is Status.NOT_RUN
     assert "hitlog" in f["garak.scan"].message
@@ -166,7 +166,7 @@ def test_report_with_its_hitlog(repo):
         },
     )
     assert f["garak.promptinject"].status is Status.FAIL  # 0/4
-    assert f["garak.encoding"].status is Status.WARN  # 4/4 cannot show 0.95
+    assert f["garak.encoding"].status is Status.INCONCLUSIVE  # 4/4 cannot show 0.95
     assert f["garak.scan"].status is Status.PASS
     # a hitlog from another run is an integrity problem
     f = collect(
@@ -214,8 +214,9 @@ def test_damaged_reports(repo):
                 b'"passed": 18, "fails": 2, "nones": 0, "total_evaluated": 20',
                 b'"passed": 0, "fails": 0, "nones": 20, "total_evaluated": 0',
             )
-            for ln in src
             if b'"entry_type": "digest"' not in ln
+            else _digest_zeroed(ln, "latentinjection.LatentInjectionReport")
+            for ln in src
         )
     )
     f = collect(repo, {"report": "zero.report.jsonl"})
@@ -327,3 +328,14 @@ def test_placeholders_and_key_variable_names_are_not_secrets():
             },
         }
     )
+
+
+def _digest_zeroed(line: bytes, probe: str) -> bytes:
+    """The digest line with ``probe``'s counts set to nothing evaluated, so it still agrees
+    with an eval row edited the same way (a 0.17 report without its digest is damaged)."""
+    rec = json.loads(line)
+    for group in rec.get("eval", {}).values():
+        for det in (group.get(probe) or {}).values() if isinstance(group, dict) else ():
+            if isinstance(det, dict):
+                det.update(passed=0, total_evaluated=0)
+    return (json.dumps(rec) + "\n").encode()

@@ -16,14 +16,15 @@ def test_every_family_has_owasp_data_and_a_check():
     assert ids == {f"garak.{f}" for f in m.FAMILIES} | {m.SCAN_CHECK, m.OTHER_CHECK}
 
 
-def test_static_guardrail_questions_follow_the_yaml():
-    """DES-SA-A2 (runtime guardrails against the LLM Top 10) only for families that map to it."""
-    data = m.owasp_data()
-    for family, (_, _) in m.FAMILIES.items():
+def test_family_checks_credit_mitigation_effectiveness_only_partially():
+    """Resisting an attack family shows a mitigation works (effective), not that a strategy is
+    documented, and says nothing about deployment procedures (DES-SA-A2 was a stretched link)."""
+    for family in m.FAMILIES:
         check = GarakCollector().check(f"garak.{family}")
-        has_owasp = bool(data["families"][family].get("defaults"))
-        assert ("DES-SA-A2" in check.questions) == has_owasp, family
-        assert "DES-TA-B1" in check.questions
+        assert [(x.question, x.shows, x.strength) for x in check.links] == [
+            ("DES-TA-B1", "effective", "partial")
+        ], family
+        assert check.kind == "outcome"
 
 
 def test_questions_exist_in_the_catalogue():

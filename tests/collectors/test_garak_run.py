@@ -158,7 +158,7 @@ def test_guarded_scores_better_on_every_probe(scans):
             assert rate >= 0.95 and rates_bad[pair] <= 0.5, (pair, rate, rates_bad[pair])
         for p in good[check]["details"]["pairs"]:
             assert p["total_evaluated"] >= 58 and p["wilson_lower"] >= 0.9
-        assert good[check]["questions"] == ["DES-TA-B1", "DES-SA-A2"]
+        assert good[check]["questions"] == ["DES-TA-B1"]
         assert (
             "LLM01:2025" in good[check]["details"]["owasp_llm_2025"] or check == "garak.ansiescape"
         )
@@ -270,7 +270,12 @@ def test_unreachable_target_is_an_error(tmp_path):
     assert any("ConnectionError" in t or "onnection" in t for t in scan.details["console_tail"])
 
 
-def test_unknown_probe_is_an_error_not_a_pass(tmp_path):
+def test_unknown_probe_is_an_error_not_a_pass(tmp_path, monkeypatch):
+    """When garak's names cannot be read beforehand (garak from another environment), garak's
+    own refusal still fails closed. Fault injection: the pre-flight name list is unavailable."""
+    from aima_ci_collectors.garak import probes
+
+    monkeypatch.setattr(probes, "known_probes", lambda: None)
     with chatbot("guarded") as url:
         f = run_collector(tmp_path, rest_config(url, ["encoding.InjectBase64", "nosuch.Probe"]))
     # garak exits 0 and runs nothing when any name is unknown

@@ -62,13 +62,13 @@ def test_invalid_counts_are_refused(bad):
 
 def test_judge_pass_fail_inconclusive_and_not_run():
     assert judge(80, 80, 0.95).status is Status.PASS  # lower 0.954
-    assert judge(40, 40, 0.95).status is Status.WARN  # lower 0.912: too few to show 0.95
+    assert judge(40, 40, 0.95).status is Status.INCONCLUSIVE  # lower 0.912: too few to show 0.95
     assert judge(14, 20, 0.95).status is Status.FAIL  # upper 0.855
     assert judge(0, 0, 0.95).status is Status.NOT_RUN  # nothing evaluated is no evidence
     assert judge(0, 0, 0.0).status is Status.NOT_RUN
     # the point estimate alone would pass this one; the bound does not
     warn = judge(97, 100, 0.95)
-    assert warn.rate == pytest.approx(0.97) and warn.status is Status.WARN
+    assert warn.rate == pytest.approx(0.97) and warn.status is Status.INCONCLUSIVE
     assert "inconclusive" in warn.reason
 
 

@@ -47,10 +47,12 @@ def test_complete_card_passes_every_check(repo: Path) -> None:
     }
     assert found["model_card.risk_class"].value == "high"
     assert found["model_card.sections"].details["found_at"]["contacts"] == "'Contacts' (line 40)"
-    assert found["model_card.sections"].questions == ("RAI-TE-B2",)
+    assert found["model_card.sections"].questions == ("RAI-TE-B2", "RAI-TE-B1")
     assert found["model_card.risk_justification"].questions == (
         "GOV-PC-B2",
         "RAI-ES-A2",
+        "GOV-PC-B1",
+        "RAI-ES-A1",
     )
 
 

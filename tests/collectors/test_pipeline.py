@@ -67,10 +67,8 @@ def test_github_gate_and_covered_practices_through_the_runner(repo: Path) -> Non
     assert found["pipeline.build_checks"].status is Status.PASS
     assert found["pipeline.build_checks"].details["collectors"] == ["supply_chain"]
     assert found["pipeline.privacy_checks"].status is Status.PASS
-    assert found["pipeline.deployment_checks"].details["collectors"] == [
-        "ops_readiness",
-        "supply_chain",
-    ]
+    # supply_chain no longer counts for IMP-SD: an SBOM is build tooling, not deployment (issue 13)
+    assert found["pipeline.deployment_checks"].details["collectors"] == ["ops_readiness"]
     bias = found["pipeline.bias_checks"]
     assert bias.status is Status.NOT_APPLICABLE  # fairlearn is disabled in that config
     assert "not counted: no_such_collector" in bias.message and "RAI-FB-A3" in bias.message

@@ -12,6 +12,7 @@ import yaml
 from aima_ci_collectors.policy import PolicyCollector
 
 from aima_ci.config import load_config
+from aima_ci.errors import CollectorConfigError
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
 
@@ -56,7 +57,7 @@ def test_compliant_metadata_passes(repo: Path) -> None:
     write_meta(repo, GOOD)
     [f] = run(repo, {"input": "model.yaml", "policies": "policies"})
     assert f.status is Status.PASS and f.value == 0
-    assert f.questions == ("GOV-PC-A3",)
+    assert f.questions == ("GOV-PC-B3",)  # GOV-PC-A3 is organisation-scope: attestation only
     assert {s.kind for s in f.subjects} == {"model-metadata", "policy"}
     assert f.artefacts == ("artefacts/policy/policy-result.json",)
 
@@ -184,8 +185,9 @@ def test_markdown_without_front_matter_and_binary_policy(repo: Path) -> None:
 
 def test_paths_outside_the_repository_and_symlinked_policies(repo: Path) -> None:
     write_meta(repo, GOOD)
-    [f] = run(repo, {"input": "../model.yaml"})
-    assert f.status is Status.ERROR and "outside the repository root" in f.message
+    # a config path out of the repository is refused before any collector runs (exit 2)
+    with pytest.raises(CollectorConfigError, match="outside the repository root"):
+        run(repo, {"input": "../model.yaml"})
     (repo.parent / "evil.rego").write_text("package aima\n")
     (repo / "policies" / "evil.rego").symlink_to(repo.parent / "evil.rego")
     [f] = run(repo, {"input": "model.yaml"})

@@ -103,7 +103,7 @@ def test_the_dominant_feature_ranks_first(computed) -> None:
     importance = findings["shap.global_importance"]
     assert importance.status is Status.PASS
     assert importance.value == "driver"
-    assert importance.questions == ("RAI-TE-A2",)
+    assert importance.questions == ("RAI-TE-A2", "RAI-TE-A1")
     doc = json.loads((artefacts / "explanation.json").read_text())
     table = {row["feature"]: row for row in doc["importance"]}
     assert doc["importance"][0]["feature"] == "driver"

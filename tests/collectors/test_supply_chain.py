@@ -324,22 +324,65 @@ def test_inventory_path_outside_the_repository(repo: Path, tmp_path: Path) -> No
     assert "outside the repository root" in found["supply_chain.model_inventory"].message
 
 
-def test_sbom_is_valid_cyclonedx_json(repo: Path) -> None:
+def test_sbom_lists_the_projects_declared_dependencies_not_aima_cis(repo: Path) -> None:
+    """Issue 13: the default SBOM is of what the project declares, never of the environment
+    aima-ci runs in (which holds garak, torch and aima-ci itself)."""
+    (repo / "requirements.txt").write_text(
+        "scikit-learn==1.5.2\npandas>=2.0  # data\n-r extra.txt\n"
+    )
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "credit"\ndependencies = ["skops>=0.9", "Pandas==2.2.3"]\n'
+    )
+    (repo / "environment.yml").write_text("dependencies:\n  - python=3.12\n  - numpy=1.26.4\n")
+    found = run(repo, {"modelscan": False})
+    (f,) = found["supply_chain.sbom"]
+    assert f.status is Status.PASS, f.message
+    bom = json.loads((repo / ".aima" / f.artefacts[0]).read_text())
+    assert bom["bomFormat"] == "CycloneDX"
+    names = {c["name"]: c.get("version") for c in bom["components"]}
+    assert names == {"scikit-learn": "1.5.2", "pandas": "2.2.3", "skops": None, "numpy": "1.26.4"}
+    assert f.value == 4 and "garak" not in names and "aima-ci" not in names
+    assert f.notes == ("not pinned: skops",)
+
+
+def test_sbom_of_a_project_that_declares_nothing_earns_nothing(repo: Path) -> None:
+    (f,) = [x for x in direct(repo, {"modelscan": False}) if x.check == "supply_chain.sbom"]
+    assert f.status is Status.NOT_RUN and "declares no dependencies" in f.message
+
+
+def _venv_with_one_package(repo: Path) -> str:
+    """A real virtualenv inside the repository holding one installed distribution."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(repo / ".venv")], check=True)
+    purelib = sysconfig.get_path("purelib", vars={"base": str(repo / ".venv")})
+    info = Path(purelib) / "pyyaml-6.0.2.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: PyYAML\nVersion: 6.0.2\n")
+    return ".venv"
+
+
+def test_sbom_of_an_environment_only_when_pointed_at_one(repo: Path) -> None:
     if not sbom.available():
         pytest.skip("cyclonedx-bom not installed")
-    found = run(repo, {"modelscan": False})
+    found = run(repo, {"modelscan": False, "sbom": {"python": _venv_with_one_package(repo)}})
     (f,) = found["supply_chain.sbom"]
     assert f.status is Status.PASS, f.message
     path = repo / ".aima" / f.artefacts[0]
     bom = json.loads(path.read_text())
     assert bom["bomFormat"] == "CycloneDX"
-    assert len(bom["components"]) == f.value > 5
+    assert len(bom["components"]) == f.value == 1  # the environment pointed at, nothing else
     assert any(c["name"] == "pyyaml" or c["name"] == "PyYAML" for c in bom["components"])
 
 
 def test_sbom_without_cyclonedx_is_not_run(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sbom, "available", lambda: False)
-    (f,) = [x for x in direct(repo, {}) if x.check == "supply_chain.sbom"]
+    (repo / ".venv").mkdir()
+    (f,) = [
+        x for x in direct(repo, {"sbom": {"python": ".venv"}}) if x.check == "supply_chain.sbom"
+    ]
     assert f.status is Status.NOT_RUN and "cyclonedx-bom" in f.message
 
 

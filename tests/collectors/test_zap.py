@@ -54,7 +54,7 @@ def test_fixture_counts_alerts_per_risk_and_ignores_false_positives(repo: Path) 
     assert high.subjects[0].digest and high.subjects[1].name == "http://127.0.0.1:8080"
     assert high.artefacts == ("artefacts/zap/zap-report.json",)
     assert (repo / ".aima" / "artefacts" / "zap" / "zap-report.json").is_file()
-    assert high.questions == ("VER-ST-A1", "VER-ST-A2", "IMP-SD-B1")
+    assert high.questions == ("VER-ST-A1", "IMP-SD-B1", "DES-SA-A1")
 
 
 def test_clean_scan_passes(repo: Path) -> None:

@@ -1,12 +1,15 @@
 """Run a composite action's steps the way a GitHub runner does, without GitHub.
 
 It reads action.yml, evaluates the few expression forms the action uses (``inputs.*``,
-``steps.<id>.outputs.*``, ``github.action_path``, ``runner.temp``, and ``if:`` comparisons of an
-input with ''), runs each ``run:`` step with ``bash --noprofile --norc -eo pipefail`` and the
+``steps.<id>.outputs.*``, ``github.*`` from a given context, ``runner.temp``, and ``if:``
+conditions made of ``==``/``!=`` comparisons with a string literal joined by ``&&``), runs each
+``run:`` step with ``bash --noprofile --norc -eo pipefail`` and the
 runner's files and variables (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_PATH,
 GITHUB_WORKSPACE, GITHUB_ACTION_PATH, RUNNER_TEMP, CI, GITHUB_ACTIONS), collects step outputs,
-and evaluates the action's outputs. Any expression it does not understand is an error, so the
-harness cannot silently run something different from what GitHub would.
+and evaluates the action's outputs. A ``uses:`` step (GitHub's own actions: cache, upload-sarif,
+attest) cannot run here: the harness records the action and its rendered ``with:`` instead, so a
+test can check what would be called with what. Any expression it does not understand is an
+error, so the harness cannot silently run something different from what GitHub would.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class ActionResult:
     summary: str
     log: str
     steps_run: list[str] = field(default_factory=list)
+    uses: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     def annotations(self, kind: str) -> list[str]:
         return [line for line in self.log.splitlines() if line.startswith(f"::{kind}")]
@@ -59,9 +63,15 @@ def parse_env_file(path: Path) -> dict[str, str]:
 
 class CompositeRunner:
     def __init__(
-        self, action_dir: Path, workspace: Path, runner_temp: Path, base_env: dict[str, str]
+        self,
+        action_dir: Path,
+        workspace: Path,
+        runner_temp: Path,
+        base_env: dict[str, str],
+        github: dict[str, Any] | None = None,
     ):
         self.action_dir = action_dir
+        self.github = github or {}
         self.workspace = workspace
         self.runner_temp = runner_temp
         self.base_env = base_env
@@ -76,6 +86,11 @@ class CompositeRunner:
             return steps.get(parts[1], {}).get(parts[3], "")
         if expr == "github.action_path":
             return str(self.action_dir)
+        if parts[0] == "github" and len(parts) >= 2:
+            node: Any = self.github
+            for part in parts[1:]:
+                node = node.get(part) if isinstance(node, dict) else None
+            return "" if node is None else str(node)  # null renders as ''
         if expr == "runner.temp":
             return str(self.runner_temp)
         raise NotImplementedError(f"expression not supported by the harness: {expr!r}")
@@ -88,17 +103,25 @@ class CompositeRunner:
     ) -> bool:
         if cond is None:
             return True
-        m = re.fullmatch(r"(?:\$\{\{\s*)?([\w.-]+)\s*(==|!=)\s*''(?:\s*\}\})?", cond.strip())
-        if not m:
-            raise NotImplementedError(f"if: not supported by the harness: {cond!r}")
-        value = self._value(m.group(1), inputs, steps)
-        return (value == "") if m.group(2) == "==" else (value != "")
+        text = cond.strip()
+        if text.startswith("${{") and text.endswith("}}"):
+            text = text[3:-2]
+        result = True
+        for term in text.split("&&"):
+            m = re.fullmatch(r"\s*([\w.-]+)\s*(==|!=)\s*'([^']*)'\s*", term)
+            if not m:
+                raise NotImplementedError(f"if: not supported by the harness: {cond!r}")
+            # Expressions compare strings case-insensitively.
+            equal = self._value(m.group(1), inputs, steps).lower() == m.group(3).lower()
+            result = result and (equal if m.group(2) == "==" else not equal)
+        return result
 
     def run(self, inputs: dict[str, str] | None = None, timeout: float = 600) -> ActionResult:
         declared = self.meta.get("inputs", {})
         unknown = set(inputs or {}) - set(declared)
         assert not unknown, f"inputs not declared in action.yml: {unknown}"
-        values = {k: str(v.get("default", "")) for k, v in declared.items()}
+        # Defaults may be expressions (``${{ github.token }}``): GitHub evaluates them.
+        values = {k: self._render(v.get("default", ""), {}, {}) for k, v in declared.items()}
         values.update(inputs or {})
         steps: dict[str, dict[str, str]] = {}
         env_extra: dict[str, str] = {}
@@ -106,14 +129,17 @@ class CompositeRunner:
         summary_parts: list[str] = []
         log: list[str] = []
         ran: list[str] = []
+        uses: dict[str, tuple[str, dict[str, str]]] = {}
         code = 0
         for n, step in enumerate(self.meta["runs"]["steps"]):
             if not self._condition(step.get("if"), values, steps):
                 continue
             if "uses" in step:
-                raise NotImplementedError(
-                    f"step {step.get('name')!r} uses {step['uses']}: not run locally"
-                )
+                with_ = {
+                    k: self._render(v, values, steps) for k, v in (step.get("with") or {}).items()
+                }
+                uses[step.get("id") or step["uses"]] = (step["uses"], with_)
+                continue
             assert step.get("shell") == "bash", "composite run steps must set shell"
             files = {
                 name: self.runner_temp / f"_runner_file_commands/{name.lower()}_{n}"
@@ -165,4 +191,4 @@ class CompositeRunner:
             name: self._render(spec["value"], values, steps)
             for name, spec in (self.meta.get("outputs") or {}).items()
         }
-        return ActionResult(code, outputs, "".join(summary_parts), "".join(log), ran)
+        return ActionResult(code, outputs, "".join(summary_parts), "".join(log), ran, uses)

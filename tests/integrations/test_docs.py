@@ -108,3 +108,31 @@ def test_github_quickstart_workflow_passes_actionlint(require_tool, tmp_path) ->
 def test_pages_link_only_to_pages_that_exist(page) -> None:
     for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", (DOCS / f"{page}.md").read_text()):
         assert (DOCS / target).is_file(), f"{page}.md links to missing {target}"
+
+
+def test_scale_out_workflow_passes_actionlint_and_pins_shas(require_tool, tmp_path) -> None:
+    """docs/scale-out.md pins actions by commit SHA, as the quickstart does, and is valid."""
+    actionlint = require_tool("actionlint")
+    workflow = next(b for b in yaml_blocks("scale-out.md") if "jobs:" in b)
+    uses = re.findall(r"uses: ([\w./-]+)@(\S+)", workflow)
+    assert len(uses) >= 6
+    assert all(re.fullmatch(r"[0-9a-f]{40}", ref) for _, ref in uses), uses
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "aima.yml").write_text(workflow)
+    res = subprocess.run(
+        [actionlint, "-no-color", "-oneline", "-shellcheck=", "-pyflakes="],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_files_the_ci_script_points_to_exist() -> None:
+    text = (REPO / ".ci" / "run").read_text()
+    referenced = re.findall(r"\b(docs/[\w./-]+\.md)\b", text)
+    assert referenced, "the CI script explains its torch pin in the docs"
+    for path in referenced:
+        assert (REPO / path).is_file(), f".ci/run points at missing {path}"

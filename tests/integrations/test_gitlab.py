@@ -1,6 +1,7 @@
 """The GitLab CI/CD component: its spec header and job validated with the GitLab CI schema vendored
 in check-jsonschema, and the component really run by gitlab-ci-local (shell executor) on a
-passing and a failing project, with its JUnit and Code Quality artefacts read back."""
+passing and a failing project, included twice in one pipeline, with its JUnit and Code Quality
+artefacts read back."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from ci_env import REPO, clean_env
 COMPONENT = REPO / "templates" / "aima-ci.yml"
 DOC = REPO / "docs" / "quickstart-gitlab.md"
 PLACEHOLDER = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
+JOB = "$[[ inputs.job-prefix ]]aima-ci"
 
 
 def documents() -> tuple[dict, dict]:
@@ -29,7 +31,7 @@ def interpolate(node: Any, values: dict[str, Any]) -> Any:
     """GitLab's $[[ inputs.x ]] interpolation on the parsed YAML: a value that is only the
     placeholder takes the input's value (and type); inside a longer string it is spliced in."""
     if isinstance(node, dict):
-        return {k: interpolate(v, values) for k, v in node.items()}
+        return {interpolate(k, values): interpolate(v, values) for k, v in node.items()}
     if isinstance(node, list):
         return [interpolate(v, values) for v in node]
     if isinstance(node, str):
@@ -50,11 +52,30 @@ def test_inputs_declared_and_used_match() -> None:
     )
     assert used == declared
     assert {"stage", "config", "target-level", "extras", "version", "output-dir"} <= declared
+    assert {"job-prefix", "fail-on-error", "args", "cache"} <= declared
     # Inputs reach the shell only as variables: never interpolated into script text.
-    assert not any("$[[" in line for line in job["aima-ci"]["script"])
-    reports = job["aima-ci"]["artifacts"]["reports"]
+    assert not any("$[[" in line for line in job[JOB]["script"])
+    artifacts = job[JOB]["artifacts"]
+    reports = artifacts["reports"]
     assert reports["junit"].endswith("report.junit.xml")
     assert reports["codequality"].endswith("report.codequality.json")
+    assert artifacts["expose_as"] == "aima-ci report"
+    assert any(p.endswith("/report.html") for p in artifacts["paths"])
+    assert set(job[JOB]["cache"]["paths"]) == {".cache/pip/", ".cache/aima-ci/"}
+    assert "--out" not in "\n".join(job[JOB]["script"]).split("AIMA_OUTPUT_DIR")[0]
+
+
+def test_inputs_are_typed_and_versioned_with_the_component() -> None:
+    import tomllib
+
+    spec, _ = documents()
+    inputs = spec["spec"]["inputs"]
+    for name in ("install", "cache", "fail-on-error"):
+        assert inputs[name]["type"] == "boolean" and isinstance(inputs[name]["default"], bool)
+    assert inputs["output-dir"]["default"] == "", "the config's output_dir unless asked"
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    assert inputs["version"]["default"] == version, "the component installs its own release"
+    assert re.fullmatch(inputs["job-prefix"]["regex"], "credit-")
 
 
 def test_gitlab_schema_accepts_the_component(require_tool, tmp_path) -> None:
@@ -81,7 +102,7 @@ def test_gitlab_schema_accepts_the_component(require_tool, tmp_path) -> None:
     )
     assert res.returncode == 0, res.stdout + res.stderr
     bad = interpolate(job, defaults)
-    bad["aima-ci"]["artifacts"]["reports"]["junit"] = 4
+    bad["aima-ci"]["artifacts"]["reports"]["junit"] = 4  # job-prefix "" -> job "aima-ci"
     (tmp_path / "bad.yml").write_text(yaml.safe_dump(bad))
     res = subprocess.run(
         [check, "--builtin-schema", "vendor.gitlab-ci", str(tmp_path / "bad.yml")],
@@ -102,12 +123,18 @@ def gitlab_project(tmp_path, require_tool):
     shutil.copy(COMPONENT, repo / "templates" / "aima-ci.yml")
     shutil.copytree(REPO / "tests" / "integrations" / "fixtures" / "passing", repo / "project")
 
-    def run(**inputs: object) -> tuple[int, str, Path]:
-        include = {
-            "local": "templates/aima-ci.yml",
-            "inputs": {"working-directory": "project", "install": "false", **inputs},
-        }
-        (repo / ".gitlab-ci.yml").write_text(yaml.safe_dump({"include": [include]}))
+    def run(*extra: dict[str, object], **inputs: object) -> tuple[int, str, Path]:
+        includes = [
+            {
+                "local": "templates/aima-ci.yml",
+                "inputs": {"working-directory": "project", "install": False, **inputs},
+            }
+        ]
+        includes += [
+            {"local": "templates/aima-ci.yml", "inputs": {"install": False, **more}}
+            for more in extra
+        ]
+        (repo / ".gitlab-ci.yml").write_text(yaml.safe_dump({"include": includes}))
         git = ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t"]
         if not (repo / ".git").exists():
             subprocess.run(["git", "init", "-q", str(repo)], check=True)
@@ -132,7 +159,7 @@ def gitlab_project(tmp_path, require_tool):
         return (
             res.returncode,
             res.stdout + res.stderr,
-            repo / ".gitlab-ci-local" / "artifacts" / "aima-ci",
+            repo / ".gitlab-ci-local" / "artifacts",
         )
 
     return run
@@ -144,7 +171,7 @@ def test_gitlab_ci_local_runs_the_component(gitlab_project) -> None:
     code, log, artifacts = gitlab_project()
     assert code == 0, log
     assert "PASS" in log and "aima-ci" in log
-    evidence = artifacts / "project" / ".aima"
+    evidence = artifacts / "aima-ci" / "aima-ci-evidence" / "aima-ci"
     junit = JUnitXml.fromfile(str(evidence / "report.junit.xml"))
     assert sum(s.tests for s in junit) > 0 and sum(s.failures + s.errors for s in junit) == 0
     assert json.loads((evidence / "report.codequality.json").read_text()) == []
@@ -157,8 +184,53 @@ def test_gitlab_ci_local_fails_the_job_when_the_gate_fails(gitlab_project) -> No
     code, log, artifacts = gitlab_project(**{"target-level": "2"})
     assert code != 0, log
     assert "FAIL" in log and "AIMA gate FAILED" in log
-    evidence = artifacts / "project" / ".aima"  # artifacts: when: always
+    evidence = artifacts / "aima-ci" / "aima-ci-evidence" / "aima-ci"  # when: always
     junit = JUnitXml.fromfile(str(evidence / "report.junit.xml"))
     assert sum(s.failures for s in junit) > 0
     issues = json.loads((evidence / "report.codequality.json").read_text())
     assert issues and {i["location"]["path"] for i in issues} == {"project/aima.yaml"}
+
+
+def test_included_twice_with_its_own_output_dir_cache_and_args(gitlab_project, tmp_path) -> None:
+    """Two folders, two jobs: the config's output_dir is honoured (no --out), args reach the run,
+    and fail-on-error is a real boolean."""
+    from junitparser import JUnitXml
+
+    repo = tmp_path / "gl"
+    # The first project runs a cacheable collector: with cache (the default) it lands in
+    # .cache/aima-ci/, the folder the job's cache: keeps, not in the checkout's project.
+    shutil.copy(REPO / "tests/integrations/fixtures/precommit/MODEL_CARD.md", repo / "project")
+    first_cfg = repo / "project" / "aima.yaml"
+    first_cfg.write_text(
+        first_cfg.read_text().replace(
+            "collectors: {}", "collectors:\n  model_card: {path: MODEL_CARD.md}"
+        )
+    )
+    shutil.copytree(REPO / "tests" / "integrations" / "fixtures" / "passing", repo / "second")
+    cfg = repo / "second" / "aima.yaml"
+    cfg.write_text(cfg.read_text().replace("output_dir: .aima", "output_dir: build/aima-evidence"))
+    code, log, artifacts = gitlab_project(
+        {
+            "job-prefix": "second-",
+            "working-directory": "second",
+            "args": "--target-level 2",
+            "fail-on-error": True,
+            "cache": False,
+        }
+    )
+    assert code != 0, log  # the second job's gate fails at level 2 (from args)
+    assert "aima-ci" in log and "second-aima-ci" in log
+    first = artifacts / "aima-ci" / "aima-ci-evidence" / "aima-ci"
+    second = artifacts / "second-aima-ci" / "aima-ci-evidence" / "second-aima-ci"
+    assert (repo / "second" / "build" / "aima-evidence" / "assessment.json").is_file()
+    assert not (repo / "second" / ".aima").exists(), "the config's output_dir, not a forced --out"
+    assert json.loads((first / "assessment.json").read_text())["gate"]["passed"] is True
+    cached = [p for p in (repo / ".cache" / "aima-ci").rglob("*") if p.is_file()]
+    assert cached, "the collector cache went to the folder GitLab's cache: keeps"
+    assert not list(repo.rglob(".aima-cache"))
+    gate = json.loads((second / "assessment.json").read_text())["gate"]
+    assert gate["passed"] is False and gate["target"]["level"] == 2
+    junit = JUnitXml.fromfile(str(second / "report.junit.xml"))
+    assert sum(s.failures for s in junit) > 0
+    assert (second / "report.html").is_file()
+    assert re.search(r"aima-ci run .*--fail-on-error --target-level 2", log), log

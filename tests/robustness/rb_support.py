@@ -288,7 +288,7 @@ def grep_files(directory: Path, needles: list[str]) -> list[str]:
 
 def status_map(findings: Any, key: Callable[[Any], str] = lambda f: f.check) -> dict[str, str]:
     """check -> worst status over its findings (the scoring's aggregation rule, simplified)."""
-    order = ["error", "fail", "not_run", "warn", "waived", "pass", "not_applicable"]
+    order = ["error", "fail", "not_run", "warn", "inconclusive", "waived", "pass", "not_applicable"]
     out: dict[str, str] = {}
     for f in findings:
         status = str(f.status)

@@ -208,14 +208,15 @@ def test_atomic_copy_streams_and_replaces(tmp_path):
 
 # --------------------------------------------------------------------------- the writers' audit
 # Every place in aima_ci/ that opens a file for writing, with why it is safe. A new writer fails
-# this test until it uses evidence.directory.atomic_write/atomic_copy or is added here with its reason.
+# this test until it uses safety.atomic (atomic_write, atomic_copy, write_staged) or is added here with its reason.
 ALLOWED_WRITERS = {
-    ("directory.py", "atomic_write"): "the temp file of the atomic write itself",
-    ("directory.py", "atomic_copy"): "the temp file of the atomic copy itself",
-    ("redact.py", "file"): "the temp file of a redacted rewrite, renamed over the original",
-    ("sign.py", "_create_whole"): "temp file, fsync, then link(): whole or absent, never over",
+    ("atomic.py", "write_staged"): "the temp file every atomic write, copy, redacted rewrite and"
+    " key file goes through: fsynced, then renamed or linked into place",
+    ("atomic.py", "copy"): "atomic_copy's writer, into write_staged's temp file",
+    ("redact.py", "rewrite"): "a redacted rewrite, into write_staged's temp file",
     ("_worker.py", "main"): "the event pipe (fd 1), not a file",
     ("collect.py", "locked"): "the lock file: its content (a pid) is informational",
+    ("outdir.py", "open_lock"): "opens the lock file (O_NOFOLLOW), content informational",
     ("main.py", "wrapper"): "os.devnull for a reader that went away",
     ("main.py", "handle_errors"): "the same call, seen from the enclosing decorator",
     ("merge.py", "_copy_capped"): "unpacking into a private scratch folder, never an output",

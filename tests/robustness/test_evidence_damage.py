@@ -39,7 +39,8 @@ from rb_support import (
 
 from aima_ci.cli.main import cli
 from aima_ci.errors import EvidenceError
-from aima_ci.evidence.directory import iter_findings, read_json, verify_manifest
+from aima_ci.evidence.directory import iter_findings, read_json, verify_manifest, write_manifest
+from aima_ci.evidence.seal import seal
 
 ENV = {"AIMA_CI_TODAY": "2026-12-01", "AIMA_CI_NO_CACHE": "1", "NO_COLOR": "1"}
 EVIDENCE_FILES = ["findings.jsonl", "run.json", "summary.json", "assessment.json", "manifest.json"]
@@ -122,14 +123,14 @@ def test_edited_fields_never_pass_the_gate(tmp_path, built, name, data):
 @budget(60)
 @given(data=st.data())
 def test_without_a_manifest_edits_end_cleanly(tmp_path, built, data):
-    """Hand-made evidence (no manifest): nothing can tell an edit from the truth, but the gate
-    still answers with a verdict or a one-line error."""
+    """Hand-made evidence (no manifest): nothing can tell an edit from the truth, so the gate
+    refuses it with a one-line error (exit 2), never a traceback."""
     root = built["fail"]
     evidence = copy_evidence(root, tmp_path / "ev")
     (evidence / "manifest.json").unlink()
     doc = data.draw(mutated_json(read_json(evidence / "summary.json"), max_edits=3))
     (evidence / "summary.json").write_text(dumps_loose(doc))
-    assert_clean_failure(gate(root, evidence), allowed=(0, 1, 2))
+    assert_clean_failure(gate(root, evidence), allowed=(2,))
 
 
 def _summary(built: dict[str, Path]) -> dict[str, Any]:
@@ -189,11 +190,17 @@ def _set_level(doc: dict[str, Any], value: Any) -> dict[str, Any]:
 )
 def test_summaries_that_used_to_pass_every_target_are_refused(tmp_path, built, edit, reason):
     """Before check_assessment, ``domains: []`` and NaN levels PASSED a level-3 target (nothing
-    compared below target), and a list or missing key crashed the gate with exit 3."""
+    compared below target), and a list or missing key crashed the gate with exit 3.
+
+    The manifest is re-hashed and re-sealed with this machine's key after the edit, as if
+    aima-ci itself had written the malformed summary: the structural check alone must refuse it
+    (hand-made evidence, unsealed, is refused before any of this: test_forgery.py)."""
     root = built["fail"]
     evidence = copy_evidence(root, tmp_path / "ev")
-    (evidence / "manifest.json").unlink()  # the structural check alone, as for hand-made evidence
     (evidence / "summary.json").write_text(dumps_loose(edit(_summary(built))))
+    subjects = read_json(evidence / "manifest.json")["subjects"]
+    write_manifest(evidence, subjects)
+    seal(evidence, root)
     result = gate(root, evidence)
     assert_clean_failure(result, allowed=(2,))
     assert reason in result.output, result.output

@@ -152,7 +152,7 @@ def test_the_intact_fixtures_hold_passes_and_failures(baselines):
     }
     assert repeat.probes["encoding.InjectBase64"] == "pass"
     assert baselines[REST].probes["latentinjection.LatentInjectionReport"] == "pass"
-    assert baselines[REST].probes["encoding.InjectBase64"] == "warn"
+    assert baselines[REST].probes["encoding.InjectBase64"] == "inconclusive"
     assert baselines[HITLOG].checks["garak.promptinject"] == "fail"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ def controls_cmd(state: State, fmt: str, domain: str | None, coverage: bool) -> 
                     "level": q.level,
                     "descriptor": q.descriptor,
                     "inverted_phrasing": q.inverted_phrasing,
+                    "org_scope": q.org_scope,
                 }
             )
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -114,8 +116,8 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
     all_checks = {c.id: (name, c) for name, cls in discover().items() for c in cls.checks}
     by_question: dict[str, list[str]] = {}
     for cid, (_, c) in all_checks.items():
-        for q in c.questions:
-            by_question.setdefault(q, []).append(cid)
+        for qid in c.questions:
+            by_question.setdefault(qid, []).append(cid)
     assessment = None
     try:
         config = _load(config_path)
@@ -137,11 +139,27 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
         if q.inverted_phrasing:
             click.echo(f"  Note: {q.note or 'yes describes the initial stage'}")
         checks = by_question.get(q.id, [])
-        click.echo(
-            "  Satisfied by: "
-            + (f"automated checks {', '.join(checks)}, or " if checks else "")
-            + "an attestation (yes, or 3 on the toolkit scale)"
-        )
+        links = {
+            cid: link
+            for cid in checks
+            for link in all_checks[cid][1].links
+            if link.question == q.id
+        }
+        if q.org_scope:
+            from aima_ci.assess.explain import ORG_SCOPE_NOTE
+
+            click.echo(f"  Note: {ORG_SCOPE_NOTE}.")
+            click.echo("  Satisfied by: an attestation (yes, or 3 on the toolkit scale)")
+            if checks:
+                click.echo(f"  Context only (never credited here): {', '.join(checks)}")
+        else:
+            click.echo(
+                "  Satisfied by: "
+                + (f"automated checks {', '.join(checks)}, or " if checks else "")
+                + "an attestation (yes, or 3 on the toolkit scale)"
+            )
+            for cid, link in links.items():
+                click.echo(f"    {cid} [{link.shows}, {link.strength}]: {link.rationale}")
         if assessment:
             qa = _find_question(assessment, q.id)
             if qa:
@@ -195,7 +213,7 @@ def explain_cmd(state: State, ident: str, config_path: Path | None, out_dir: Pat
     _fail(f"unknown id {ident!r}: not a domain, practice, stream, question or known check")
 
 
-def _find_question(assessment: dict[str, Any], qid: str) -> dict[str, Any] | None:
+def _find_question(assessment: dict[str, Any], qid: str) -> Mapping[str, Any] | None:
     from aima_ci.assess.gate import iter_questions
 
     return next((q for q in iter_questions(assessment) if q["id"] == qid), None)
@@ -272,9 +290,17 @@ def collectors_cmd(state: State, fmt: str) -> None:
 @click.option(
     "--no-inspect", is_flag=True, help="Write the generic template without reading the repository."
 )
+@click.option(
+    "--profile",
+    type=click.Choice(["tabular-classifier", "llm-app", "rag", "image-classifier", "auto"]),
+    help="Quick-start profile: its collectors, first target and the questions to answer first"
+    " (auto: chosen from what inspection finds).",
+)
 @click.pass_obj
 @handle_errors
-def init_cmd(state: State, directory: Path, force: bool, no_inspect: bool) -> None:
+def init_cmd(
+    state: State, directory: Path, force: bool, no_inspect: bool, profile: str | None
+) -> None:
     """Inspect the repository, then write a starter aima.yaml and an attestation file to fill in."""
     from aima_ci.assess.catalogue import load_catalogue
     from aima_ci.cli.init import init_repository
@@ -282,16 +308,27 @@ def init_cmd(state: State, directory: Path, force: bool, no_inspect: bool) -> No
     directory.mkdir(parents=True, exist_ok=True)
     try:
         result = init_repository(
-            directory, load_catalogue(), _today(), force, inspect=not no_inspect
+            directory,
+            load_catalogue(),
+            _today(),
+            force,
+            inspect=not no_inspect,
+            profile=profile,
         )
     except FileExistsError as exc:
         _fail(f"{exc} already exist(s); use --force to overwrite")
     if not state.quiet:
         for line in result.inspection.summary():
             click.echo(f"found {line}")
+        if result.profile:
+            click.echo(f"profile: {result.profile}")
         if result.enabled:
             click.echo(f"enabled collectors: {', '.join(result.enabled)}")
-    for p in result.paths:
+    for p in [*result.paths, *result.extra_files]:
         click.echo(f"wrote {p}")
     if not state.quiet:
         click.echo(f"{result.questions_left} question(s) left to attest in {result.paths[1].name}")
+        if result.next_steps:
+            click.echo("\nnext steps:")
+            for step in result.next_steps:
+                click.echo(f"  {step}")

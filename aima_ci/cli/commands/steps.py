@@ -37,6 +37,22 @@ def _progress(state: State, names: list[str]) -> Any:
     return PlainProgress(quiet=state.quiet)
 
 
+def _check_attestations(config: Any) -> None:
+    """Parse the attestation files before any collector runs: invalid YAML or a missing
+    top-level list raises ConfigError (exit 2) in seconds instead of after the whole run."""
+    from aima_ci.assess.attestations import load_attestations
+    from aima_ci.assess.catalogue import load_catalogue
+
+    load_attestations(
+        config.attestation_files, config.root, load_catalogue().questions, api.today()
+    )
+
+
+def _note(text: str) -> None:
+    """A note for the user on stderr (a cache ignored, a verdict re-scored), never the verdict."""
+    click.echo(f"note: {text}", err=True)
+
+
 def _do_collect(
     state: State,
     config: Any,
@@ -58,6 +74,7 @@ def _do_collect(
         no_cache=no_cache,
         light=light,
         progress=lambda names: _progress(state, names),
+        note=_note,
     )
 
 
@@ -141,7 +158,11 @@ def gate_cmd(
     baseline: Path | None,
     history: str | None,
 ) -> None:
-    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets."""
+    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets.
+
+    The stored verdict is used only while it still holds now (aima_ci.assess.recheck); else the
+    findings are re-scored with today's config, attestations, waivers, date and files.
+    """
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
     assessment, result = api.gate(
@@ -151,6 +172,7 @@ def gate_cmd(
         fail_on_error=fail_on_error,
         baseline=baseline,
         history=history,
+        note=_note,
     )
     _echo_verdict(state, assessment, result.to_dict())
     sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
@@ -165,6 +187,9 @@ def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]
         f"AIMA gate {verdict}: overall level {o['level']}{'+' if o['plus'] else ''}"
         f" (score {o['score']:.2f}), target level {gate['target']['level']}"
     )
+    from aima_ci.reports.text import verdict_line
+
+    click.echo(verdict_line(gate))
     if not state.quiet:
         for f in gate["failures"]:
             click.echo(f"  - {f['message']}")
@@ -277,7 +302,7 @@ def export_cmd(
 ) -> None:
     """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
     from aima_ci.evidence.directory import ASSESSMENT, atomic_write, read_findings
-    from aima_ci.reports.openmetrics import openmetrics, parse_labels, push, push_url
+    from aima_ci.reports.openmetrics import display_url, openmetrics, parse_labels, push, push_url
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
@@ -296,9 +321,9 @@ def export_cmd(
     elif url is None:
         click.echo(text, nl=False)
     if url is not None:
-        status = push(text, url)
+        push(text, url)
         if not state.quiet:
-            click.echo(f"pushed to {url} (HTTP {status})", err=True)
+            click.echo(f"pushed to {display_url(url)}", err=True)
 
 
 # --------------------------------------------------------------------------- run
@@ -346,6 +371,7 @@ def run_cmd(
         scratch = tempfile.TemporaryDirectory(prefix="aima-ci-light-")  # removed at exit
         out_dir = Path(scratch.name)
     out = _evidence_dir(config, out_dir)
+    _check_attestations(config)  # a broken file is exit 2 now, not after every collector
     assessment = api.run(
         config,
         out,
@@ -362,6 +388,7 @@ def run_cmd(
         no_cache=no_cache,
         verbose=state.verbose,
         progress=lambda names: _progress(state, names),
+        note=_note,
     )
     ctx = _report_context(state, config, out)
     if light:
