@@ -302,7 +302,11 @@ def run() -> int:
         return 0
     child_env = dict(os.environ)
     if env("AIMA_CACHE_DIR"):
-        child_env["AIMA_CI_CACHE_DIR"] = env("AIMA_CACHE_DIR")
+        # aima-ci's user folder (its cache and the seal key that signs each entry) moves to the
+        # folder actions/cache keeps: without the key a fresh runner would refuse every entry.
+        folder = Path(env("AIMA_CACHE_DIR"))
+        child_env["XDG_CACHE_HOME"] = str(folder)
+        child_env["AIMA_CI_CACHE_DIR"] = str(folder / "aima-ci" / "cache")
     print(f"::group::aima-ci run ({cwd})")
     print(" ".join(shlex.quote(a) for a in argv[1:]), flush=True)
     rc = subprocess.run(argv, cwd=cwd, env=child_env, check=False).returncode

@@ -188,7 +188,7 @@ def openmetrics(
                 yield gauge
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Assessment())  # type: ignore[arg-type]
+    registry.register(_Assessment())
     return str(generate_latest(registry).decode("utf-8"))
 
 

@@ -38,7 +38,9 @@ def write_staged(
         publish(tmp, path)
         return True
     except OSError as exc:
-        if exc.filename is None:  # EFBIG, ENOSPC: name the file, so the user error says which
+        if (
+            exc.filename is None and exc.errno is not None
+        ):  # EFBIG, ENOSPC: name the file, so the user error says which
             raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     finally:

@@ -153,7 +153,7 @@ def run_action(
     extra_env: dict[str, str] | None = None,
     **inputs: str,
 ):
-    base = clean_env(HOME=str(runner_temp), **(extra_env or {}))
+    base = clean_env(**{"HOME": str(runner_temp), **(extra_env or {})})
     runner = CompositeRunner(ACTION, ws, runner_temp, base, github=github)
     return runner.run({"working-directory": "project", **inputs})
 
@@ -285,7 +285,11 @@ def test_cache_keeps_collector_results_outside_the_checkout(workspace, runner_te
     assert not (ws / "project" / ".aima-cache").exists()
     assert not list((ws / "project").rglob(".aima-cache"))
 
-    second = run_action(ws, runner_temp, cache="true")
+    assert (cache_dir / "aima-ci" / "seal.key").is_file(), "the entries' key travels with them"
+    # The next run is on a fresh runner (another home): only what actions/cache restored remains.
+    fresh_home = runner_temp / "fresh-home"
+    fresh_home.mkdir()
+    second = run_action(ws, runner_temp, extra_env={"HOME": str(fresh_home)}, cache="true")
     assert second.exit_code == 0, second.log
     run_json = json.loads((ws / "project" / ".aima" / "run.json").read_text())
     statuses = {c["name"]: c["status"] for c in run_json["collectors"]}

@@ -197,15 +197,6 @@ def test_included_twice_with_its_own_output_dir_cache_and_args(gitlab_project, t
     from junitparser import JUnitXml
 
     repo = tmp_path / "gl"
-    # The first project runs a cacheable collector: with cache (the default) it lands in
-    # .cache/aima-ci/, the folder the job's cache: keeps, not in the checkout's project.
-    shutil.copy(REPO / "tests/integrations/fixtures/precommit/MODEL_CARD.md", repo / "project")
-    first_cfg = repo / "project" / "aima.yaml"
-    first_cfg.write_text(
-        first_cfg.read_text().replace(
-            "collectors: {}", "collectors:\n  model_card: {path: MODEL_CARD.md}"
-        )
-    )
     shutil.copytree(REPO / "tests" / "integrations" / "fixtures" / "passing", repo / "second")
     cfg = repo / "second" / "aima.yaml"
     cfg.write_text(cfg.read_text().replace("output_dir: .aima", "output_dir: build/aima-evidence"))
@@ -225,12 +216,50 @@ def test_included_twice_with_its_own_output_dir_cache_and_args(gitlab_project, t
     assert (repo / "second" / "build" / "aima-evidence" / "assessment.json").is_file()
     assert not (repo / "second" / ".aima").exists(), "the config's output_dir, not a forced --out"
     assert json.loads((first / "assessment.json").read_text())["gate"]["passed"] is True
-    cached = [p for p in (repo / ".cache" / "aima-ci").rglob("*") if p.is_file()]
-    assert cached, "the collector cache went to the folder GitLab's cache: keeps"
-    assert not list(repo.rglob(".aima-cache"))
     gate = json.loads((second / "assessment.json").read_text())["gate"]
     assert gate["passed"] is False and gate["target"]["level"] == 2
     junit = JUnitXml.fromfile(str(second / "report.junit.xml"))
     assert sum(s.failures for s in junit) > 0
     assert (second / "report.html").is_file()
     assert re.search(r"aima-ci run .*--fail-on-error --target-level 2", log), log
+
+
+def test_cache_committed_to_the_repository_is_never_used(gitlab_project, tmp_path) -> None:
+    """A merge request that commits .cache/aima-ci/ (a forged entry and its own seal key) gets
+    nothing from it: aima-ci's folder is moved out of the checkout only when git says no file
+    in it is tracked."""
+    repo = tmp_path / "gl"
+    planted = repo / ".cache" / "aima-ci"
+    (planted / "cache").mkdir(parents=True)
+    (planted / "seal.key").write_text("planted-key-planted-key-planted\n")
+    (planted / "cache" / "forged.json").write_text("{}")
+    code, log, _ = gitlab_project()
+    assert code == 0, log
+    assert "tracks files in .cache/aima-ci/: not used" in log
+    assert (planted / "seal.key").read_text() != "planted-key-planted-key-planted\n"
+
+
+def test_collector_cache_travels_in_gitlab_cache_outside_the_checkout(
+    gitlab_project, tmp_path
+) -> None:
+    """With cache (the default) aima-ci's folder (entries and the seal key that signs them) ends
+    in .cache/aima-ci/, which the job's cache: keeps; the next job moves it out of the checkout
+    and reuses the entries."""
+    repo = tmp_path / "gl"
+    (repo / ".gitignore").write_text(".cache/\n")  # GitLab's cache, not the repository's files
+    shutil.copy(REPO / "tests/integrations/fixtures/precommit/MODEL_CARD.md", repo / "project")
+    cfg = repo / "project" / "aima.yaml"
+    cfg.write_text(
+        cfg.read_text().replace(
+            "collectors: {}", "collectors:\n  model_card: {path: MODEL_CARD.md}"
+        )
+    )
+    code, log, _ = gitlab_project()
+    assert code == 0, log
+    kept = repo / ".cache" / "aima-ci"
+    assert [p for p in (kept / "cache").rglob("entry.json")], "GitLab's cache: keeps the entries"
+    assert (kept / "seal.key").is_file(), "with the key they are signed with"
+    code, log, _ = gitlab_project()
+    assert code == 0, log
+    run = json.loads((repo / "project" / ".aima" / "run.json").read_text())
+    assert {c["name"]: c["status"] for c in run["collectors"]}["model_card"] == "reused", log

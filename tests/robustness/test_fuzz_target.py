@@ -35,8 +35,8 @@ def test_seed_corpus_replays(seed: Path) -> None:
         + b"}\n",
         b'{"entry_type": "eval", "probe": "a.B", "detector": "d", "passed": 5, "total": 5}\n'
         b'{"entry_type": "completion"}\n',  # no header: not a complete report, cannot pass
-        b'{"entry_type": "init"}\n{"entry_type": "eval", "probe": "a.B", "detector": "d",'
-        b' "passed": 5, "total": 5}\n{"entry_type": "completion"}\n',  # a legitimate pass
+        b'{"entry_type": "init", "run": "r1"}\n{"entry_type": "eval", "probe": "a.B", "detector": "d",'
+        b' "passed": 5, "total": 5}\n{"entry_type": "completion", "run": "r1"}\n',  # a legitimate pass
     ],
     ids=["empty", "blank-lines", "deep", "int-limit", "headless", "minimal-pass"],
 )
@@ -47,8 +47,8 @@ def test_hostile_inputs_keep_the_invariants(data: bytes) -> None:
 def test_the_invariant_can_fail() -> None:
     """The no-false-pass check is live: a report judged with a broken rule is caught."""
     data = (
-        b'{"entry_type": "init"}\n{"entry_type": "eval", "probe": "a.B", "detector": "d",'
-        b' "passed": 5, "total": 5}\n{"entry_type": "completion"}\n'
+        b'{"entry_type": "init", "run": "r1"}\n{"entry_type": "eval", "probe": "a.B", "detector": "d",'
+        b' "passed": 5, "total": 5}\n{"entry_type": "completion", "run": "r1"}\n'
     )
     target.THRESHOLD, saved = 0.99, target.THRESHOLD  # the verdict still uses 0.5: 5/5 passes
     try:
