@@ -105,3 +105,27 @@ def test_one_definition_of_code_running_formats() -> None:
     assert frozenset(PICKLE_SUFFIXES) == formats.PICKLE_EXTS
     assert {format_for(f"m{s}") for s in PICKLE_SUFFIXES} == {"pickle"}
     assert {"pickle", "state_dict"} == CODE_FORMATS
+
+
+def test_a_declared_model_file_that_is_missing_fails_preflight(repo: Path) -> None:
+    """Checked before any collector runs (exit 2), like a model given by path."""
+    from aima_ci_collectors.art import ArtCollector
+
+    from aima_ci.plugin import CollectorConfigError, Preflight
+
+    (repo / "d.npz").write_bytes(b"")
+    block = dict(
+        load_config(
+            write(
+                repo,
+                {
+                    "models": {"m": {"path": "model/missing.pt"}},
+                    "collectors": {"art": {"model": "m", "data": "d.npz"}},
+                },
+            )
+        ).collectors["art"]
+    )
+    with pytest.raises(
+        CollectorConfigError, match=r"collectors\.art\.model\.path: .*does not exist"
+    ):
+        ArtCollector().preflight(block, Preflight("art", repo, repo))
