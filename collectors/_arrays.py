@@ -107,8 +107,8 @@ def _images(
             if len(xs) >= MAX_IMAGES:
                 raise InputError(f"{where}: more than {MAX_IMAGES} images; sample a test set")
             try:
-                with Image.open(file) as img:
-                    img = img.convert("L" if channels == 1 else "RGB")
+                with Image.open(file) as opened:
+                    img = opened.convert("L" if channels == 1 else "RGB")
                     if size is not None and img.size != (size[1], size[0]):
                         img = img.resize((size[1], size[0]))
                     pixels = np.asarray(img, dtype=np.float32) / 255.0

@@ -129,7 +129,7 @@ def test_generated_config_enables_what_fits_and_loads(ml_repo: Path) -> None:
     }
     assert config.collectors["model_card"] == {"path": "MODEL_CARD.md"}
     assert "garak" not in config.collectors  # suggested, commented out: it needs a target
-    assert "LLM probes (found openai)" in text and "#  garak:" in text
+    assert "LLM probes (found openai in the dependencies" in text and "#  garak:" in text
     assert "needed_columns (of age, income, email, approved)" in "\n".join(result.next_steps)
     assert "#   model files: models/scorer.pkl" in text
     # one-row tables are listed as too small, and no drift or bias check points at them

@@ -180,7 +180,7 @@ def test_llm_view_of_a_tabular_only_run_fails_nothing() -> None:
     assert view["applicable"] is False and view["summary"]["failing"] == 0
     assert {i["status"] for i in view["items"]} == {"not_applicable"}
     text = render_view(view, "text", ReportContext())
-    assert "not applicable to this run" in text and "garak, promptfoo" in text
+    assert "not applicable to this run" in text and "garak, promptfoo, retrieval" in text
     # as soon as an LLM collector ran, the same evidence is judged
     a["collectors"].append({"name": "garak", "status": "ok"})
     automated(a, "VER-ST-A1", "garak.scan", "pass")

@@ -32,6 +32,14 @@ HEADER = (
 )
 
 
+class PlainDumper(yaml.SafeDumper):
+    """No anchors and aliases: the attestation reader refuses them (alias bombs), and a person
+    reading the file should see every value where it applies."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 @dataclass(frozen=True)
 class TodoItem:
     question: Question
@@ -202,7 +210,9 @@ def check_entry(
 def entry_text(entry: Mapping[str, Any]) -> str:
     """One block-sequence item at column 0, the layout the starter file's entries use."""
     # safe_dump quotes 'yes'/'no'/'3', so the answer reads back as the word that was given.
-    return yaml.safe_dump([dict(entry)], sort_keys=False, allow_unicode=True, width=1000)
+    return yaml.dump(
+        [dict(entry)], Dumper=PlainDumper, sort_keys=False, allow_unicode=True, width=1000
+    )
 
 
 def append_answer(file: Path, entry: Mapping[str, Any]) -> None:
@@ -244,7 +254,7 @@ def append_answer(file: Path, entry: Mapping[str, Any]) -> None:
 
 def _plain(entry: Mapping[str, Any]) -> dict[str, Any]:
     """The entry as it reads back from YAML (dates become dates)."""
-    return safe_load(yaml.safe_dump(dict(entry)))  # type: ignore[no-any-return]
+    return safe_load(yaml.safe_dump(dict(entry)))
 
 
 def _entries(text: str, display: str) -> list[Any]:

@@ -139,7 +139,7 @@ def _distinct(table: Table, body: Sequence[Sequence[Any]]) -> None:
 
 def _read_parquet(path: Path, table: Table) -> Table:
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq
     except ImportError:  # the schema waits until pyarrow is installed: [privacy] extra
         return table
     try:

@@ -159,8 +159,14 @@ def attestations_yaml(
         f"# Answers imported from the OWASP AIMA toolkit workbook {source} by `aima-ci toolkit"
         " import`.\n# 0-3 is the toolkit's scale; questions left 'To evaluate' are not listed.\n"
     )
-    body = yaml.safe_dump(
-        {"attestations": entries}, sort_keys=False, allow_unicode=True, width=1000
+    from aima_ci.onboard.answers import PlainDumper
+
+    body = yaml.dump(
+        {"attestations": entries},
+        Dumper=PlainDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=1000,
     )
     return head + body
 

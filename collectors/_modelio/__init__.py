@@ -119,18 +119,19 @@ def load_ref(
         loaded = _mlflow.load_directory(
             directory, where, trust=ref.trust, shape=ref.input_shape, device=_device(device)
         )
-        digest = directory_digest(directory)
+        digest: str | None = directory_digest(directory)
         subject_path: str | None = ref.uri
         fmt = "mlflow"
     else:
         assert ref.path is not None
         path = ctx.path(ref.path, "model")
-        fmt = format_for(path, ref.format, ref.factory)
-        if fmt is None:
+        found = format_for(path, ref.format, ref.factory)
+        if found is None:
             raise InputError(
                 f"{where}: cannot tell the model format (no known suffix and no MLmodel file); "
                 f"declare it under models: with format: (one of {', '.join(FORMATS)})"
             )
+        fmt = found
         loaded = _load_path(path, fmt, ref, ctx, where, device)
         base = data_subject(ctx, "model", path)
         digest, subject_path = base.digest, base.path

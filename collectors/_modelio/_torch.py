@@ -130,7 +130,7 @@ def _sealed(program_module: Any) -> Any:
             object.__setattr__(self, "graph_module", program_module)  # not a registered child
 
         def forward(self, x: Any) -> Any:
-            return self.graph_module(x)
+            return self.graph_module(x)  # type: ignore[operator]  # a Module, set above
 
     return Sealed()
 

@@ -65,31 +65,28 @@ class FairlearnCollector(Collector):
                     "Group fairness of the model's decisions.",
                 )
         skops = [m for m in facts.models if m.endswith(".skops")]
-        table = facts.training_table()
-        if not (
-            skops and table and facts.label_candidates(table) and facts.sensitive_candidates(table)
-        ):
-            return (
-                Starter(
-                    {},
-                    "Group fairness of the model's decisions needs the model or its predictions.",
-                    enabled=False,
-                    next_steps=facts.export_model_steps(),
-                )
-                if table is not None
-                else None
+        train = facts.training_table()
+        if train is None:
+            return None
+        labels, groups = facts.label_candidates(train), facts.sensitive_candidates(train)
+        if not (skops and labels and groups):
+            return Starter(
+                {},
+                "Group fairness of the model's decisions needs the model or its predictions.",
+                enabled=False,
+                next_steps=facts.export_model_steps(),
             )
-        holdout = facts.split()[1] if facts.split() else table
+        pair = facts.split()
+        holdout = pair[1] if pair else train
         return Starter(
             {
                 "data": holdout.path,
-                "label": facts.label_candidates(holdout)[0]
-                if facts.label_candidates(holdout)
-                else facts.label_candidates(table)[0],
+                "label": (facts.label_candidates(holdout) or labels)[0],
                 "model": skops[0],
-                "sensitive_features": facts.sensitive_candidates(table)[:3],
+                "sensitive_features": groups[:3],
             },
-            "Group fairness of the model's decisions: check the features the model expects, then uncomment.",
+            "Group fairness of the model's decisions: check the features the model expects,"
+            " then uncomment.",
             enabled=False,
         )
 

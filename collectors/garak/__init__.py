@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Check, Finding, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, Starter
+from aima_ci.plugin import Collector, CollectorContext, InputError, Preflight, Starter
 from aima_ci.safety.safeio import FileProblem, parse_yaml
 
 from .mapping import SCAN_CHECK, check_id, declared_checks, family_of
@@ -69,6 +69,17 @@ class GarakCollector(Collector):
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse_settings(config)
+
+    def preflight(self, config: Mapping[str, Any], check: Preflight) -> None:
+        """Probe names the installed garak does not know are refused with a did-you-mean:
+        garak itself exits 0 and scans nothing when one name is wrong."""
+        super().preflight(config, check)
+        from .probes import unknown
+
+        for i, sel in enumerate(parse_settings(config).probes):
+            why = unknown(sel.kind, sel.value)
+            if why:
+                raise check.fail(f"probes[{i}]", why)
 
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         """garak.scan plus the families named in ``probes``/``expected_probes``.

@@ -242,12 +242,6 @@ def parse_settings(config: Mapping[str, Any]) -> Settings:
     if not probes_raw:
         raise _err("probes", "required in run mode: probe names, families or tags")
     probes = tuple(parse_selector(p, f"probes[{i}]") for i, p in enumerate(probes_raw))
-    from .probes import unknown
-
-    for i, sel in enumerate(probes):
-        why = unknown(sel.kind, sel.value)
-        if why:
-            raise _err(f"probes[{i}]", why)
     if all(p.exclude for p in probes):
         raise _err("probes", "selects nothing: every entry is an exclusion")
 

@@ -79,7 +79,7 @@ def starter(facts: RepoFacts) -> Starter | None:
                 "garak: export OLLAMA_API_KEY=ollama  (Ollama ignores the value; garak's"
                 " OpenAI-compatible client needs one)",
             ]
-    else:
+    elif "openai" in llm.clients or "huggingface" in llm.clients:
         hosted = "openai" in llm.clients
         config["target_type"] = "openai.OpenAIGenerator" if hosted else "huggingface.Pipeline"
         config["target_name"] = llm.model or ("gpt-4o-mini" if hosted else "MODEL-ID")
@@ -89,9 +89,27 @@ def starter(facts: RepoFacts) -> Starter | None:
         options = {}
         enabled = False
         why = (
-            f"LLM probes (found {', '.join(llm.clients or facts.llm_libraries)}): a hosted or"
-            " downloaded model needs the network; serve it locally or scan your app's endpoint,"
-            " then uncomment."
+            f"LLM probes (found {', '.join(llm.clients)}): a hosted or downloaded model needs"
+            " the network; serve it locally or scan your app's endpoint, then uncomment."
+        )
+    else:  # a library in the dependencies, no client call found: a REST template to fill in
+        options = {
+            "rest": {
+                "RestGenerator": {
+                    "uri": "http://127.0.0.1:8000/generate",
+                    "method": "post",
+                    "headers": {"Content-Type": "application/json"},
+                    "req_template_json_object": {"prompt": "$INPUT"},
+                    "response_json": True,
+                    "response_json_field": "text",
+                    "request_timeout": 60,
+                }
+            }
+        }
+        enabled = False
+        why = (
+            f"LLM probes (found {', '.join(facts.llm_libraries)} in the dependencies, no client"
+            f" call in the code): point {GENERATOR_FILE} at your app's endpoint, then uncomment."
         )
     files = {GENERATOR_FILE: json.dumps(options, indent=2) + "\n"} if options else {}
     return Starter(config, why, enabled=enabled, notes=notes, next_steps=tuple(steps), files=files)

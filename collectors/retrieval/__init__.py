@@ -19,10 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci.models import Check, Finding, Severity, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, InputError, Starter
+from aima_ci.models import Finding, Status
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    CollectorContext,
+    InputError,
+    Starter,
+    load_checks,
+)
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -42,31 +49,13 @@ class RetrievalCollector(Collector):
     description = "RAG retrieval side: index provenance and format, PII filtering at ingestion"
     light = True
     default_timeout = 60.0
-    checks = (
-        Check(
-            "retrieval.index_source",
-            "Every index is built by an ingestion script in the repository from sources present",
-            ("DAT-QI-B1",),
-            next_step="Commit the ingestion script and its sources, and name them under"
-            " collectors.retrieval (ingest, sources), so the index can be rebuilt and reviewed",
-        ),
-        Check(
-            "retrieval.index_format",
-            "No index is stored as a pickle (loading it would run whatever it holds)",
-            ("DES-SA-A1",),
-            severity=Severity.HIGH,
-            next_step="Rebuild the index in CI from its sources, or store it in a format that"
-            " holds no code (FAISS index + JSON docstore, a database), and drop"
-            " allow_dangerous_deserialization",
-        ),
-        Check(
-            "retrieval.ingestion_pii_filter",
-            "Ingestion passes documents through a PII filter before they are embedded",
-            ("PRV-DM-A1",),
-            next_step="Filter or redact personal data (e.g. Presidio) in the ingestion script"
-            " before documents are embedded",
-        ),
-    )
+    # Checked before any collector runs: inside the repository, present, of the right kind.
+    input_paths: ClassVar[Mapping[str, str]] = {
+        "indexes": "any",
+        "ingest": "file",
+        "sources": "any",
+    }
+    checks = load_checks(__file__)
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         llm = facts.llm

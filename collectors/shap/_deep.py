@@ -125,6 +125,7 @@ def _permutation(
     import numpy as np
 
     shape = model.input_shape
+    assert shape is not None  # prepare() sets it from the data before any explainer runs
 
     def predict(z: np.ndarray) -> np.ndarray:
         return model.predict_proba(np.asarray(z, dtype=np.float32).reshape((len(z), *shape)))

@@ -47,7 +47,8 @@ class ShapCollector(Collector):
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         skops = [m for m in facts.models if m.endswith((".skops", ".onnx"))]
-        table = facts.split()[1] if facts.split() else facts.training_table()
+        pair = facts.split()
+        table = pair[1] if pair else facts.training_table()
         if table is None:
             return None
         if not skops:

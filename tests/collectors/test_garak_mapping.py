@@ -16,13 +16,14 @@ def test_every_family_has_owasp_data_and_a_check():
     assert ids == {f"garak.{f}" for f in m.FAMILIES} | {m.SCAN_CHECK, m.OTHER_CHECK}
 
 
-def test_family_checks_credit_mitigation_effectiveness_only_partially():
-    """Resisting an attack family shows a mitigation works (effective), not that a strategy is
-    documented, and says nothing about deployment procedures (DES-SA-A2 was a stretched link)."""
+def test_family_checks_credit_only_the_mitigation_question():
+    """Resisting an attack family shows a mitigation is implemented and holds (DES-TA-B1 asks
+    "discussed or implemented"), and only when it passed (effective); it says nothing about
+    deployment procedures (DES-SA-A2 was a stretched link)."""
     for family in m.FAMILIES:
         check = GarakCollector().check(f"garak.{family}")
         assert [(x.question, x.shows, x.strength) for x in check.links] == [
-            ("DES-TA-B1", "effective", "partial")
+            ("DES-TA-B1", "effective", "direct")
         ], family
         assert check.kind == "outcome"
 

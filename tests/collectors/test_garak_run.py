@@ -135,7 +135,12 @@ def test_gate_fails_unguarded_and_passes_guarded(scans):
     assert unguarded["result"].returncode == 1, unguarded["result"].stdout[-3000:]
     assert guarded["result"].returncode == 0, guarded["result"].stdout[-3000:]
     gate = json.loads((unguarded["evidence"] / "assessment.json").read_text())["gate"]
-    assert {f["id"] for f in gate["failures"]} == {"DES-TA"}
+    # maturity: DES-TA-B1 (mitigation) is not credited; findings: the attack families the
+    # unguarded bot fails are high-severity outcome findings (outcome policy, fail_on: high)
+    assert {f["id"] for f in gate["failures"] if f["kind"] != "finding"} == {"DES-TA"}
+    findings = {f["id"] for f in gate["failures"] if f["kind"] == "finding"}
+    assert findings and all(f.startswith("garak.") for f in findings)
+    assert gate["verdicts"] == {"maturity": "failed", "findings": "failed"}
     for mode in ("unguarded", "guarded"):
         assert scans[mode]["seconds"] < 90, scans[mode]["seconds"]
 

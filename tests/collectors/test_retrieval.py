@@ -98,3 +98,17 @@ def test_bad_config_names_the_key(config: dict, key: str) -> None:
     with pytest.raises(CollectorConfigError) as err:
         RetrievalCollector().validate_config(config)
     assert err.value.key == f"collectors.retrieval.{key}"
+
+
+def test_preflight_refuses_a_missing_or_escaping_path(rag: Path) -> None:
+    from aima_ci.plugin import Preflight
+
+    check = Preflight("retrieval", rag, rag)
+    RetrievalCollector().preflight({"indexes": ["vectorstore"], "ingest": ["ingest.py"]}, check)
+    for config, key in (
+        ({"indexes": ["vectorstore"], "ingest": ["nope.py"]}, "collectors.retrieval.ingest[0]"),
+        ({"indexes": ["../outside"]}, "collectors.retrieval.indexes[0]"),
+    ):
+        with pytest.raises(CollectorConfigError) as err:
+            RetrievalCollector().preflight(config, check)
+        assert err.value.key == key

@@ -220,3 +220,19 @@ def test_practice_targets_follow_the_config(tmp_path: Path) -> None:
     )
     got = practice_targets(load_config(root / "aima.yaml"), CAT)
     assert (got["OPS-IM"], got["OPS-EM"], got["VER-ST"], got["GOV-EA"]) == (2, 1, 1, 0)
+
+
+def test_profile_ordered_template_lists_each_question_once_and_stays_valid(tmp_path: Path) -> None:
+    from aima_ci.onboard.profiles import load_profile
+
+    profile = load_profile("rag")
+    text = starter_attestations(CAT, TODAY, None, profile.attestations, profile.name)
+    lines = text.splitlines()
+    ranges = _entries(lines)
+    ids = [lines[r[0]].split()[3] for r in ranges]
+    assert ids[: len(profile.attestations)] == list(profile.attestations)
+    assert sorted(ids) == sorted(CAT.questions)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "link-or-url").write_text("evidence\n")
+    accepted, problems = _load(tmp_path, _uncomment(lines, ranges))
+    assert problems == [] and len(accepted) == 144

@@ -342,3 +342,19 @@ def test_drift_prefers_a_production_sample_and_compares_the_columns_it_has() -> 
     header = (REPO / "examples/credit-model/data/current.csv").read_text().splitlines()[0]
     assert config["columns"] == header.split(",")  # the label is not in production data
     EvidentlyCollector().validate_config(config)
+
+
+def test_parquet_tables_are_read_with_pyarrow(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    n = 40
+    table = pa.table(
+        {"gender": ["f", "m"] * (n // 2), "score": list(range(n)), "churn": [0, 1, 1, 0] * (n // 4)}
+    )
+    (tmp_path / "data").mkdir()
+    pq.write_table(table, tmp_path / "data" / "train.parquet")
+    facts = inspect(tmp_path)
+    t = facts.tables["data/train.parquet"]
+    assert (t.columns, t.rows, t.measurable) == (["gender", "score", "churn"], n, True)
+    assert facts.label_candidates(t) == ["churn"] and facts.sensitive_candidates(t) == ["gender"]
+    assert facts.favourable(t, "churn") == "0"  # churning is the unfavourable outcome

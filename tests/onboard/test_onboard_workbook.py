@@ -161,3 +161,19 @@ def test_cli_export_after_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyP
     row = question_rows(grid_of(sheet), CAT)["GOV-EA-A1"]
     assert "attested 3 by a@example.com" in sheet[f"I{row}"].value
     assert "docs/training.md" in sheet[f"I{row}"].value
+
+
+def test_export_without_an_assessment_and_a_foreign_workbook_are_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["toolkit", "export", "-o", "out.xlsx"])
+    assert res.exit_code == 2 and "no assessment.json" in res.output
+    other = openpyxl.Workbook()
+    other.active.title = "Sheet1"
+    other.save(tmp_path / "other.xlsx")
+    res = runner.invoke(cli, ["toolkit", "import", "other.xlsx", "--owner", "a@example.com"])
+    assert res.exit_code == 2 and "no sheet named 'Assessment Questions'" in res.output
+    assert not (tmp_path / "toolkit-attestations.yaml").exists()
