@@ -69,7 +69,11 @@ def format_for(
     if declared:
         return declared
     p = Path(path)
-    if (p / "MLmodel").is_file():
+    try:
+        is_mlflow = (p / "MLmodel").is_file()
+    except OSError:  # a name too long for the filesystem (ENAMETOOLONG) is no model folder
+        is_mlflow = False
+    if is_mlflow:
         return "mlflow"
     suffix = p.suffix.lower()
     if factory and suffix in (".pt", ".pth", ".bin", ".safetensors"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -52,7 +53,10 @@ def generate(out: Path, python: str, timeout: float, validate: bool) -> SbomResu
         python,
     ]
     try:
-        proc = childproc.run(cmd, text=True, timeout=timeout, cwd=out.parent)
+        # The environment pointed at, alone: PYTHONPATH/PYTHONHOME of aima-ci's own process would
+        # add its import path's distributions to the SBOM of a project that does not declare them.
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        proc = childproc.run(cmd, text=True, timeout=timeout, cwd=out.parent, env=env)
     except subprocess.TimeoutExpired:
         return SbomResult(
             "error", f"cyclonedx-py did not finish within {timeout:g}s (sbom.timeout)"
