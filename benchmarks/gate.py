@@ -7,6 +7,8 @@ The gate does its checks of issue 12 on every run (recheck.py): the seal over th
 the SHA-256 of summary.json, run.json and findings.jsonl against it, and the scoring inputs
 (config and attestation digests, date, time-to-live, subject digests) against today's.
 
+Evidence: the credit example's real findings replicated (build_evidence).
+
 Usage: python benchmarks/gate.py [--findings 10000] [--repeat 7]
 """
 
@@ -16,7 +18,6 @@ import argparse
 import compileall
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -24,39 +25,43 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.assess.catalogue import load_catalogue
 from aima_ci.evidence.directory import write_manifest
 from aima_ci.evidence.seal import seal
 
+FIXTURE = Path(__file__).with_name("fixtures") / "credit-findings.jsonl"
+
 
 def build_evidence(root: Path, n: int) -> None:
-    rng = random.Random(42)
-    questions = sorted(load_catalogue().questions)
-    statuses = ["pass"] * 8 + ["fail", "warn", "error", "not_run"]
+    """The credit example's real findings (fairlearn, evidently, provenance, policy, model card,
+    threat model; benchmarks/fixtures/credit-findings.jsonl) replicated to ``n``: each copy gets
+    its own subject (name and digest) and message, and today's timestamps, so freshness keeps
+    them. Subject paths are dropped: the example's files are not in the benchmark's repository,
+    and a subject whose file is missing would be judged stale and score nothing."""
+    import datetime as dt
+    import hashlib
+
+    real = [json.loads(line) for line in FIXTURE.read_text().splitlines() if line.strip()]
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     (root / ".git").mkdir()
     (root / "aima.yaml").write_text("version: 1\ntarget: {level: 1}\n")
     out = root / ".aima"
     out.mkdir()
     with open(out / "findings.jsonl", "w") as fh:
         for i in range(n):
-            check = f"bench{i % 50}.check{i % 400}"
-            finding = {
-                "check": check,
-                "collector": f"bench{i % 50}",
-                "status": rng.choice(statuses),
-                "value": rng.random(),
-                "threshold": 0.8,
-                "message": f"measured {rng.random():.3f} against 0.8 for subject {i}",
-                "questions": rng.sample(questions, 2),
-                # A realistic spread: each collector assesses one model or dataset (a garak
-                # scan writes thousands of findings about one endpoint).
-                "subject": {
-                    "kind": "dataset",
-                    "name": f"d{i % 50}.csv",
-                    "digest": "sha256:" + f"{i % 50:064x}",
-                },
-                "artefacts": [f"artefacts/bench{i % 50}/report-{i}.json"],
-            }
+            finding = json.loads(json.dumps(real[i % len(real)]))
+            copy = i // len(real)
+            finding["started_at"] = finding["finished_at"] = now
+            if copy:
+                finding["message"] = f"{finding.get('message', '')} (copy {copy})"
+            subjects = []
+            for subject in finding.get("subjects") or []:
+                subject.pop("path", None)
+                subject["name"] = f"{subject['name']}#{copy % 50}"
+                seed = f"{subject.get('digest')}{copy % 50}".encode()
+                subject["digest"] = "sha256:" + hashlib.sha256(seed).hexdigest()
+                subjects.append(subject)
+            finding["subjects"] = subjects
+            finding["subject"] = subjects[0] if subjects else None
             fh.write(json.dumps(finding) + "\n")
     (out / "run.json").write_text(json.dumps({"collectors": []}))
     # What collect leaves behind: a manifest sealed with this machine's key (seal.py), which

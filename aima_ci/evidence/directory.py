@@ -247,7 +247,11 @@ def check_listed(directory: Path, *names: str) -> None:
 
 
 def subjects_of(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    return [s.to_dict() for f in findings for s in f.subjects if s.digest]
+    """Each distinct subject once (the manifest lists them deduplicated and sorted anyway): a
+    garak scan writes thousands of findings about one endpoint, and serialising each to compare
+    it cost more than the rest of the manifest."""
+    unique = dict.fromkeys(s for f in findings for s in f.subjects if s.digest)
+    return [s.to_dict() for s in unique]
 
 
 def file_subjects(kind: str, paths: Iterable[Path], root: Path) -> list[dict[str, Any]]:
