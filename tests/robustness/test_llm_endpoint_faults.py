@@ -288,7 +288,11 @@ def test_fake_garak_with_a_whole_report_is_judged_normally(tmp_path, fake_tool):
     assert found["garak.encoding"]["status"] == "pass", found["garak.encoding"]["message"]
     assert found["garak.promptinject"]["status"] == "fail"
     assert found["garak.scan"]["status"] == "pass", found["garak.scan"]["message"]
-    assert result.returncode == 0, result.stderr[-1500:]
+    # a real verdict: the failing attack family is a high-severity outcome finding, which fails
+    # the gate on findings (outcome policy, fail_on: high) while no check is in error
+    assert result.returncode == 1, result.stderr[-1500:]
+    assert "findings: failed" in result.stdout, result.stdout[-1500:]
+    assert "error" not in {f["status"] for f in found.values()}
 
 
 def test_tool_exiting_non_zero_is_an_error(tmp_path, fake_tool):
