@@ -44,9 +44,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aima-jobs-bench-") as tmp:
-        repo = Path(tmp) / "credit-model"
-        shutil.copytree(EXAMPLE, repo)
-        (repo / ".git").mkdir(exist_ok=True)
+        # the example reads ../policies, so the repository root is a copy of examples/
+        top = Path(tmp) / "examples"
+        top.mkdir()
+        for name in ("credit-model", "policies"):
+            shutil.copytree(EXAMPLE.parent / name, top / name)
+        (top / ".git").mkdir()
+        repo = top / "credit-model"
         out = Path(tmp) / "evidence"  # one folder: each run leaves run.json for the next
         warm = run(repo, out, 2)
         print(f"warm-up (primes run.json durations): {warm:.2f}s, load {os.getloadavg()}")
