@@ -134,10 +134,11 @@ def _images(
 def _channels_and_size(
     shape: tuple[int, ...] | None, channels_first: bool
 ) -> tuple[int, tuple[int, int] | None]:
+    """(channels, (height, width)) from a declared sample shape; RGB at native size if unknown."""
+    if shape is not None and len(shape) == 2:  # (height, width): greyscale without a channel axis
+        return 1, (shape[0], shape[1])
     if shape is None or len(shape) != 3:
-        return 1 if shape is not None and len(shape) == 2 else 3, tuple(
-            shape
-        ) if shape is not None and len(shape) == 2 else None  # type: ignore[return-value]
+        return 3, None
     if channels_first:
         return shape[0], (shape[1], shape[2])
     return shape[2], (shape[0], shape[1])

@@ -18,14 +18,17 @@ def write(repo: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def test_a_declared_model_is_expanded_with_its_format(repo: Path) -> None:
+def test_a_declared_model_is_expanded_with_its_format(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # no store: resolved at run time
     path = write(
         repo,
         {
             "models": {
                 "credit": {"path": "model/credit.skops"},
                 "digits": {"path": "model/d.pt", "input_shape": [1, 8, 8], "clip_values": [0, 16]},
-                "scorer": {"uri": "models:/credit-scorer/3", "tracking_uri": "sqlite:///mlflow.db"},
+                "scorer": {"uri": "models:/credit-scorer/3"},
             },
             "collectors": {
                 "art": {"model": "digits", "data": "d.npz"},
@@ -58,6 +61,11 @@ def test_a_declared_model_is_expanded_with_its_format(repo: Path) -> None:
         ({"m": {"path": "w.pt", "format": "state_dict"}}, "models.m.factory", "needs factory"),
         ({"m": {"path": "w.pt", "factory": "os.system"}}, "models.m.factory", "module:function"),
         ({"m": {"uri": "http://x/model"}}, "models.m.uri", "models:/"),
+        (
+            {"m": {"uri": "models:/a/1", "tracking_uri": "sqlite:///none.db"}},
+            "models.m.tracking_uri",
+            "does not exist",
+        ),
         ({"m": {"path": "../outside.onnx"}}, "models.m.path", "outside the repository"),
         ({"m": {"path": "a.pt", "classes": ["a", "a"]}}, "models.m.classes", "distinct"),
         ({"m": {"path": "a.pt", "colour": 1}}, "models.m.colour", "unknown key"),
@@ -97,3 +105,27 @@ def test_one_definition_of_code_running_formats() -> None:
     assert frozenset(PICKLE_SUFFIXES) == formats.PICKLE_EXTS
     assert {format_for(f"m{s}") for s in PICKLE_SUFFIXES} == {"pickle"}
     assert {"pickle", "state_dict"} == CODE_FORMATS
+
+
+def test_a_declared_model_file_that_is_missing_fails_preflight(repo: Path) -> None:
+    """Checked before any collector runs (exit 2), like a model given by path."""
+    from aima_ci_collectors.art import ArtCollector
+
+    from aima_ci.plugin import CollectorConfigError, Preflight
+
+    (repo / "d.npz").write_bytes(b"")
+    block = dict(
+        load_config(
+            write(
+                repo,
+                {
+                    "models": {"m": {"path": "model/missing.pt"}},
+                    "collectors": {"art": {"model": "m", "data": "d.npz"}},
+                },
+            )
+        ).collectors["art"]
+    )
+    with pytest.raises(
+        CollectorConfigError, match=r"collectors\.art\.model\.path: .*does not exist"
+    ):
+        ArtCollector().preflight(block, Preflight("art", repo, repo))

@@ -38,6 +38,9 @@ class ReadLog:
     listings: dict[str, str] = field(default_factory=dict)  # sha256 of names + kinds
     probes: dict[str, str] = field(default_factory=dict)  # file, dir, other, missing
     spawned: bool = False  # a child process ran: its reads are not in this log
+    # Folders aima-ci itself writes (the evidence directory, the cache) left out of listings:
+    # the first run creates them, and a listing that counted them would never match again.
+    skipped: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class ReadLog:
             "listings": dict(sorted(self.listings.items())),
             "probes": dict(sorted(self.probes.items())),
             "spawned": self.spawned,
+            "skipped": sorted(self.skipped),
         }
 
     @classmethod
@@ -61,6 +65,7 @@ class ReadLog:
             listings=dict(parts[1]),  # type: ignore[arg-type]
             probes=dict(parts[2]),  # type: ignore[arg-type]
             spawned=bool(data.get("spawned")),
+            skipped=[x for x in data.get("skipped") or [] if isinstance(x, str)],
         )
 
     def first_difference(self, root: Path) -> str | None:
@@ -69,7 +74,7 @@ class ReadLog:
             if probe_kind(_under(root, rel)) != digest:
                 return f"{rel} was {digest}, is now {probe_kind(_under(root, rel))}"
         for rel, digest in self.listings.items():
-            if listing_digest(_under(root, rel)) != digest:
+            if listing_digest(_under(root, rel), rel, self.skipped) != digest:
                 return f"the listing of {rel or '.'} changed (a file was added, removed or renamed)"
         for rel, digest in self.files.items():
             if file_digest(_under(root, rel)) != digest:
@@ -94,14 +99,16 @@ def file_digest(path: Path) -> str:
         return "unreadable"
 
 
-def listing_digest(path: Path) -> str:
+def listing_digest(path: Path, rel: str = "", skipped: Iterable[str] = ()) -> str:
     digest = hashlib.sha256()
+    skip = set(skipped)
+    prefix = f"{rel}/" if rel else ""
     try:
         with os.scandir(path) as entries:
             items = sorted(
                 (e.name, "d" if e.is_dir(follow_symlinks=False) else "l" if e.is_symlink() else "f")
                 for e in entries
-                if e.name not in IGNORED_NAMES
+                if e.name not in IGNORED_NAMES and prefix + e.name not in skip
             )
     except FileNotFoundError:
         return "missing"
@@ -204,11 +211,20 @@ class Recorder:
         if self.overflow:
             return None
         self.busy = True
+        skipped = sorted(
+            Path(os.path.relpath(ex, self.root)).as_posix()
+            for ex in self.exclude
+            if ex.startswith(str(self.root) + os.sep)
+        )
         return ReadLog(
             files={rel: file_digest(_under(self.root, rel)) for rel in sorted(self.opened)},
-            listings={rel: listing_digest(_under(self.root, rel)) for rel in sorted(self.listed)},
+            listings={
+                rel: listing_digest(_under(self.root, rel), rel, skipped)
+                for rel in sorted(self.listed)
+            },
             probes={rel: probe_kind(_under(self.root, rel)) for rel in sorted(self.probed)},
             spawned=self.spawned,
+            skipped=skipped,
         )
 
 

@@ -298,6 +298,15 @@ class Runner:
                 rewritten[key] = "sha256:" + sha256_file(path)
         return rewritten
 
+    def _reads_without_secrets(self, reads: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The record of what the collector read goes into run.json by path; a path that holds
+        something secret-looking would leak it. Such a record is dropped whole (the result is
+        then neither cached nor checked against its reads), never redacted: a redacted path
+        would name a file that does not exist."""
+        if reads is None or self.redactor.data(reads) == reads:
+            return reads
+        return None
+
     def _redact(self, finding: Finding) -> Finding:
         return Finding.from_dict(self.redactor.data(finding.to_dict()))
 
@@ -410,7 +419,7 @@ class Runner:
         elif terminal["event"] == "done":
             run.status = "ok"
             run.tool_version = terminal.get("tool_version")
-            run.reads = reads
+            run.reads = self._reads_without_secrets(reads)
             status = Status.ERROR
             run.message = "finished without reporting this check"
             if junk:

@@ -154,6 +154,7 @@ def _declaration(
         if fmt not in (None, "mlflow"):
             raise err(f"{key}.format", "a uri is always an MLflow model")
         told = "mlflow"
+        _check_sqlite_store(uri, decl.get("tracking_uri"), key, base, root, err)
     tracking = decl.get("tracking_uri")
     if tracking is not None and (not isinstance(tracking, str) or not tracking.strip()):
         raise err(
@@ -204,6 +205,51 @@ def _declaration(
                 f"lists {len(classes)} classes but nb_classes is {decl['nb_classes']}",
             )
     return {**decl, "format": told}
+
+
+def _check_sqlite_store(
+    uri: str, tracking: Any, key: str, base: Path, root: Path, err: Err
+) -> None:
+    """For the embedded SQLite store, check at config load that the URI resolves (exit 2).
+
+    Read-only, standard library only: the gate path must not import mlflow. A store of another
+    kind, or a schema this query does not know, is left to the collector.
+    """
+    import os
+    import sqlite3
+
+    store = tracking if isinstance(tracking, str) else os.environ.get("MLFLOW_TRACKING_URI", "")
+    if not store.startswith("sqlite:///"):
+        return
+    try:
+        db = resolve_inside(base, store[len("sqlite:///") :], root, must_exist=True)
+    except PathError as exc:
+        raise err(f"{key}.tracking_uri", f"the MLflow store {exc}") from None
+    if uri.startswith("models:/"):
+        name, ref = uri[len("models:/") :].split("/", 1)
+        if ref.startswith("@"):
+            sql = "SELECT 1 FROM registered_model_aliases WHERE name = ? AND alias = ?"
+            args: tuple[Any, ...] = (name, ref[1:])
+        else:
+            sql, args = "SELECT 1 FROM model_versions WHERE name = ? AND version = ?", (name, ref)
+        known = "SELECT version FROM model_versions WHERE name = ? ORDER BY version"
+        known_args: tuple[Any, ...] = (name,)
+    else:
+        run_id = uri[len("runs:/") :].split("/", 1)[0]
+        sql, args = "SELECT 1 FROM runs WHERE run_uuid = ?", (run_id,)
+        known, known_args = "", ()
+    try:
+        with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:
+            found = conn.execute(sql, args).fetchone() is not None
+            versions = [str(r[0]) for r in conn.execute(known, known_args)] if known else []
+    except sqlite3.Error:
+        return  # not an MLflow schema this check knows: the collector resolves it
+    if not found:
+        hint = f" (registered versions: {', '.join(versions)})" if versions else ""
+        raise err(
+            f"{key}.uri",
+            f"{uri} does not resolve in {store}{hint}; check the model name and version",
+        )
 
 
 def _finite(value: Any) -> bool:

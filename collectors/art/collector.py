@@ -39,6 +39,8 @@ class ArtCollector(Collector):
     name = "art"
     # Config paths preflight() checks before any collector runs.
     input_paths: ClassVar[Mapping[str, str]] = {
+        "model.path": "any",  # a model declared under models: (checked the same way)
+        "labels": "file",
         "model": "any",
         "data": "any",
     }

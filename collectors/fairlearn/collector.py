@@ -33,6 +33,7 @@ class FairlearnCollector(Collector):
     name = "fairlearn"
     # Config paths preflight() checks before any collector runs.
     input_paths: ClassVar[Mapping[str, str]] = {
+        "model.path": "any",  # a model declared under models: (checked the same way)
         "data": "any",
         "model": "any",
     }

@@ -31,6 +31,8 @@ class ShapCollector(Collector):
     name = "shap"
     # Config paths preflight() checks before any collector runs.
     input_paths: ClassVar[Mapping[str, str]] = {
+        "model.path": "any",  # a model declared under models: (checked the same way)
+        "labels": "file",
         "model": "any",
         "data": "any",
         "explanation": "file",

@@ -257,3 +257,54 @@ def test_string_labels_are_mapped_in_config(world, tmp_path) -> None:
     plain = run_art(root, {**base, "data": "test.npz"}, tmp_path / "c")
     ((got,), (want,)) = (list(by_attack(mapped).values()), list(by_attack(plain).values()))
     assert got.details["adversarial_accuracy"] == want.details["adversarial_accuracy"]
+
+
+def test_npy_pair_and_carlini_wagner_count_only_within_eps(world, tmp_path) -> None:
+    """CW L-inf is a minimal-perturbation attack: a row counts as broken only inside eps."""
+    root = world["root"]
+    np.save(root / "x.npy", world["x"][:20])
+    np.save(root / "y.npy", world["y"][:20])
+    config = {
+        "model": model("digits.pt", clip_values=[0, 1]),
+        "data": "x.npy",
+        "labels": "y.npy",
+        "attacks": [{"name": "CarliniLInfMethod", "eps": 0.1, "max_iter": 5, "sample_size": 20}],
+    }
+    findings = run_art(root, config, tmp_path)
+    (cw,) = by_attack(findings).values()
+    assert cw.status in (Status.PASS, Status.FAIL), cw.message
+    details = cw.details
+    assert details["samples"] == 20
+    if details["rows_broken"]:
+        assert details["mean_linf_of_broken"] <= 0.1 + 1e-5
+
+
+def test_a_keras_model_gets_white_box_attacks_on_the_torch_backend(world, tmp_path) -> None:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip("keras was imported with another backend")
+    root = world["root"]
+    x = world["x"].transpose(0, 2, 3, 1)  # Keras is channels-last
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    net.compile("adam", "sparse_categorical_crossentropy")
+    net.fit(x, world["y"], epochs=40, verbose=0)
+    net.save(root / "digits.keras")
+    np.savez(root / "last.npz", x=x, y=world["y"])
+    config = {
+        "model": model("digits.keras", clip_values=[0, 1]),
+        "data": "last.npz",
+        "attacks": [{"name": "FastGradientMethod", "eps": 0.2}],
+    }
+    (fgm,) = by_attack(run_art(root, config, tmp_path)).values()
+    assert fgm.status in (Status.PASS, Status.FAIL), fgm.message  # gradients, not not_applicable
+    assert fgm.details["rows_broken"] > 0 and fgm.subjects[0].format == "keras"

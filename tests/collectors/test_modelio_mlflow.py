@@ -114,3 +114,28 @@ def test_a_store_outside_the_repository_is_refused(store, tmp_path) -> None:
     )
     with pytest.raises(InputError, match="outside the repository"):
         load_ref(ref, ctx_for(store["root"]), "scorer")
+
+
+def test_an_unresolvable_uri_is_a_config_error_before_any_collector(store) -> None:
+    """The embedded SQLite store is read at config load: exit 2, naming the key and the versions."""
+    import yaml
+
+    from aima_ci.config import ConfigError, load_config
+
+    root = store["root"]
+    for uri, ok in (("models:/credit-scorer/1", True), ("models:/credit-scorer/9", False)):
+        (root / "aima.yaml").write_text(
+            yaml.safe_dump(
+                {"models": {"scorer": {"uri": uri, "tracking_uri": "sqlite:///mlflow.db"}}}
+            )
+        )
+        if ok:
+            assert load_config(root / "aima.yaml").models["scorer"]["format"] == "mlflow"
+            continue
+        with pytest.raises(ConfigError) as info:
+            load_config(root / "aima.yaml")
+        assert info.value.key == "models.scorer.uri"
+        assert (
+            "does not resolve" in info.value.reason
+            and "registered versions: 1" in info.value.reason
+        )

@@ -201,8 +201,15 @@ def test_a_damaged_or_edited_entry_is_never_replayed_as_a_pass(
         statuses = {str(f.status) for f in read_findings(out)}
         assert "pass" not in statuses and "waived" not in statuses, statuses
         assert {r.status for r in runs} <= {"ok", "reused"}
-        if entry.read_bytes() != raw and runs[0].status == "reused":
-            pytest.fail("an entry whose bytes changed was replayed")
+        if runs[0].status == "reused" and entry.read_bytes() != raw:
+            # Only a change that leaves the entry's meaning intact (whitespace around the JSON,
+            # which the MAC over the parsed content rightly ignores) may be replayed.
+            try:
+                same = json.loads(entry.read_bytes()) == json.loads(raw)
+            except ValueError:
+                same = False
+            if not same:
+                pytest.fail("an entry whose content changed was replayed")
     finally:
         shutil.rmtree(entry.parent, ignore_errors=True)
         shutil.copytree(cached_failure["pristine"], entry.parent)
