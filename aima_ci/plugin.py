@@ -242,9 +242,18 @@ class CollectorContext:
             self._digests[path] = "sha256:" + sha256_file(path)
         return self._digests[path]
 
-    def subject(self, kind: str, path: Path, name: str | None = None) -> Subject:
-        """A subject for a file, with its SHA-256, path relative to the repository root."""
+    def subject(
+        self, kind: str, path: Path, name: str | None = None, *, sha256: str | None = None
+    ) -> Subject:
+        """A subject for a file, with its SHA-256, path relative to the repository root.
+
+        ``sha256`` (hex) is the digest a collector already computed while reading the file in
+        one pass, so a large report is not read a second time; the collector vouches that the
+        file did not change during that read (and passes None when it cannot).
+        """
         path = path.resolve()
+        if sha256 is not None and path not in self._digests:
+            self._digests[path] = "sha256:" + sha256
         shown = rel(self.root, path)
         return Subject(kind=kind, name=name or path.name, digest=self.digest(path), path=shown)
 

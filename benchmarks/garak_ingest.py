@@ -213,12 +213,17 @@ def main() -> int:
         "--skip-garak", action="store_true", help="skip garak's own (slow) analysis"
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of the fast tools; the fastest is reported"
+        "--repeat", type=int, default=5, help="interleaved runs of the fast tools; medians reported"
     )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="garak-ingest-bench-"))
-    report = work / "bench.report.jsonl"
+    repo = work / "repo"  # the collector command runs on a repository configured for it
+    (repo / ".git").mkdir(parents=True)
+    report = repo / "bench.report.jsonl"
+    (repo / "aima.yaml").write_text(
+        json.dumps({"collectors": {"garak": {"mode": "report", "report": report.name}}})
+    )
     try:
         t0 = time.perf_counter()
         counts = build_report(report, args.size_mb)
@@ -240,16 +245,25 @@ def main() -> int:
         env.pop("GARAK_LOG_FILE", None)
         rows: list[tuple[str, dict[str, object]]] = []
 
-        def best(cmd: list[str], **kw: Any) -> dict[str, object]:
-            """The fastest of --repeat runs: on a shared machine the minimum is the least noisy."""
-            runs = [measure(cmd, **kw) for _ in range(args.repeat)]
-            return min(runs, key=lambda r: float(r["wall"]))  # type: ignore[arg-type]
-
-        rows.append(("wc -l", best(["wc", "-l", str(report)])))
-        rows.append(("aima-ci reader (report.py)", best([py, "-c", READER, str(report)])))
-        rows.append(
-            ("aima-ci collector, report mode", best([py, "-c", COLLECTOR, str(report)], env=env))
-        )
+        collect_cmd = [py, "-m", "aima_ci", "collect", "--no-cache", "--only", "garak"]
+        commands: list[tuple[str, list[str], dict[str, Any]]] = [
+            ("wc -l", ["wc", "-l", str(report)], {}),
+            ("aima-ci reader (report.py)", [py, "-c", READER, str(report)], {}),
+            (
+                "aima-ci collect (garak, report mode)",
+                [*collect_cmd, "--out", str(work / "evidence")],
+                {"env": env, "cwd": str(repo)},
+            ),
+        ]
+        runs: dict[str, list[dict[str, object]]] = {name: [] for name, _, _ in commands}
+        for _ in range(args.repeat):  # interleaved: every tool meets the same machine load
+            for name, cmd, kw in commands:
+                runs[name].append(measure(cmd, **kw))
+        for name, _, _ in commands:
+            ordered = sorted(runs[name], key=lambda r: float(r["wall"]))  # type: ignore[arg-type]
+            median = dict(ordered[len(ordered) // 2])
+            median["rss_mb"] = max(float(r["rss_mb"]) for r in ordered)  # type: ignore[arg-type]
+            rows.append((name, median))
         if not args.skip_garak:
             html = work / "digest.html"
             rows.append(
@@ -285,7 +299,7 @@ def main() -> int:
     # Ratios use wall time: the figure a CI job waits for. CPU time is shown too because on a
     # shared machine wall time includes waiting for a core.
     wc = float(rows[0][1]["wall"])  # type: ignore[arg-type]
-    ours = float(rows[1][1]["wall"])  # type: ignore[arg-type]
+    ours = float(rows[2][1]["wall"])  # the whole collector command: what a user waits for
     mib = size / 2**20
     print()
     print(
@@ -304,16 +318,19 @@ def main() -> int:
     print(f"\naima-ci reader output: {rows[1][1]['out']}")
     print(f"collector findings: {rows[2][1]['out']}")
     targets = {
-        "peak RSS of the import < 100 MiB": float(rows[1][1]["rss_mb"]) < 100
-        and float(rows[2][1]["rss_mb"]) < 100,  # type: ignore[arg-type]
-        "throughput >= 0.3x wc -l": wc / ours >= 0.3,
+        "peak RSS of the reader and of the collect command < 50 MiB per process": float(
+            rows[1][1]["rss_mb"]  # type: ignore[arg-type]
+        )
+        < 50
+        and float(rows[2][1]["rss_mb"]) < 50,  # type: ignore[arg-type]
+        f"whole `aima-ci collect` >= 0.3x wc -l (measured {wc / ours:.2f}x)": wc / ours >= 0.3,
     }
     digest = next((r for n, r in rows if n == "garak report_digest"), None)
     if digest is not None:
         targets[">= 5x faster than garak report_digest"] = float(digest["wall"]) / ours >= 5  # type: ignore[arg-type]
-    print()
+    print(f"\nmedians of {args.repeat} interleaved runs; load average {os.getloadavg()}")
     for text, ok in targets.items():
-        print(f"{'PASS' if ok else 'MISS'}  {text}")
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
     return 0 if all(targets.values()) else 1
 
 

@@ -28,11 +28,14 @@ Version drift handled here (see docs/collectors/garak.md):
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import json
 import os
 import re
+import stat
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -144,6 +147,9 @@ class Report:
     # probe -> min-heap of (score, -offset, detector): the worst failing attempts, bounded.
     worst: dict[str, list[tuple[float, int, str]]] = field(default_factory=dict)
     examples: list[Example] = field(default_factory=list)  # those attempts, decoded
+    # SHA-256 (hex) of the bytes read, computed in the same pass; None when the file changed
+    # while it was read (then a scope "all" problem says so) or could not be read.
+    sha256: str | None = None
 
     @property
     def active_probes(self) -> list[str]:
@@ -189,17 +195,83 @@ def read_report(
     """
     report = Report(path=path)
     reader = _Reader(report, worst_per_probe)
-    size = path.stat().st_size if path.is_file() else 0
+    before = _identity(path)
+    size = before[0] if before is not None else 0
     parts = workers if workers is not None else _default_workers(size)
+    hasher = hashlib.sha256()
+    hashed = 0
     if parts > 1 and hasattr(os, "fork"):
-        _read_in_parts(reader, size, parts)
+        # The parts are parsed in separate processes, and SHA-256 cannot be split, so one thread
+        # here hashes the file in order while the parent and the child parse (hashlib releases
+        # the GIL on large updates, so it runs beside them).
+        counted: list[int] = []
+        thread = threading.Thread(target=_hash_file, args=(path, hasher, counted), daemon=True)
+        thread.start()
+        try:
+            _read_in_parts(reader, size, parts)
+        finally:
+            thread.join()
+        hashed = sum(counted)
     else:
+        reader.hasher = hasher
         reader.run()
+        hashed = reader.hashed
+    _check_unchanged(report, before, _identity(path), hashed, hasher)
     reader.finish()
     if worst_per_probe and report.kind == "report":
         reader.find_worst()
     report.examples = list(_decode_worst(report))
     return report
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """What must not change while the file is read: size, mtime, inode and device."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+
+def _hash_file(path: Path, hasher: Any, counted: list[int]) -> None:
+    """Hash the whole file in order (the hashing half of a parallel read)."""
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    total = 0
+    with open(path, "rb") as fh:
+        while n := fh.readinto(view):
+            hasher.update(view[:n])
+            total += n
+    counted.append(total)
+
+
+def _check_unchanged(
+    report: Report,
+    before: tuple[int, int, int, int] | None,
+    after: tuple[int, int, int, int] | None,
+    hashed: int,
+    hasher: Any,
+) -> None:
+    """Fail closed: the digest names the bytes that were parsed only if the file held still.
+
+    A file replaced, appended to or rewritten during the read may have been parsed from one
+    version and hashed (or partly parsed) from another, so it gets no digest and a problem
+    that hides every probe.
+    """
+    if before is None or after is None:
+        return
+    if before != after or hashed != before[0] or report.size != before[0]:
+        report.problem(
+            "changed",
+            "the file changed while it was read (size, modification time or inode differ"
+            " before and after): its counts and its digest cannot be trusted",
+            None,
+            "all",
+        )
+        return
+    report.sha256 = hasher.hexdigest()
 
 
 class _Reader:
@@ -213,6 +285,8 @@ class _Reader:
         self.keys: dict[str, bytes] = {}  # probe -> its '"probe_classname": "..."' bytes
         self.spans: dict[str, list[int]] = {}  # probe -> [first, last) byte of its attempts
         self.digest_setup: dict[str, Any] = {}
+        self.hasher: Any = None  # a hashlib object fed every block read, when set
+        self.hashed = 0
 
     # -- block loop ----------------------------------------------------------------------
     def run(self, start: int = 0, end: int | None = None) -> None:
@@ -232,6 +306,9 @@ class _Reader:
                 view if end is None else view[: max(0, min(CHUNK, end - offset))]
             ):
                 r.size += n
+                if self.hasher is not None:
+                    self.hasher.update(view[:n])
+                    self.hashed += n
                 first_nl = buf.find(b"\n", 0, n)
                 if skipping_long:
                     if first_nl < 0:

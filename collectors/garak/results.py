@@ -137,6 +137,12 @@ def assess_probes(
             reason = _report_reason(report, probe)
             if reason:
                 result.status, result.message = _downgrade(result.status, reason, result.message)
+                if result.status is Status.FAIL and any(
+                    p.kind == "changed" for p in report.problems
+                ):
+                    # counts read from a file that changed under the reader are not a
+                    # measurement of anything, not even of a failure
+                    result.status = Status.ERROR
                 break
         if info.failure and result.status not in (Status.FAIL, Status.ERROR):
             result.status, result.message = _downgrade(result.status, info.failure, result.message)
@@ -273,7 +279,9 @@ def findings(
 ) -> Iterator[Finding]:
     results, expected_families, missing = assess_probes(settings, reports, info)
     hitlog_only = bool(reports) and all(r.kind == "hitlog" for r in reports)
-    subjects = [ctx.subject("garak-report", r.path) for r in reports if r.path.is_file()]
+    subjects = [
+        ctx.subject("garak-report", r.path, sha256=r.sha256) for r in reports if r.path.is_file()
+    ]
     if info.target is not None:
         subjects.insert(0, info.target)
     examples = write_examples(ctx, settings, reports, info)

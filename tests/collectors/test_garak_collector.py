@@ -339,3 +339,38 @@ def _digest_zeroed(line: bytes, probe: str) -> bytes:
             if isinstance(det, dict):
                 det.update(passed=0, total_evaluated=0)
     return (json.dumps(rec) + "\n").encode()
+
+
+def test_report_subject_digest_comes_from_the_one_read(repo, monkeypatch):
+    """The report is hashed while it is parsed: the subject's digest is the file's SHA-256 and
+    the context never reads the file a second time to hash it."""
+    import hashlib
+
+    import aima_ci.plugin as plugin
+
+    def no_second_pass(path):
+        raise AssertionError(f"{path} hashed again")
+
+    monkeypatch.setattr(plugin, "sha256_file", no_second_pass)
+    name = "garak-0.17.1-rest.report.jsonl"
+    f = collect(repo, {"mode": "report", "report": f"reports/{name}"})
+    expected = "sha256:" + hashlib.sha256((repo / "reports" / name).read_bytes()).hexdigest()
+    subjects = [s for s in f["garak.encoding"].subjects if s.kind == "garak-report"]
+    assert [s.digest for s in subjects] == [expected]
+
+
+def test_report_changed_while_read_is_an_error(repo, monkeypatch):
+    from aima_ci_collectors.garak import report as report_mod
+
+    path = repo / "reports" / "garak-0.17.1-rest.report.jsonl"
+    original = report_mod._Reader.run
+
+    def run_then_append(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        with open(path, "ab") as fh:
+            fh.write(b"\n")
+
+    monkeypatch.setattr(report_mod._Reader, "run", run_then_append)
+    f = collect(repo, {"mode": "report", "report": "reports/garak-0.17.1-rest.report.jsonl"})
+    assert f["garak.encoding"].status is Status.ERROR
+    assert all(x.status is not Status.PASS for x in f.values())

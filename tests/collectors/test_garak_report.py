@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tracemalloc
 from pathlib import Path
 
@@ -415,3 +416,79 @@ def _digest_zeroed(line: bytes, probe: str) -> bytes:
             if isinstance(det, dict):
                 det.update(passed=0, total_evaluated=0)
     return (json.dumps(rec) + "\n").encode()
+
+
+# --------------------------------------------------------------------------- one-pass digest
+@pytest.mark.parametrize("source", [REPEAT, REST, HITLOG, TRUNCATED], ids=lambda p: p.name)
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_digest_is_the_sha256_of_the_file_bytes(source, workers):
+    import hashlib
+
+    r = read_report(source, workers=workers)
+    assert r.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def test_digest_with_small_chunks_and_a_bigger_than_chunk_file(tmp_path, monkeypatch):
+    import hashlib
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes() * 3)
+    monkeypatch.setattr(report_mod, "CHUNK", 97)
+    for workers in (1, 2):
+        assert (
+            read_report(path, workers=workers).sha256
+            == hashlib.sha256(path.read_bytes()).hexdigest()
+        )
+
+
+def _change_during(monkeypatch, name, change):
+    """Run ``change`` right after the reader's own pass (``run`` or ``_read_in_parts``)."""
+    original = getattr(report_mod, name) if name == "_read_in_parts" else report_mod._Reader.run
+
+    def wrapped(*args, **kwargs):
+        result = original(*args, **kwargs)
+        change()
+        return result
+
+    if name == "_read_in_parts":
+        monkeypatch.setattr(report_mod, name, wrapped)
+    else:
+        monkeypatch.setattr(report_mod._Reader, "run", wrapped)
+
+
+def _append(path):
+    with open(path, "ab") as fh:
+        fh.write(b'{"entry_type": "eval"}\n')
+
+
+def _touch(path):
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def _replace_same_bytes(path):
+    copy = path.with_suffix(".copy")
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)
+
+
+@pytest.mark.parametrize("change", [_append, _touch, _replace_same_bytes])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_changed_while_read_gets_no_digest_and_fails_closed(
+    tmp_path, monkeypatch, change, workers
+):
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    hook = "run" if workers == 1 else "_read_in_parts"
+    _change_during(monkeypatch, hook, lambda: change(path))
+    r = read_report(path, workers=workers)
+    assert r.sha256 is None
+    changed = [p for p in r.problems if p.kind == "changed"]
+    assert changed and changed[0].scope == "all"
+
+
+def test_an_unchanged_file_has_no_changed_problem(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    r = read_report(path, workers=2)
+    assert r.sha256 is not None and not [p for p in r.problems if p.kind == "changed"]
