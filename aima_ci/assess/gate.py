@@ -398,3 +398,12 @@ def collector_runs(run: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
         for r in run.get("collectors", [])
         if isinstance(r, Mapping) and isinstance(r.get("name"), str)
     }
+
+
+def verdict_line(gate: Mapping[str, Any]) -> str:
+    """Maturity and findings verdicts side by side (older assessments: derived from failures).
+
+    Here rather than in reports.text so the gate command prints it without loading the report
+    renderers and the catalogue they explain with (gate start-up time)."""
+    v = gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate.get("failures", []))
+    return f"maturity: {v['maturity']}   findings: {v['findings']}"

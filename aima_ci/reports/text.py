@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aima_ci.assess.explain import failing_gaps, practice_targets, unhealthy_checks
+from aima_ci.assess.gate import verdict_line
 
 from . import ReportContext
 
@@ -21,14 +22,6 @@ def _style(ctx: ReportContext, text: str, **kw: Any) -> str:
     import click
 
     return click.style(text, **kw)
-
-
-def verdict_line(gate: Mapping[str, Any]) -> str:
-    """Maturity and findings verdicts side by side (older assessments: derived from failures)."""
-    from aima_ci.assess.gate import verdicts
-
-    v = gate.get("verdicts") or verdicts(f.get("kind", "") for f in gate.get("failures", []))
-    return f"maturity: {v['maturity']}   findings: {v['findings']}"
 
 
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:

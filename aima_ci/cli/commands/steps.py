@@ -187,7 +187,7 @@ def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]
         f"AIMA gate {verdict}: overall level {o['level']}{'+' if o['plus'] else ''}"
         f" (score {o['score']:.2f}), target level {gate['target']['level']}"
     )
-    from aima_ci.reports.text import verdict_line
+    from aima_ci.assess.gate import verdict_line
 
     click.echo(verdict_line(gate))
     if not state.quiet:
