@@ -497,6 +497,8 @@ class MapOf(Kind):
 
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "object", "additionalProperties": self.value.schema()}
+        if isinstance(self.keys, Text) and self.keys.pattern is not None:
+            out["propertyNames"] = self.keys.schema()
         if self.min_items:
             out["minProperties"] = self.min_items
         return out
