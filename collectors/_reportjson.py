@@ -38,13 +38,21 @@ class Report:
 
 
 def read_report(ctx: CollectorContext, key: str = "report") -> Report:
-    """Resolve ``collectors.<name>.<key>`` and parse it as JSON; every failure is an InputError."""
+    """Resolve ``collectors.<name>.<key>`` from the raw config and parse it as JSON; every
+    failure is an InputError. For collectors that validate their config by hand; one with an
+    option spec passes its parsed value to ``open_report``."""
     name = ctx.collector.name
     raw = ctx.config.get(key)
     if not isinstance(raw, str) or not raw.strip():
         raise InputError(f"collectors.{name}.{key}: set it to the path of the tool's JSON report")
-    path = ctx.path(raw, key)
-    where = f"collectors.{name}.{key}: {raw}"
+    return open_report(ctx, raw, key)
+
+
+def open_report(ctx: CollectorContext, value: str, key: str = "report") -> Report:
+    """Resolve ``value`` (the already-validated ``collectors.<name>.<key>``, from a collector's
+    option spec) and parse it as JSON; every failure is an InputError naming key and file."""
+    path = ctx.path(value, key)
+    where = f"collectors.{ctx.collector.name}.{key}: {value}"
     return Report(path, load_json(path, where), where)
 
 

@@ -8,40 +8,33 @@ generator sets it); any other record is an eval test. Two checks:
   with promptfoo's own OWASP LLM 2025 categories per plugin in the details (owasp.py).
 A test that errored (``failureReason`` 2: the provider failed) never counts as passed; if every
 test errored the check is ``error``: an unreachable target is no evidence. Format and config:
-docs/collectors/promptfoo.md. No Node is needed: nothing is run. measure.py reads and tallies
-the results, judge.py judges them.
+docs/collectors/promptfoo.md. No Node is needed: nothing is run. settings.py declares the keys,
+measure.py reads and tallies the results, judge.py judges them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
-
-from aima_ci_collectors._reportmode import check_thresholds, report_only, require_path
+from collections.abc import Iterator
 
 from aima_ci.models import Finding
 from aima_ci.plugin import Collector, CollectorContext, load_checks
+
+from .settings import SPEC, PromptfooSettings
 
 NAME = "promptfoo"
 
 
 class PromptfooCollector(Collector):
     name = NAME
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {"report": "file"}
     version = "0.1.0"
     description = "promptfoo eval / red-team results (reads promptfoo's -o results.json)"
     light = True  # reads one report file
     checks = load_checks(__file__)
-
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        self.check_keys(config, {"report"})
-        report_only(config, NAME, "run promptfoo in CI with -o results.json")
-        require_path(config, NAME, "report", "required: path to promptfoo's JSON output (-o)")
-        check_thresholds(config, NAME, ("pass_rate", "redteam"), "rate")
+    spec = SPEC  # the keys, parsed once into ctx.settings; preflight checks its report path
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         from .judge import findings
         from .measure import measure
 
-        yield from findings(ctx, measure(ctx))
+        settings: PromptfooSettings = ctx.settings
+        yield from findings(ctx, measure(ctx, settings))

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._reportjson import need, read_report
+from aima_ci_collectors._reportjson import need, open_report
 
 from aima_ci.plugin import CollectorContext, InputError
+
+from .settings import PromptfooSettings
 
 FAILURE_ERROR = 2
 
@@ -56,8 +58,8 @@ class Results:
     info: dict[str, Any]
 
 
-def measure(ctx: CollectorContext) -> Results:
-    report = read_report(ctx)
+def measure(ctx: CollectorContext, settings: PromptfooSettings) -> Results:
+    report = open_report(ctx, settings.report)
     evals, plugins, info = parse_results(report.data, report.where)
     copy = report.keep(ctx, "promptfoo-results.json")
     return Results(report.path, copy, evals, plugins, info)

@@ -11,29 +11,25 @@
   documents through a PII filter (Presidio, scrubadub, or a redact/anonymise step) before
   they are embedded, so personal data is not retrievable by any user of the app.
 
-Reads repository files only (light; measure.py); never loads an index. judge.py judges.
+settings.py declares the keys; measure.py reads repository files only (light) and never loads
+an index; judge.py judges.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Finding
-from aima_ci.plugin import (
-    Collector,
-    CollectorConfigError,
-    CollectorContext,
-    Starter,
-    load_checks,
-)
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
+
+from .settings import SPEC, RetrievalSettings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
 
 NAME = "retrieval"
-KEYS = {"indexes", "ingest", "sources", "pii_filter"}
 SOURCE_DIR = re.compile(r"""(?:DirectoryLoader|SimpleDirectoryReader)\(\s*(?:input_dir\s*=\s*)?["']([^"']+)["']""")  # fmt: skip
 MAX_SCRIPT = 1 << 20
 
@@ -44,13 +40,8 @@ class RetrievalCollector(Collector):
     description = "RAG retrieval side: index provenance and format, PII filtering at ingestion"
     light = True
     default_timeout = 60.0
-    # Checked before any collector runs: inside the repository, present, of the right kind.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "indexes": "any",
-        "ingest": "file",
-        "sources": "any",
-    }
     checks = load_checks(__file__)
+    spec = SPEC  # the keys, parsed once into ctx.settings; preflight checks every path in it
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         llm = facts.llm
@@ -71,31 +62,9 @@ class RetrievalCollector(Collector):
             enabled=bool(indexes or llm.ingestion_files),
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        self.check_keys(config, KEYS)
-        for key in ("indexes", "ingest", "sources"):
-            value = config.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise CollectorConfigError(f"collectors.{NAME}.{key}", "must be a list of paths")
-        if not config.get("indexes") and not config.get("ingest"):
-            raise CollectorConfigError(
-                f"collectors.{NAME}.indexes", "name an index or an ingest script"
-            )
-        pii = config.get("pii_filter")
-        if pii is not None and not (isinstance(pii, str) and pii.strip()):
-            raise CollectorConfigError(
-                f"collectors.{NAME}.pii_filter", "must be a regular expression"
-            )
-        if isinstance(pii, str):
-            try:
-                re.compile(pii)
-            except re.error as exc:
-                raise CollectorConfigError(
-                    f"collectors.{NAME}.pii_filter", f"invalid pattern: {exc}"
-                ) from None
-
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         from .judge import findings
         from .measure import measure
 
-        yield from findings(ctx, measure(ctx))
+        settings: RetrievalSettings = ctx.settings
+        yield from findings(ctx, settings, measure(ctx, settings))

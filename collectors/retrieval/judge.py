@@ -17,15 +17,18 @@ from aima_ci.models import Finding, Status
 from aima_ci.plugin import CollectorContext
 
 from .measure import Retrieval
+from .settings import RetrievalSettings
 
 PII_FILTER = r"presidio|scrubadub|anonymi[sz]e|redact|mask_pii|strip_pii|remove_pii|scrub_pii|pii_filter|filter_pii"  # fmt: skip
 DETAILS = {"owasp_llm": ["LLM08:2025"]}
 
 
-def findings(ctx: CollectorContext, found: Retrieval) -> Iterator[Finding]:
+def findings(
+    ctx: CollectorContext, settings: RetrievalSettings, found: Retrieval
+) -> Iterator[Finding]:
     yield _source(ctx, found)
     yield _format(ctx, found)
-    yield _pii(ctx, found, re.compile(ctx.config.get("pii_filter") or PII_FILTER, re.I))
+    yield _pii(ctx, found, re.compile(settings.pii_filter or PII_FILTER, re.I))
 
 
 def _source(ctx: CollectorContext, found: Retrieval) -> Finding:

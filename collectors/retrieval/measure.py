@@ -10,6 +10,8 @@ from pathlib import Path
 
 from aima_ci.plugin import CollectorContext, InputError
 
+from .settings import RetrievalSettings
+
 PICKLE_EXTS = (".pkl", ".pickle")
 MAX_SCRIPT = 1 << 20
 
@@ -24,11 +26,10 @@ class Retrieval:
     pickles: list[Path]  # index files that are pickles
 
 
-def measure(ctx: CollectorContext) -> Retrieval:
-    cfg = ctx.config
-    indexes = [ctx.path(p, "indexes", must_exist=False) for p in cfg.get("indexes", [])]
-    scripts = [ctx.path(p, "ingest", must_exist=False) for p in cfg.get("ingest", [])]
-    sources = [ctx.path(p, "sources", must_exist=False) for p in cfg.get("sources", [])]
+def measure(ctx: CollectorContext, settings: RetrievalSettings) -> Retrieval:
+    indexes = [ctx.path(p, "indexes", must_exist=False) for p in settings.indexes]
+    scripts = [ctx.path(p, "ingest", must_exist=False) for p in settings.ingest]
+    sources = [ctx.path(p, "sources", must_exist=False) for p in settings.sources]
     texts = {s: _read(s) for s in scripts if s.is_file()}
     empty = [s for s in sources if not _has_files(s)]
     pickles = [p for p in _files(indexes) if p.suffix.lower() in PICKLE_EXTS or _pickle_magic(p)]

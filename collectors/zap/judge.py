@@ -12,6 +12,7 @@ from aima_ci.models import Check, Finding, Status, Subject
 from aima_ci.plugin import CollectorContext
 
 from .measure import CONFIDENCES, RISKS, Scan
+from .settings import ZapSettings
 
 # check -> (riskcode, threshold key)
 GATED = {
@@ -21,9 +22,11 @@ GATED = {
 }
 
 
-def findings(ctx: CollectorContext, scan: Scan, checks: Iterable[Check]) -> Iterator[Finding]:
+def findings(
+    ctx: CollectorContext, settings: ZapSettings, scan: Scan, checks: Iterable[Check]
+) -> Iterator[Finding]:
     version, sites, alerts, copy = scan.version, scan.sites, scan.alerts, scan.copy
-    min_conf = CONFIDENCES[ctx.config.get("min_confidence", "low")]
+    min_conf = CONFIDENCES[settings.min_confidence]
     kept = [a for a in alerts if a.confidence >= min_conf]
     subjects = [ctx.subject("report", scan.report)] + [
         Subject(kind="endpoint", name=site) for site in sites

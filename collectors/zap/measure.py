@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci_collectors._reportjson import need, read_report
+from aima_ci_collectors._reportjson import need, open_report
 
 from aima_ci.plugin import CollectorContext, InputError
+
+from .settings import ZapSettings
 
 RISKS = {0: "Informational", 1: "Low", 2: "Medium", 3: "High"}
 CONFIDENCES = {"false_positive": 0, "low": 1, "medium": 2, "high": 3, "confirmed": 4}
@@ -40,8 +42,8 @@ class Scan:
     alerts: list[Alert]
 
 
-def measure(ctx: CollectorContext) -> Scan:
-    report = read_report(ctx)
+def measure(ctx: CollectorContext, settings: ZapSettings) -> Scan:
+    report = open_report(ctx, settings.report)
     version, sites, alerts = parse_report(report.data, report.where)
     copy = report.keep(ctx, "zap-report.json")
     return Scan(report.path, copy, version, sites, alerts)
