@@ -22,7 +22,7 @@ from aima_ci.models import Check, Finding
 from aima_ci.plugin import Collector, CollectorContext, Preflight, Starter
 
 from .mapping import SCAN_CHECK, check_id, declared_checks, family_of
-from .settings import parse_settings
+from .settings import SPEC, Settings, parse_settings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -30,12 +30,10 @@ if TYPE_CHECKING:
 
 class GarakCollector(Collector):
     name = "garak"
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "generator_config": "file",
-        "report": "file",
-        "hitlog": "file",
-    }
+    spec = SPEC  # the keys, parsed once into ctx.settings; preflight checks its file paths
+    # ``report`` (paths or globs, one string or a list) is not a FilePath of the spec: checked
+    # here, globs left to measure.py, which confines every hit to the repository.
+    input_paths: ClassVar[Mapping[str, str]] = {"report": "file"}
     version = "1.0.0"
     description = "garak LLM vulnerability scans (run a scan, or import its report.jsonl)"
     tool = "garak"
@@ -59,9 +57,6 @@ class GarakCollector(Collector):
         from .starter import starter
 
         return starter(facts)
-
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        parse_settings(config)
 
     def preflight(self, config: Mapping[str, Any], check: Preflight) -> None:
         """Probe names the installed garak does not know are refused with a did-you-mean:
@@ -90,6 +85,6 @@ class GarakCollector(Collector):
         from .judge import findings
         from .measure import measure
 
-        settings = parse_settings(ctx.config)
+        settings: Settings = ctx.settings
         reports, info = measure(ctx, settings, self.default_timeout)
         yield from findings(ctx, settings, reports, info)
