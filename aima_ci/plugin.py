@@ -26,6 +26,7 @@ Minimal plugin::
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import time
@@ -406,12 +407,7 @@ class Collector:
     def tool_version(self) -> str | None:
         if not self.tool:
             return None
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return version(self.tool)
-        except PackageNotFoundError:
-            return None
+        return _installed_version(self.tool)
 
     def check_keys(self, config: Mapping[str, Any], allowed: Iterable[str]) -> None:
         """Refuse keys this collector does not know (a typo must not silently change a check)."""
@@ -497,6 +493,18 @@ class Collector:
 
     def collect(self, ctx: CollectorContext) -> Iterable[Finding]:
         raise NotImplementedError
+
+
+@functools.lru_cache(maxsize=64)
+def _installed_version(distribution: str) -> str | None:
+    """The installed version of a distribution, looked up once per process: every finding
+    carries it, and each lookup scans every installed distribution's metadata (tens of ms)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
 
 
 def discover() -> dict[str, type[Collector]]:
