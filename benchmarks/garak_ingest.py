@@ -16,7 +16,9 @@ patched. The file is read once first so every command starts from a warm page ca
 commands run --repeat times interleaved (default 5: each meets the same machine load); medians
 of wall time are reported, with the highest peak RSS (wait4: the largest process of the
 command's tree). `uptime` is printed before and after: on a shared machine a ratio means little
-without the load beside it. --reader adds the reader alone (report.py) for comparison; --garak
+without the load beside it. The SHA-256 of the file alone (Python's hashlib, one interpreter
+start) is timed too: the floor of any command that must vouch for the report's bytes, which
+the evidence requires. --reader adds the reader alone (report.py) for comparison; --garak
 adds garak's own analysis (`garak.analyze.report_digest` and `analyze_log`, once: minutes).
 
 Targets (issue 18), printed as PASS/FAIL per size: the whole command >= 0.3x `wc -l`; peak RSS
@@ -53,6 +55,14 @@ examples = list(worst_attempts(r))
 import resource
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 print(len(r.evals), sum(r.attempts.values()), len(examples), len(r.problems), f"self-rss={rss}MiB")
+"""
+
+# The floor of any command that must vouch for the report's bytes: SHA-256 of the whole file,
+# nothing else (Python's hashlib: OpenSSL, SHA-NI where the CPU has it), plus an interpreter start.
+HASH_ONLY = """
+import hashlib, sys
+with open(sys.argv[1], "rb") as fh:
+    print(hashlib.file_digest(fh, "sha256").hexdigest())
 """
 
 COLLECTOR = """
@@ -327,6 +337,11 @@ def bench_size(size_mb: int, args: argparse.Namespace) -> dict[str, bool]:
     print(f"medians of {args.repeat} interleaved runs (peak RSS: the highest of them)")
     print(f"load before: {load_before}")
     print(f"load after:  {load_after}")
+    floor = float(rows[2][1]["wall"])  # type: ignore[arg-type]
+    print(
+        f"the SHA-256 alone runs at {wc / floor:.2f}x wc -l: no command that hashes the report"
+        " can do better"
+    )
     rss = float(rows[1][1]["rss_mb"])  # type: ignore[arg-type]
     targets = {
         f"{mib:.0f} MiB: peak RSS of the collect command < 50 MiB per process (measured"
