@@ -285,6 +285,7 @@ def bench_size(size_mb: int, args: argparse.Namespace) -> dict[str, bool]:
                 [*collect_cmd, "--out", str(work / "evidence")],
                 {"env": env, "cwd": str(repo)},
             ),
+            ("sha256 of the file alone (the floor)", [py, "-c", HASH_ONLY, str(report)], {}),
         ]
         if args.reader:
             commands.append(
