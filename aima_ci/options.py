@@ -22,7 +22,6 @@ Standard library only (layer 1, beside ``config`` and ``plugin``): parsing must 
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -697,6 +696,8 @@ def _check_unique(options: Sequence[Option]) -> None:
 
 
 def _unknown(key: Any, known: Sequence[str], at: str) -> CollectorConfigError:
+    import difflib  # only on the error path: keeps the gate's start-up lean
+
     listing = ", ".join(sorted(known))
     close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.7)
     hint = f"did you mean {close[0]!r}? " if close else ""
@@ -751,7 +752,7 @@ def _object_schema(options: Sequence[Option]) -> dict[str, Any]:
     return out
 
 
-def _mode_option(name: str, modes: tuple[str, ...]) -> Option:
+def _mode_option(modes: tuple[str, ...]) -> Option:
     doc = "`run` runs the tool; `report` reads the report a tool already wrote (default: `run`, or `report` when `report` is set)"
     if len(modes) == 1:
         return Option("mode", Choice(*modes), doc=f"only `{modes[0]}`")
@@ -803,7 +804,7 @@ class Spec:
         """The collector's own options with the runner's keys every block may hold."""
         extra: list[Option] = list(COMMON_OPTIONS)
         if self.modes:
-            extra.append(_mode_option(name, self.modes))
+            extra.append(_mode_option(self.modes))
         if self.thresholds:
             extra.append(
                 Option(
@@ -817,8 +818,9 @@ class Spec:
         return (*self.options, *extra)
 
     def mode_of(self, name: str, config: Mapping[str, Any]) -> str | None:
-        """The block's run mode: explicit ``mode``, else ``report`` when a report is set and
-        the collector has that mode, else its first mode (None: the collector has none)."""
+        """The block's run mode, decided as ``plugin.run_mode`` decides it: explicit ``mode``,
+        else ``report`` when a report is set, else ``run`` (a report-only collector: ``report``).
+        None: the collector has no modes."""
         at = f"collectors.{name}.mode"
         if not self.modes:
             if "mode" in config:
@@ -833,7 +835,7 @@ class Spec:
             return value
         if "report" in config and config["report"] is not None and "report" in self.modes:
             return "report"
-        return self.modes[0]
+        return "run" if "run" in self.modes else self.modes[0]
 
     def values(self, name: str, config: Mapping[str, Any]) -> Values:
         """Every key checked and defaults filled in, before ``build``."""

@@ -400,3 +400,29 @@ def test_default_preflight_checks_the_spec_paths(tmp_path: Path):
         SpecCollector().preflight(
             {"model": "m", "attacks": {"a": {"eps": 1, "data": "../x"}}}, check
         )
+
+
+def test_a_spec_collector_that_still_overrides_validate_config_gets_both():
+    calls = []
+
+    class Both(Collector):
+        name = "demo"
+        spec = SPEC
+
+        def validate_config(self, config):
+            calls.append(dict(config))
+            if config.get("model") == "forbidden":
+                raise CollectorConfigError("collectors.demo.model", "is forbidden")
+
+    assert Both().settings_for({"model": "m"}).model == "m" and calls == [{"model": "m"}]
+    with pytest.raises(CollectorConfigError, match="is forbidden"):
+        Both().settings_for({"model": "forbidden"})
+    with pytest.raises(CollectorConfigError, match="is required"):
+        Both().settings_for({})  # the spec first: the override never sees an invalid block
+    assert len(calls) == 2
+
+
+def test_mode_order_does_not_change_the_default():
+    spec = Spec(modes=("report", "run"), options=(Option("report", FilePath(), modes=("report",)),))
+    assert spec.values("demo", {}).mode == "run"
+    assert spec.values("demo", {"report": "r.json"}).mode == "report"
