@@ -91,7 +91,7 @@ class Frozen(Mapping[str, Any]):
         return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self._data.items(), key=lambda kv: kv[0])))
+        return hash(frozenset(self._data.items()))  # TypeError for an unhashable value
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_data": self._data}
@@ -429,12 +429,18 @@ class ListOf(Kind):
         ):
             raise _fail(at, f"must be {self.what}" + self._count())
         out = tuple(self.item.parse(v, f"{at}[{i}]") for i, v in enumerate(value))
-        if self.unique:
-            seen: list[Any] = []
+        if self.unique:  # named at the list, as the hand-written readers did
+            seen: set[Any] = set()
+            unhashable: list[Any] = []
             for i, v in enumerate(out):
-                if v in seen:
-                    raise _fail(f"{at}[{i}]", f"lists {value[i]!r} twice")
-                seen.append(v)
+                try:
+                    again = v in seen
+                    seen.add(v)
+                except TypeError:  # a list of mappings: compared one by one
+                    again = v in unhashable
+                    unhashable.append(v)
+                if again:
+                    raise _fail(at, f"lists {value[i]!r} twice")
         return out
 
     def _count(self) -> str:

@@ -201,7 +201,7 @@ def test_list_single_unique_and_text_pattern():
         )
     )
     assert parse({"p": "policies"}, spec)["p"] == ("policies",)
-    assert refused({"p": ["a", "a"]}, spec) == ("collectors.demo.p[1]", "lists 'a' twice")
+    assert refused({"p": ["a", "a"]}, spec) == ("collectors.demo.p", "lists 'a' twice")
     assert refused({"p": 3}, spec) == (
         "collectors.demo.p",
         "must be a path or a non-empty list of paths",
@@ -426,3 +426,16 @@ def test_mode_order_does_not_change_the_default():
     spec = Spec(modes=("report", "run"), options=(Option("report", FilePath(), modes=("report",)),))
     assert spec.values("demo", {}).mode == "run"
     assert spec.values("demo", {"report": "r.json"}).mode == "report"
+
+
+def test_frozen_mappings_hash_and_a_long_unique_list_is_quick():
+    values = SPEC.values("demo", {"model": "m", "label_map": {0: "cat", "x": "dog"}})
+    assert hash(values["label_map"]) == hash(
+        SPEC.values("demo", {"model": "m", "label_map": {"x": "dog", 0: "cat"}})["label_map"]
+    )
+    spec = Spec(options=(Option("p", ListOf(Text(), unique=True)),))
+    many = [f"probe{i}" for i in range(50_000)]
+    assert len(parse({"p": many}, spec)["p"]) == 50_000
+    assert refused({"p": [*many, "probe7"]}, spec) == ("collectors.demo.p", "lists 'probe7' twice")
+    objs = Spec(options=(Option("o", ListOf(Obj(Option("a", Int())), unique=True)),))
+    assert refused({"o": [{"a": 1}, {"a": 1}]}, objs)[0] == "collectors.demo.o"
