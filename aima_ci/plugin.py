@@ -220,9 +220,14 @@ class CollectorContext:
     _digests: dict[Path, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # A context built by hand (tests, tools calling a collector directly) parses here.
+        # A context built by hand (tests, tools calling a collector directly) parses here; a
+        # collector without a spec reads its config (validate_config already ran, or not, as
+        # before the spec existed: the worker never called it).
         if self.settings is None:
-            self.settings = self.collector.settings_for(self.config)
+            spec = self.collector.spec
+            self.settings = (
+                self.config if spec is None else self.collector.parse_settings(self.config)
+            )
 
     # -- paths ---------------------------------------------------------------------------
     def path(self, value: str, key: str = "path", *, must_exist: bool = True) -> Path:

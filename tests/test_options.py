@@ -439,3 +439,14 @@ def test_frozen_mappings_hash_and_a_long_unique_list_is_quick():
     assert refused({"p": [*many, "probe7"]}, spec) == ("collectors.demo.p", "lists 'probe7' twice")
     objs = Spec(options=(Option("o", ListOf(Obj(Option("a", Int())), unique=True)),))
     assert refused({"o": [{"a": 1}, {"a": 1}]}, objs)[0] == "collectors.demo.o"
+
+
+def test_a_context_for_a_plugin_without_a_spec_does_not_validate_again(tmp_path: Path):
+    common = {
+        "root": tmp_path,
+        "config_dir": tmp_path,
+        "artefact_dir": tmp_path,
+        "evidence_dir": tmp_path,
+    }
+    ctx = CollectorContext(collector=PlainCollector(), config={"b": 1}, **common)
+    assert ctx.settings == {"b": 1}  # validate_config is the runner's, in the parent, once
