@@ -149,3 +149,21 @@ def test_bad_configs_are_refused_by_the_schema(validator, text: str, where: str)
     found = errors(validator, text)
     assert found, text
     assert any(e.startswith(where) for e in found), found
+
+
+@pytest.mark.parametrize("name", sorted(GEN.first_party_specs()))
+def test_a_collector_with_a_spec_follows_the_template(name: str) -> None:
+    """docs/plugins.md: collector.py, settings.py (holding the spec), measure.py, judge.py and
+    checks.yaml, with ``__init__`` only re-exporting the class."""
+    import importlib
+
+    from aima_ci.plugin import load_collector
+
+    cls = load_collector(name)
+    package = importlib.import_module(cls.__module__.rpartition(".")[0])
+    folder = Path(package.__file__).parent  # type: ignore[arg-type]
+    for part in ("collector.py", "settings.py", "measure.py", "judge.py", "checks.yaml"):
+        assert (folder / part).is_file(), f"{name}: no {part}"
+    assert cls.__module__.endswith(".collector"), cls.__module__
+    settings = importlib.import_module(f"{package.__name__}.settings")
+    assert any(value is cls.spec for value in vars(settings).values()), "spec not in settings.py"
