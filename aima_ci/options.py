@@ -887,8 +887,17 @@ class Spec:
                 yield from option.kind.paths(config[option.key], option.key)
 
     def json_schema(self, name: str = "") -> dict[str, Any]:
-        """The block's JSON Schema (draft 2020-12 fragment)."""
-        return _object_schema(self.all_options(name))
+        """The block's JSON Schema (draft 2020-12 fragment).
+
+        Required keys are required only while the block is enabled: the runner never parses
+        a disabled block, so ``enabled: false`` without them is a valid config.
+        """
+        out = _object_schema(self.all_options(name))
+        required = out.pop("required", None)
+        if required:
+            out["if"] = {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}
+            out["else"] = {"required": required}
+        return out
 
     def table(self, name: str = "") -> str:
         """The Markdown table of the block's keys for docs/collectors/<name>.md."""

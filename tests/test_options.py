@@ -287,7 +287,9 @@ def test_json_schema_is_valid_and_agrees_with_parse():
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     props = schema["properties"]
-    assert schema["additionalProperties"] is False and schema["required"] == ["model"]
+    assert schema["additionalProperties"] is False and schema["else"] == {"required": ["model"]}
+    assert list(validator.iter_errors({"enabled": False})) == []  # never parsed: nothing required
+    assert list(validator.iter_errors({"enabled": True}))
     assert props["sample_size"] == {
         "type": "integer", "minimum": 1, "maximum": 100_000, "description": "Rows.", "default": 200
     }  # fmt: skip

@@ -95,6 +95,7 @@ def test_collectors_with_a_spec_are_described_and_the_others_are_free(validator)
     committed = validator.schema["properties"]["collectors"]["properties"]
     assert set(committed) == set(GEN.first_party_specs())
     ok = "collectors:\n  mythirdparty: {anything: [1, 2]}\n  policy: false\n  garak:\n"
+    assert errors(validator, "collectors: {policy: {enabled: false}}\n") == []
     assert errors(validator, ok) == []
 
 
