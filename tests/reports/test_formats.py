@@ -145,3 +145,10 @@ def test_gate_path_loads_no_renderer(plugin_run: Any) -> None:
     code, loaded = json.loads(res.stdout.strip().splitlines()[-1])
     assert code == 1, res.stdout + res.stderr  # the gate really ran (and failed, as designed)
     assert loaded == ["aima_ci.reports", "aima_ci.reports.format"]
+
+
+def test_the_readme_command_table_names_every_format() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"`aima-ci report --format ([a-z\\|]+)`", readme)
+    assert match, "README.md lost its report row"
+    assert set(match.group(1).split("\\|")) == set(FORMATS)
