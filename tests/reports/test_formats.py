@@ -152,3 +152,19 @@ def test_the_readme_command_table_names_every_format() -> None:
     match = re.search(r"`aima-ci report --format ([a-z\\|]+)`", readme)
     assert match, "README.md lost its report row"
     assert set(match.group(1).split("\\|")) == set(FORMATS)
+
+
+def test_nothing_outside_reports_reaches_into_a_private_module() -> None:
+    """The GitHub action once imported ``aima_ci.reports._issues`` for its annotations; the
+    public ``report --format github`` replaced it. Every report module is public now, and no
+    file outside the package (action, templates, benchmarks, tests) may import a ``_`` one."""
+    root = Path(__file__).resolve().parents[2]
+    assert not [p.name for p in (root / "aima_ci" / "reports").glob("_[!_]*.py")]
+    private = re.compile(r"aima_ci\.reports\._|from aima_ci\.reports import _")
+    outside = [
+        p
+        for folder in ("aima_ci", "actions", "templates", "benchmarks", "tests", ".github")
+        for p in (root / folder).rglob("*")
+        if p.suffix in (".py", ".yml", ".yaml", ".sh") and "reports" not in p.parent.parts[-1:]
+    ] + [root / "action.yml"]
+    assert [str(p) for p in outside if private.search(p.read_text(encoding="utf-8"))] == []
