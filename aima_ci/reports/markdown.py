@@ -133,7 +133,8 @@ def render_view(view: Mapping[str, Any], ctx: ReportContext) -> str:
 
 
 def _view_cell(text: Any) -> str:
-    """A table cell of a view: also no raw ``<`` (crosswalk text is not trusted as HTML)."""
+    """A cell of a view's table: ``|`` and a newline would break the row, and ``<`` would open
+    HTML where the Markdown is rendered (a job summary, a pull-request comment)."""
     return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").strip()
 
 
