@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from aima_ci_collectors.threat_model import ThreatModelCollector
-from aima_ci_collectors.threat_model.coverage import ids_from_references, named_ids
+from aima_ci_collectors.threat_model.owasp_llm import ids_from_references, named_ids
 
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
