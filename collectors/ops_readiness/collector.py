@@ -1,4 +1,4 @@
-"""Operations readiness: alerts on the model's metrics, an incident playbook, a rollback path.
+"""The ``ops_readiness`` collector: alerts on the model's metrics, an incident playbook, a rollback path.
 
 What a team needs before a model misbehaves in production, checked from the repository: alert
 rules that fire on drift, low confidence and errors; a playbook that says how to detect, isolate,
@@ -8,23 +8,12 @@ roll back, find the root cause and retest; and a recorded version to roll back t
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from aima_ci_collectors._safeio import configured_files
+from aima_ci.models import Finding
+from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
 
-from aima_ci.models import Finding, Status
-from aima_ci.plugin import (
-    Collector,
-    CollectorConfigError,
-    CollectorContext,
-    InputError,
-    Starter,
-    load_checks,
-)
-from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
-
-from . import playbook, promrules, rollback
+from . import judge, measure, playbook, promrules
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -39,9 +28,6 @@ KEYS = {
     "required_sections",
     "rollback",
 }
-ALERT_PATTERNS = ("**/*alert*.yml", "**/*alert*.yaml", "**/*rules*.yml", "**/*rules*.yaml")
-PLAYBOOK_PATTERNS = ("**/*incident*.md", "**/*playbook*.md", "**/*runbook*.md")
-MAX_FILE_BYTES = 4 << 20  # rule files, playbooks and registries are small; refuse a huge one
 
 
 class OpsReadinessCollector(Collector):
@@ -139,187 +125,22 @@ class OpsReadinessCollector(Collector):
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         self.validate_config(ctx.config)
+        config = ctx.config
         ctx.progress("alert rules", 0.0)
-        yield from self._alerts(ctx)
+        watch = config.get("watch") or promrules.DEFAULT_WATCH
+        yield from judge.alerts(
+            ctx,
+            measure.read_alerts(ctx, config.get("alert_rules")),
+            watch,
+            config.get("required_watch") or list(watch),
+        )
         ctx.progress("playbook", 0.4)
-        yield self._playbook(ctx)
+        yield judge.incident_playbook(
+            ctx,
+            measure.read_playbook(ctx, config.get("playbook")),
+            config.get("required_sections") or list(playbook.DEFAULT_SECTIONS),
+            {**playbook.DEFAULT_SECTIONS, **(config.get("sections") or {})},
+        )
         ctx.progress("rollback", 0.7)
-        yield self._rollback(ctx)
+        yield judge.rollback_path(ctx, measure.read_rollback(ctx, config.get("rollback") or {}))
         ctx.progress("done", 1.0)
-
-    # -- helpers --------------------------------------------------------------------------------
-    def _files(
-        self, ctx: CollectorContext, key: str, defaults: tuple[str, ...]
-    ) -> tuple[list[Path], list[str], bool]:
-        """Configured (explicit) or discovered files, and the problems with configured paths."""
-        raw = ctx.config.get(key)
-        items = [raw] if isinstance(raw, str) else list(raw or [])
-        files, problems = configured_files(ctx, key, items or defaults)
-        return files, problems, bool(items)
-
-    def _alerts(self, ctx: CollectorContext) -> Iterator[Finding]:
-        cid = "ops_readiness.alert_rules"
-        files, problems, explicit = self._files(ctx, "alert_rules", ALERT_PATTERNS)
-        for message in problems:
-            yield ctx.finding(cid, Status.ERROR, message=message)
-        alerts: list[promrules.AlertRule] = []
-        structural: list[str] = []
-        used: list[Path] = []
-        errored = 0
-        for path in files:
-            display = rel(ctx.root, path)
-            try:
-                text = read_text(path, display, MAX_FILE_BYTES, root=ctx.root)
-                data = parse_yaml(text, display)
-            except FileProblem as exc:
-                errored += 1
-                yield ctx.finding(
-                    cid, Status.ERROR, message=str(exc), subjects=[ctx.subject("alert_rules", path)]
-                )
-                continue
-            if not explicit and not (isinstance(data, Mapping) and "groups" in data):
-                continue  # a discovered YAML that is not a rule file (e.g. lint rules)
-            report = promrules.validate(data, display, yaml_lines(text))
-            structural.extend(report.problems)
-            alerts.extend(report.alerts)
-            used.append(path)
-        if not used and not problems and not errored:
-            yield ctx.finding(
-                cid,
-                Status.FAIL,
-                message="no Prometheus alert rule files found (collectors.ops_readiness.alert_rules)",
-            )
-            return
-        if not used:
-            return
-        watch = ctx.config.get("watch") or promrules.DEFAULT_WATCH
-        required = ctx.config.get("required_watch") or list(watch)
-        coverage = promrules.watched(alerts, {k: watch[k] for k in watch})
-        unwatched = [cat for cat in required if not coverage.get(cat)]
-        subjects = [ctx.subject("alert_rules", p) for p in used]
-        details = {
-            "alerts": [
-                {
-                    "name": a.name,
-                    "file": a.file,
-                    "line": a.line,
-                    "metrics": list(a.metrics),
-                    "severity": a.severity,
-                }
-                for a in alerts[:200]
-            ],
-            "watched": coverage,
-            "problems": structural[:100],
-            "validator": "aima-ci structural check (promtool not available)",
-        }
-        if structural or unwatched:
-            parts = []
-            if structural:
-                parts.append(f"{len(structural)} invalid rule(s): " + "; ".join(structural[:3]))
-            if unwatched:
-                parts.append("no valid alert watches " + ", ".join(unwatched))
-            yield ctx.finding(
-                cid,
-                Status.FAIL,
-                value=len(alerts),
-                message=" | ".join(parts),
-                subjects=subjects,
-                details=details,
-            )
-            return
-        yield ctx.finding(
-            cid,
-            Status.PASS,
-            value=len(alerts),
-            message=f"{len(alerts)} valid alert(s) in {len(used)} file(s) watch "
-            + ", ".join(f"{c} ({len(coverage[c])})" for c in required),
-            subjects=subjects,
-            details=details,
-        )
-
-    def _playbook(self, ctx: CollectorContext) -> Finding:
-        cid = "ops_readiness.incident_playbook"
-        raw = ctx.config.get("playbook")
-        if raw:
-            try:
-                path = ctx.path(raw, "playbook")
-            except InputError as exc:
-                return ctx.finding(cid, Status.ERROR, message=str(exc))
-        else:
-            found, problems, _ = self._files(ctx, "playbook", PLAYBOOK_PATTERNS)
-            if not found:
-                return ctx.finding(
-                    cid,
-                    Status.ERROR if problems else Status.FAIL,
-                    message="; ".join(problems)
-                    or "no incident-response playbook found (collectors.ops_readiness.playbook)",
-                )
-            path = found[0]
-        display = rel(ctx.root, path)
-        try:
-            text = read_text(path, display, MAX_FILE_BYTES, root=ctx.root)
-        except FileProblem as exc:
-            return ctx.finding(cid, Status.ERROR, message=str(exc))
-        synonyms = {**playbook.DEFAULT_SECTIONS, **(ctx.config.get("sections") or {})}
-        required = ctx.config.get("required_sections") or list(playbook.DEFAULT_SECTIONS)
-        missing, where = playbook.missing_sections(text, required, synonyms)
-        subject = ctx.subject("playbook", path)
-        details = {"sections": {k: f"{display}:{v}" for k, v in where.items()}, "missing": missing}
-        if missing:
-            return ctx.finding(
-                cid,
-                Status.FAIL,
-                value=len(missing),
-                message=f"{display}: missing section(s): {', '.join(missing)}",
-                subjects=[subject],
-                details=details,
-            )
-        return ctx.finding(
-            cid,
-            Status.PASS,
-            value=0,
-            message=f"{display}: covers {', '.join(required)}",
-            subjects=[subject],
-            details=details,
-        )
-
-    def _rollback(self, ctx: CollectorContext) -> Finding:
-        cid = "ops_readiness.rollback_path"
-        cfg = ctx.config.get("rollback") or {}
-        if not cfg:
-            return ctx.finding(
-                cid,
-                Status.FAIL,
-                message="no rollback path recorded (collectors.ops_readiness.rollback: registry_file or git_tag_pattern)",
-            )
-        results: list[rollback.RollbackResult] = []
-        subjects = []
-        if "registry_file" in cfg:
-            try:
-                path = ctx.path(cfg["registry_file"], "rollback.registry_file")
-                display = rel(ctx.root, path)
-                # YAML is a superset of JSON: a JSON registry reads as well
-                data = load_yaml(path, display, root=ctx.root, max_bytes=MAX_FILE_BYTES)
-            except (InputError, FileProblem) as exc:
-                return ctx.finding(cid, Status.ERROR, message=str(exc))
-            subjects.append(ctx.subject("model_registry", path))
-            results.append(rollback.from_registry(data, display))
-        if "git_tag_pattern" in cfg:
-            results.append(rollback.from_git_tags(ctx.root, cfg["git_tag_pattern"]))
-        good = [r for r in results if r.ok]
-        details = {"results": [{"ok": r.ok, "message": r.message, **r.details} for r in results]}
-        if good:
-            return ctx.finding(
-                cid,
-                Status.PASS,
-                message="; ".join(r.message for r in good),
-                subjects=subjects,
-                details=details,
-            )
-        return ctx.finding(
-            cid,
-            Status.FAIL,
-            message="; ".join(r.message for r in results),
-            subjects=subjects,
-            details=details,
-        )
