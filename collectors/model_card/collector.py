@@ -15,17 +15,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aima_ci.models import Finding
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
+from aima_ci.models import Check, Finding
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from .card import required_sections
 from .judge import judge
 from .measure import read_card
+from .settings import DEFAULT_PATH, SPEC, ModelCardSettings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
-
-DEFAULT_PATH = "MODEL_CARD.md"
 
 
 class ModelCardCollector(Collector):
@@ -35,6 +33,7 @@ class ModelCardCollector(Collector):
     light = True
     default_timeout = 60.0
     checks = load_checks(__file__)
+    spec = SPEC
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         if not facts.model_cards:
@@ -43,38 +42,9 @@ class ModelCardCollector(Collector):
             {"path": facts.model_cards[0]}, "Model card sections and EU AI Act risk class."
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        key = f"collectors.{self.name}"
-        path = config.get("path", DEFAULT_PATH)
-        if not isinstance(path, str) or not path:
-            raise CollectorConfigError(f"{key}.path", "must be the model card's path")
-        sections = config.get("required_sections")
-        if sections is not None:
-            ok = (
-                isinstance(sections, list) and all(isinstance(s, str) and s for s in sections)
-            ) or (
-                isinstance(sections, Mapping)
-                and all(
-                    isinstance(v, str)
-                    or (isinstance(v, list) and all(isinstance(a, str) for a in v))
-                    for v in sections.values()
-                )
-            )
-            if not ok or not sections:
-                raise CollectorConfigError(
-                    f"{key}.required_sections",
-                    "must be a non-empty list of section names, or a mapping name -> [wordings]",
-                )
-        if not isinstance(config.get("risk_class_required", True), bool):
-            raise CollectorConfigError(f"{key}.risk_class_required", "must be true or false")
-        words = config.get("min_justification_words", 8)
-        if isinstance(words, bool) or not isinstance(words, int) or words < 1:
-            raise CollectorConfigError(f"{key}.min_justification_words", "must be a number >= 1")
-
-    def enabled_checks(self, config: Mapping[str, Any]) -> tuple:
-        if config.get("risk_class_required", True):
-            return self.checks
-        return tuple(c for c in self.checks if c.id == "model_card.sections")
+    def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
+        wanted = self.parse_settings(config).enabled
+        return tuple(c for c in self.checks if c.id in wanted)
 
     def cache_inputs(self, config: Mapping[str, Any], ctx: CollectorContext) -> Iterable[Path]:
         """The card, also when it is the default path the config does not name."""
@@ -85,7 +55,6 @@ class ModelCardCollector(Collector):
         return paths
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        enabled = [c.id for c in self.enabled_checks(ctx.config)]
-        required = required_sections(ctx.config.get("required_sections"))
-        card = read_card(ctx, ctx.config.get("path", DEFAULT_PATH), required)
-        yield from judge(ctx, card, enabled, ctx.config.get("min_justification_words", 8))
+        settings: ModelCardSettings = ctx.settings
+        card = read_card(ctx, settings.path, settings.required)
+        yield from judge(ctx, card, list(settings.enabled), settings.min_justification_words)

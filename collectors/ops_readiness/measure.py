@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aima_ci_collectors._safeio import configured_files
 
@@ -20,6 +19,7 @@ from aima_ci.plugin import CollectorContext, InputError
 from aima_ci.safety.safeio import FileProblem, load_yaml, parse_yaml, read_text, rel, yaml_lines
 
 from . import promrules, rollback
+from .settings import OpsSettings
 
 ALERT_PATTERNS = ("**/*alert*.yml", "**/*alert*.yaml", "**/*rules*.yml", "**/*rules*.yaml")
 PLAYBOOK_PATTERNS = ("**/*incident*.md", "**/*playbook*.md", "**/*runbook*.md")
@@ -103,15 +103,15 @@ def read_playbook(ctx: CollectorContext, configured: str | None) -> PlaybookRead
     return PlaybookReading(display, text, ctx.subject("playbook", path))
 
 
-def read_rollback(ctx: CollectorContext, configured: Mapping[str, Any]) -> RollbackReading:
+def read_rollback(ctx: CollectorContext, settings: OpsSettings) -> RollbackReading:
     """What the registry file and the git tags (whichever are configured) offer to roll back to."""
-    if not configured:
+    if not settings.rollback_configured:
         return RollbackReading(configured=False)
     results: list[rollback.RollbackResult] = []
     subjects = []
-    if "registry_file" in configured:
+    if settings.registry_file is not None:
         try:
-            path = ctx.path(configured["registry_file"], "rollback.registry_file")
+            path = ctx.path(settings.registry_file, "rollback.registry_file")
             display = rel(ctx.root, path)
             # YAML is a superset of JSON: a JSON registry reads as well
             data = load_yaml(path, display, root=ctx.root, max_bytes=MAX_FILE_BYTES)
@@ -119,6 +119,6 @@ def read_rollback(ctx: CollectorContext, configured: Mapping[str, Any]) -> Rollb
             return RollbackReading(configured=True, error=str(exc))
         subjects.append(ctx.subject("model_registry", path))
         results.append(rollback.from_registry(data, display))
-    if "git_tag_pattern" in configured:
-        results.append(rollback.from_git_tags(ctx.root, configured["git_tag_pattern"]))
+    if settings.git_tag_pattern is not None:
+        results.append(rollback.from_git_tags(ctx.root, settings.git_tag_pattern))
     return RollbackReading(True, results=tuple(results), subjects=tuple(subjects))

@@ -14,16 +14,14 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import ci, judge, measure
+from . import judge, measure
 from .integrations import INTEGRATIONS
-from .measure import NAME
+from .settings import NAME, SPEC, PipelineSettings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
-
-KEYS = {"github_workflows", "gitlab_ci", "checks"}
 
 
 class PipelineCollector(Collector):
@@ -33,6 +31,7 @@ class PipelineCollector(Collector):
     light = True
     default_timeout = 60.0
     checks = load_checks(__file__)
+    spec = SPEC
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         """On when a CI file exists; suggested (commented) otherwise."""
@@ -44,41 +43,15 @@ class PipelineCollector(Collector):
             enabled=found,
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        self.check_keys(config, KEYS)
-        prefix = f"collectors.{NAME}"
-        wf = config.get("github_workflows")
-        if wf is not None and not (
-            isinstance(wf, list) and all(isinstance(w, str) and w for w in wf)
-        ):
-            raise CollectorConfigError(f"{prefix}.github_workflows", "a list of globs")
-        gl = config.get("gitlab_ci")
-        if gl is not None and not (isinstance(gl, str) and gl):
-            raise CollectorConfigError(f"{prefix}.gitlab_ci", "a path")
-        names = {c.id.split(".", 1)[1] for c in self.checks}
-        chosen = config.get("checks")
-        if chosen is not None and not (
-            isinstance(chosen, list) and chosen and all(c in names for c in chosen)
-        ):
-            raise CollectorConfigError(
-                f"{prefix}.checks", f"a list from: {', '.join(sorted(names))}"
-            )
-
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
-        chosen = config.get("checks")
-        if not chosen:
-            return self.checks
-        return tuple(c for c in self.checks if c.id.split(".", 1)[1] in chosen)
+        wanted = self.parse_settings(config).enabled
+        return tuple(c for c in self.checks if c.id in wanted)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        self.validate_config(ctx.config)
-        enabled = {c.id for c in self.enabled_checks(ctx.config)}
+        settings: PipelineSettings = ctx.settings
+        enabled = set(settings.enabled)
         ctx.progress("reading CI files", 0.1)
-        reading = measure.read_ci(
-            ctx.root,
-            ctx.config.get("github_workflows") or ci.GITHUB_PATTERNS,
-            ctx.config.get("gitlab_ci") or ci.GITLAB_FILE,
-        )
+        reading = measure.read_ci(ctx.root, settings.github_workflows, settings.gitlab_ci)
         out = ctx.artefact("pipeline.json")
         out.write_text(json.dumps(reading.record(), indent=2), encoding="utf-8")
         if f"{NAME}.gate" in enabled:

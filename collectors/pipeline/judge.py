@@ -14,7 +14,8 @@ from aima_ci.models import Finding, Status
 from aima_ci.plugin import CollectorContext
 
 from .integrations import Integration
-from .measure import NAME, PipelineReading
+from .measure import PipelineReading
+from .settings import NAME
 
 
 def gate(ctx: CollectorContext, reading: PipelineReading, out: Path) -> Finding:

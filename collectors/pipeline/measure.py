@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import aimaconfig, ci
-
-NAME = "pipeline"
+from .settings import NAME
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,12 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding
-from aima_ci.plugin import (
-    Collector,
-    CollectorConfigError,
-    CollectorContext,
-    Starter,
-    load_checks,
-)
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 from aima_ci.trust.provenance import DEFAULT_MANIFEST
 
 from . import judge
 from .measure import read_dvc, read_manifest
+from .settings import SPEC, ProvenanceSettings, parse
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -41,6 +36,7 @@ class ProvenanceCollector(Collector):
     cacheable = False
     default_timeout = 300.0
     checks = load_checks(__file__)
+    spec = SPEC
 
     # -- config ------------------------------------------------------------------------------
     def starter(self, facts: RepoFacts) -> Starter | None:
@@ -72,51 +68,33 @@ class ProvenanceCollector(Collector):
             ),
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        key = f"collectors.{self.name}"
-        manifest = config.get("manifest", DEFAULT_MANIFEST)
-        if manifest not in (None, False) and (not isinstance(manifest, str) or not manifest):
-            raise CollectorConfigError(f"{key}.manifest", "must be a path, or false to skip it")
-        if config.get("dvc", "auto") not in ("auto", True, False):
-            raise CollectorConfigError(f"{key}.dvc", "must be true, false or auto")
-        for flag in ("require_signoff", "require_sources"):
-            if not isinstance(config.get(flag, True), bool):
-                raise CollectorConfigError(f"{key}.{flag}", "must be true or false")
-        age = config.get("signoff_max_age_days", 365)
-        if age is not None and (isinstance(age, bool) or not isinstance(age, int) or age < 1):
-            raise CollectorConfigError(
-                f"{key}.signoff_max_age_days",
-                "must be a whole number of days >= 1, or null",
-            )
-        dvc_root = config.get("dvc_root", ".")
-        if not isinstance(dvc_root, str) or not dvc_root:
-            raise CollectorConfigError(f"{key}.dvc_root", "must be a folder path")
+    def parse_settings(self, config: Mapping[str, Any]) -> ProvenanceSettings:
+        return parse(config)
 
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
-        has_manifest = config.get("manifest", DEFAULT_MANIFEST) not in (None, False)
-        wanted = {
-            "provenance.integrity": has_manifest,
-            "provenance.signoff": has_manifest and config.get("require_signoff", True),
-            "provenance.dvc": config.get("dvc", "auto") is not False,
-        }
-        return tuple(c for c in self.checks if wanted[c.id])
+        wanted = self.parse_settings(config).enabled
+        return tuple(c for c in self.checks if c.id in wanted)
 
     # -- collect -----------------------------------------------------------------------------
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        enabled = {c.id for c in self.enabled_checks(ctx.config)}
+        settings: ProvenanceSettings = ctx.settings
+        enabled = set(settings.enabled)
         record: dict[str, Any] = {}
-        if "provenance.integrity" in enabled:
-            reading = read_manifest(ctx, ctx.config.get("manifest", DEFAULT_MANIFEST))
+        if settings.manifest is not None:
+            reading = read_manifest(ctx, settings.manifest)
             if reading.report is not None:
                 record["manifest"] = {"file": reading.display, **reading.report.__dict__}
-            max_age = ctx.config.get("signoff_max_age_days", 365)
             yield from judge.manifest(
-                ctx, reading, enabled, max_age, ctx.config.get("require_sources", True)
+                ctx,
+                reading,
+                enabled,
+                settings.signoff_max_age_days,
+                settings.require_sources,
             )
         if "provenance.dvc" in enabled:
-            found = read_dvc(ctx, ctx.config.get("dvc_root", "."))
+            found = read_dvc(ctx, settings.dvc_root)
             if found.sources:
                 record["dvc"] = found.report.__dict__
-            yield judge.dvc(ctx, found, required=ctx.config.get("dvc") is True)
+            yield judge.dvc(ctx, found, required=settings.dvc is True)
         out = ctx.artefact("provenance.json")
         out.write_text(json.dumps(record, indent=2), encoding="utf-8")

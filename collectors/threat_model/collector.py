@@ -11,20 +11,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Finding, Status
-from aima_ci.plugin import Collector, CollectorConfigError, CollectorContext, Starter, load_checks
+from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import judge, measure, owasp_llm
-from .judge import SEVERITY_RANK
-from .readers import KINDS
+from . import judge, measure
+from .settings import SPEC, ThreatModelSettings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
-
-DEFAULT_PATH = "THREAT_MODEL.md"
 
 
 class ThreatModelCollector(Collector):
@@ -37,6 +34,7 @@ class ThreatModelCollector(Collector):
     cacheable = False  # freshness depends on git history, which no input file hash captures
     default_timeout = 300.0
     checks = load_checks(__file__)
+    spec = SPEC
 
     # -- config ------------------------------------------------------------------------------
     def starter(self, facts: RepoFacts) -> Starter | None:
@@ -51,41 +49,10 @@ class ThreatModelCollector(Collector):
             notes={"watch": "files whose change requires a review"} if facts.models else {},
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        key = f"collectors.{self.name}"
-        path = config.get("path", DEFAULT_PATH)
-        if not isinstance(path, str) or not path:
-            raise CollectorConfigError(f"{key}.path", "must be the threat model's path")
-        if config.get("kind", "auto") not in KINDS:
-            raise CollectorConfigError(f"{key}.kind", f"must be one of {', '.join(KINDS)}")
-        watch = config.get("watch", [])
-        if isinstance(watch, str):
-            watch = [watch]
-        if not isinstance(watch, list) or not all(isinstance(w, str) and w for w in watch):
-            raise CollectorConfigError(f"{key}.watch", "must be a list of paths")
-        if config.get("required_llm_risks") is not None:
-            try:
-                owasp_llm.normalise_required(config["required_llm_risks"])
-            except ValueError as exc:
-                raise CollectorConfigError(f"{key}.required_llm_risks", str(exc)) from None
-        severity = str(config.get("fail_on_severity", "high")).lower()
-        if severity not in SEVERITY_RANK:
-            raise CollectorConfigError(
-                f"{key}.fail_on_severity", f"must be one of {', '.join(SEVERITY_RANK)}"
-            )
-        timeout = config.get("pytm_timeout", 120)
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise CollectorConfigError(f"{key}.pytm_timeout", "must be a number of seconds > 0")
-
     # -- collect -----------------------------------------------------------------------------
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        config = ctx.config
-        reading = measure.read_model(
-            ctx,
-            config.get("path", DEFAULT_PATH),
-            config.get("kind", "auto"),
-            float(config.get("pytm_timeout", 120)),
-        )
+        settings: ThreatModelSettings = ctx.settings
+        reading = measure.read_model(ctx, settings.path, settings.kind, settings.pytm_timeout)
         if not reading.exists:
             for check in self.checks:
                 yield ctx.finding(
@@ -104,10 +71,7 @@ class ThreatModelCollector(Collector):
         model, subjects = reading.model, reading.subjects
         summary: dict[str, Any] = {"path": reading.display, "kind": model.kind}
         yield judge.present(ctx, model, subjects)
-        watch = config.get("watch", [])
-        fresh = measure.read_freshness(
-            ctx, reading.path, [watch] if isinstance(watch, str) else list(watch)
-        )
+        fresh = measure.read_freshness(ctx, reading.path, list(settings.watch))
         if (record := fresh.record()) is not None:
             summary["freshness"] = record
         yield judge.current(ctx, fresh, subjects)
@@ -116,16 +80,9 @@ class ThreatModelCollector(Collector):
             "named": sorted(names.named),
             "from_pytm_findings": sorted(names.from_pytm),
         }
-        required = config.get("required_llm_risks")
-        yield judge.llm_risks(
-            ctx,
-            model,
-            names,
-            None if required is None else owasp_llm.normalise_required(required),
-            subjects,
-        )
+        yield judge.llm_risks(ctx, model, names, settings.required_llm_risks, subjects)
         finding, open_threats = judge.mitigations(
-            ctx, model, config.get("fail_on_severity", "high"), subjects
+            ctx, model, settings.fail_on_severity, settings.severity_floor, subjects
         )
         if open_threats is not None:
             summary["open_threats"] = open_threats

@@ -18,8 +18,8 @@ from aima_ci.plugin import CollectorContext
 from . import owasp_llm
 from .measure import Freshness, RiskNames
 from .readers import ThreatModel
+from .settings import SEVERITY_RANK
 
-SEVERITY_RANK = {"very low": 0, "info": 0, "low": 1, "medium": 2, "high": 3, "very high": 4}
 MAX_LISTED = 15
 
 
@@ -171,6 +171,7 @@ def mitigations(
     ctx: CollectorContext,
     model: ThreatModel,
     fail_on_severity: str,
+    floor: int,
     subjects: Sequence[Subject],
 ) -> tuple[Finding, list[str] | None]:
     """``threat_model.mitigations``, and the open threats listed (None: not read threat by
@@ -187,7 +188,6 @@ def mitigations(
             message="pytm is not installed, so the model was not run: "
             + ctx.collector.install_hint(),
         ), None
-    floor = SEVERITY_RANK[str(fail_on_severity).lower()]
     if model.kind == "yaml":
         gating = model.threats  # every documented threat needs a mitigation
     else:
