@@ -257,3 +257,26 @@ def test_malformed_gitlab_include_is_a_problem_not_a_crash(repo: Path, include: 
     (repo / ".gitlab-ci.yml").write_text(f"include: {include}\n")
     gate = direct(repo)["pipeline.gate"]
     assert gate.status is Status.ERROR and ".gitlab-ci.yml:1: include" in gate.message
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"gitlab": "x.yml"}, "collectors.pipeline.gitlab: unknown key"),
+        ({"mode": "report"}, "collectors.pipeline.mode: the pipeline collector has no report"),
+        ({"gitlab_ci": 3}, "collectors.pipeline.gitlab_ci: must be a path"),
+        ({"checks": []}, "collectors.pipeline.checks: must be a list from: architecture_review"),
+        ({"checks": ["gate", "gates"]}, "collectors.pipeline.checks[1]: must be one of: "),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        PipelineCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")
+
+
+def test_checks_key_and_enabled_checks_agree() -> None:
+    c = PipelineCollector()
+    chosen = c.enabled_checks({"checks": ["bias_checks", "gate"]})
+    assert [x.id for x in chosen] == ["pipeline.gate", "pipeline.bias_checks"]
+    assert len(c.enabled_checks({})) == len(c.checks) == 14

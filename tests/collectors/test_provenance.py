@@ -16,6 +16,7 @@ from aima_ci_collectors.provenance import ProvenanceCollector
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
+from aima_ci.plugin import CollectorConfigError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provenance"
 TODAY = "2026-03-01"
@@ -269,3 +270,32 @@ def test_dvc_auto_without_files_is_not_applicable_and_required_fails(
 def test_never_served_from_the_result_cache() -> None:
     # The hashed data files are named in the manifest, not the config, and the sign-off ages.
     assert ProvenanceCollector.cacheable is False
+
+
+def test_explicit_nulls_keep_their_documented_meaning(repo: Path) -> None:
+    """The option spec reads a null as "absent" (the default); for these two keys a null was
+    documented as a setting before the spec existed, and must stay one."""
+    assert cli(repo, "provenance", "write", "data").returncode == 0
+    sign(repo, date="2020-01-15")  # six years before TODAY
+    aged = run(repo, {"dvc": False})["provenance.signoff"][0]
+    assert aged.status is Status.FAIL and "limit 365" in aged.message  # absent: the default
+    unlimited = run(repo, {"dvc": False, "signoff_max_age_days": None})["provenance.signoff"][0]
+    assert unlimited.status is Status.PASS and unlimited.details["max_age_days"] is None
+    skipped = run(repo, {"dvc": True, "manifest": None})
+    assert set(skipped) == {"provenance.dvc"}  # null: the manifest checks are skipped
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"manifets": "m.yaml"}, "collectors.provenance.manifets: unknown key"),
+        ({"manifest": True}, "collectors.provenance.manifest: must be a path, or false"),
+        ({"dvc": "maybe"}, "collectors.provenance.dvc: must be true, false or auto"),
+        ({"signoff_max_age_days": 0}, "collectors.provenance.signoff_max_age_days: must be"),
+        ({"require_sources": "yes"}, "collectors.provenance.require_sources: must be true"),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        ProvenanceCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")

@@ -16,6 +16,7 @@ from aima_ci_collectors.threat_model.owasp_llm import ids_from_references, named
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
+from aima_ci.plugin import CollectorConfigError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "threat_model"
 
@@ -212,3 +213,33 @@ def test_llm_id_rules() -> None:
     # 2023 pages map by name: 'llm06-sensitive-information-disclosure' is LLM02 in 2025.
     refs = "https://genai.owasp.org/llmrisk/llm06-sensitive-information-disclosure/"
     assert ids_from_references(refs) == {"LLM02"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"paht": "tm.yaml"}, "collectors.threat_model.paht: unknown key"),
+        ({"kind": "word"}, "collectors.threat_model.kind: must be one of auto, pytm"),
+        ({"watch": [3]}, "collectors.threat_model.watch[0]: must be"),
+        ({"required_llm_risks": ["LLM99"]}, "collectors.threat_model.required_llm_risks: 'LLM99'"),
+        ({"fail_on_severity": "huge"}, "collectors.threat_model.fail_on_severity: must be one"),
+        ({"pytm_timeout": True}, "collectors.threat_model.pytm_timeout: must be a number"),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        ThreatModelCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")
+
+
+def test_settings_are_parsed_once_into_their_typed_form() -> None:
+    settings = ThreatModelCollector().parse_settings(
+        {
+            "watch": "model/",
+            "required_llm_risks": ["llm01:2025", "LLM06"],
+            "fail_on_severity": "Medium",
+        }
+    )
+    assert settings.watch == ("model/",)
+    assert settings.required_llm_risks == ["LLM01", "LLM06"]
+    assert (settings.fail_on_severity, settings.severity_floor) == ("Medium", 2)
