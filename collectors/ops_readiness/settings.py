@@ -20,6 +20,7 @@ from .promrules import DEFAULT_WATCH
 
 ROLLBACK_WHAT = "a mapping with registry_file and/or git_tag_pattern"
 PATTERNS_WHAT = "a mapping of name to a list of patterns"
+PATTERNS = ListOf(Text(what="a pattern"), min_items=1, what="a non-empty list of patterns")
 
 
 @dataclass(frozen=True)
@@ -78,19 +79,19 @@ SPEC = Spec(
     options=(
         Option(
             "alert_rules",
-            ListOf(Text(), single=True, what="a path, glob or list of them"),
+            ListOf(Text(what="a path or glob"), single=True, what="a path, glob or list of them"),
             doc="Prometheus alerting-rule files (paths or globs); default: discovered"
             " (`*alert*`/`*rules*` YAML holding `groups`).",
         ),
         Option(
             "watch",
-            MapOf(ListOf(Text(), min_items=1), min_items=1, what=PATTERNS_WHAT),
+            MapOf(PATTERNS, min_items=1, what=PATTERNS_WHAT),
             doc="Metric categories an alert must watch -> metric-name regexes (default: drift,"
             " confidence, error_rate).",
         ),
         Option(
             "required_watch",
-            ListOf(Text(), what="a list of categories from watch"),
+            ListOf(Text(what="a category from watch"), what="a list of categories from watch"),
             doc="The watch categories that need an alert (default: all of them).",
         ),
         Option(
@@ -101,12 +102,12 @@ SPEC = Spec(
         ),
         Option(
             "sections",
-            MapOf(ListOf(Text(), min_items=1), min_items=1, what=PATTERNS_WHAT),
+            MapOf(PATTERNS, min_items=1, what=PATTERNS_WHAT),
             doc="Playbook steps to add or override -> accepted heading wordings.",
         ),
         Option(
             "required_sections",
-            ListOf(Text(), min_items=1, what="a list of playbook steps"),
+            ListOf(Text(what="a playbook step"), min_items=1, what="a list of playbook steps"),
             doc="Steps the playbook must cover (default: detect, isolate, roll back, root cause,"
             " retest).",
         ),

@@ -45,7 +45,7 @@ SPEC = Spec(
     options=(
         Option(
             "github_workflows",
-            ListOf(Text(), what="a list of globs"),
+            ListOf(Text(what="a glob"), what="a list of globs"),
             default=GITHUB_PATTERNS,
             doc="GitHub Actions workflow files (globs, relative to the repository root).",
         ),

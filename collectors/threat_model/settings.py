@@ -67,7 +67,7 @@ SPEC = Spec(
         ),
         Option(
             "watch",
-            ListOf(Text(), single=True, what="a list of paths"),
+            ListOf(Text(what="a path"), single=True, what="a list of paths"),
             default=(),
             doc="Paths whose change requires a review of the threat model (e.g. `[model/,"
             " prompts/]`); none: `threat_model.current` is not applicable.",
