@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
-from aima_ci_collectors.provenance import ProvenanceCollector
+from aima_ci_collectors.provenance import ProvenanceCollector, judge
 
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
-from aima_ci.plugin import CollectorConfigError
+from aima_ci.plugin import CollectorConfigError, CollectorContext
+from aima_ci.trust.provenance import Manifest, ManifestEntry
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provenance"
 TODAY = "2026-03-01"
@@ -299,3 +300,40 @@ def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
     with pytest.raises(CollectorConfigError) as err:
         ProvenanceCollector().validate_config(settings)
     assert str(err.value).startswith(f"config: {key}")
+
+
+@pytest.mark.parametrize(
+    ("who", "when", "max_age", "status", "text"),
+    [
+        ("Jane <j@example.com>", "2026-02-01", 365, Status.PASS, "signed off by Jane"),
+        ("TODO", "2026-02-01", 365, Status.FAIL, "signed_off_by is empty"),
+        ("Jane", "2026-04-01", 365, Status.FAIL, "date 2026-04-01 is in the future"),
+        ("Jane", "2026-02-30", 365, Status.FAIL, "is not a valid date"),
+        ("Jane", "2025-01-01", 365, Status.FAIL, "is 424 days old (limit 365)"),
+        ("Jane", "2025-01-01", None, Status.PASS, "signed off by Jane"),
+    ],
+)
+def test_judge_signoff_from_the_manifest_alone(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+    when: str,
+    max_age: int | None,
+    status: Status,
+    text: str,
+) -> None:
+    """The sign-off verdict needs no files on disk: judge works on the parsed manifest."""
+    monkeypatch.setenv("AIMA_CI_TODAY", TODAY)
+    entry = ManifestEntry("data/a.csv", "0" * 64, source="in-house", licence="CC0-1.0")
+    manifest = Manifest(tmp_path / "m.yaml", "m.yaml", who, when, (), (), (entry,))
+    ev = tmp_path / ".aima"
+    ctx = CollectorContext(
+        collector=ProvenanceCollector(),
+        config={},
+        root=tmp_path,
+        config_dir=tmp_path,
+        artefact_dir=ev / "artefacts" / "provenance",
+        evidence_dir=ev,
+    )
+    f = judge.signoff(ctx, manifest, [], max_age, require_sources=True)
+    assert f.status is status and text in f.message

@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 import yaml
-from aima_ci_collectors.threat_model import ThreatModelCollector
+from aima_ci_collectors.threat_model import ThreatModelCollector, judge
+from aima_ci_collectors.threat_model.lastchange import Change
+from aima_ci_collectors.threat_model.measure import Freshness
 from aima_ci_collectors.threat_model.owasp_llm import ids_from_references, named_ids
 
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
-from aima_ci.plugin import CollectorConfigError
+from aima_ci.plugin import CollectorConfigError, CollectorContext
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "threat_model"
 
@@ -243,3 +245,69 @@ def test_settings_are_parsed_once_into_their_typed_form() -> None:
     assert settings.watch == ("model/",)
     assert settings.required_llm_risks == ["LLM01", "LLM06"]
     assert (settings.fail_on_severity, settings.severity_floor) == ("Medium", 2)
+
+
+def judge_ctx(tmp_path: Path) -> CollectorContext:
+    ev = tmp_path / ".aima"
+    return CollectorContext(
+        collector=ThreatModelCollector(),
+        config={},
+        root=tmp_path,
+        config_dir=tmp_path,
+        artefact_dir=ev / "artefacts" / "threat_model",
+        evidence_dir=ev,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fresh", "status", "text"),
+    [
+        (Freshness(watched=False), Status.NOT_APPLICABLE, "no 'watch' paths"),
+        (Freshness(True, use_git=True, shallow=True), Status.INCONCLUSIVE, "shallow git clone"),
+        (
+            Freshness(
+                True,
+                True,
+                False,
+                Change("tm.yaml", 100.0, "commit"),
+                (
+                    Change("model", 200.0, "commit"),
+                    Change("prompts", 50.0, "commit"),
+                ),
+            ),
+            Status.FAIL,
+            "tm.yaml (commit) is older than the last change of model (commit)",
+        ),
+        (
+            Freshness(
+                True,
+                False,
+                False,
+                Change("tm.yaml", 100.0, "mtime"),
+                (Change("gone", None, "absent"),),
+            ),
+            Status.FAIL,
+            "none of the watched paths exist: gone",
+        ),
+        (
+            Freshness(
+                True,
+                False,
+                False,
+                Change("tm.yaml", 100.0, "mtime"),
+                (
+                    Change("model", 100.0, "mtime"),
+                    Change("gone", None, "absent"),
+                ),
+            ),
+            Status.PASS,
+            "is at least as recent as model (by file times: not a git work tree)",
+        ),
+    ],
+)
+def test_judge_current_from_readings_alone(
+    tmp_path: Path, fresh: Freshness, status: Status, text: str
+) -> None:
+    """The freshness verdict needs no repository: judge works on what measure read."""
+    f = judge.current(judge_ctx(tmp_path), fresh, ())
+    assert f.status is status and text in f.message
