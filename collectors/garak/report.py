@@ -250,14 +250,23 @@ HASH_BLOCK = 1 << 20
 HASH_CHILD_MIN_BYTES = 16 << 20
 
 
-def _start_hashing(path: Path) -> tuple[int, int]:
+def _start_hashing(path: Path) -> tuple[int, int] | None:
     """Fork a child that hashes the whole file in order and writes ``<bytes> <hex>`` to a pipe.
 
     A separate process has its own GIL and its own core; it only reads the file and sends back
-    plain text, never objects. Returns (pid, read end of the pipe).
+    plain text, never objects. Returns (pid, read end of the pipe), or None when no process
+    can be started (the file is then hashed here after the parse).
     """
-    rfd, wfd = os.pipe()
-    pid = os.fork()
+    try:
+        rfd, wfd = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(rfd)
+        os.close(wfd)
+        return None
     if pid == 0:  # pragma: no cover - the child's own coverage is not collected
         code = 1
         try:
@@ -278,14 +287,16 @@ def _start_hashing(path: Path) -> tuple[int, int]:
     return pid, rfd
 
 
-def _finish_hashing(child: tuple[int, int], path: Path) -> tuple[int, str]:
-    """The child's (byte count, hex digest); hashed here instead if the child failed, so the
-    result never depends on the fork."""
-    pid, rfd = child
-    with os.fdopen(rfd, "rb") as inp:
-        data = inp.read(200)
-    _, status = os.waitpid(pid, 0)
+def _finish_hashing(child: tuple[int, int] | None, path: Path) -> tuple[int, str]:
+    """The child's (byte count, hex digest); hashed here instead if the child failed or never
+    started, so the result never depends on the fork."""
     try:
+        if child is None:
+            raise ValueError("no hashing child")
+        pid, rfd = child
+        with os.fdopen(rfd, "rb") as inp:
+            data = inp.read(200)
+        _, status = os.waitpid(pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise ValueError("hashing child failed")
         count, hexdigest = data.decode("ascii").split(" ")

@@ -577,3 +577,19 @@ def test_a_file_changed_while_read_is_not_remembered(tmp_path, monkeypatch):
     _change_during(monkeypatch, "run", lambda: _append(path))
     assert read_report(path, workers=1).sha256 is None
     assert remembered_sha256(path) is None
+
+
+def test_no_process_for_the_hash_means_hashing_here(tmp_path, monkeypatch):
+    import hashlib
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(report_mod.os, "fork", no_fork)
+    r = read_report(path, workers=1)
+    assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert r.evals and not [p for p in r.problems if p.kind == "changed"]
