@@ -7,6 +7,7 @@ their ratio, per attack) are the robustness indicators AIMA's Security Testing p
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -15,10 +16,19 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks, now_iso
+from aima_ci.plugin import (
+    Collector,
+    CollectorContext,
+    InputError,
+    Preflight,
+    Starter,
+    load_checks,
+    now_iso,
+)
 
 from .._arrays import apply_label_map, is_array_data
-from .._modelio import LoadedModel
+from .._modelio import LoadedModel, checked_model, mismatches, model_format
+from .._modelio._isolated import check_in_helper
 from .._prelude import PrepareError, error_findings, prepare
 from .._tabular import load_classifier_table, sample_indices
 from ._attacks import AttackOutcome, run_attack
@@ -68,6 +78,37 @@ class ArtCollector(Collector):
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)
 
+    def preflight(self, config: Mapping[str, Any], check: Preflight) -> None:
+        """Besides the paths: the model checks of ``check_model_inputs``, run in the helper
+        process that loads untrusted models away from aima-ci's own (see _modelio._isolated)."""
+        super().preflight(config, check)
+        model_format(self.name, parse(config, self.check_keys).model, check)  # cheap, here
+        check_in_helper(self, config, check, "check_model_inputs")
+
+    def check_model_inputs(self, config: Mapping[str, Any], check: Preflight) -> None:
+        """Load the model (once per command, never an untrusted pickle) and run it on a few
+        samples, so a declared input shape it cannot take, or labels that are not its classes
+        after ``label_map``, exit 2 naming the key before any collector runs. Other bad input
+        is left to ``collect``, which reports it as error findings."""
+        settings = parse(config, self.check_keys)
+        loaded = checked_model(self, settings.model, check)
+        if loaded is None:
+            return
+        data_path = check.path("data", settings.data, "any")
+        labels = check.path("labels", settings.labels) if settings.labels else None
+        arrays = is_array_data(data_path)
+        if settings.label_map is not None:
+            label_key = "label_map"
+        else:
+            label_key = "labels" if settings.labels else ("data" if arrays else "label")
+        with contextlib.suppress(InputError), mismatches(settings.model, self.name, label_key):
+            if loaded.is_deep or arrays:
+                from ._deep_data import deep_space
+
+                deep_space(loaded, data_path, labels, settings, check.config_dir)
+            else:
+                _table(loaded, data_path, settings)
+
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         settings = parse(ctx.config, self.check_keys)
         try:
@@ -99,36 +140,8 @@ class ArtCollector(Collector):
         subjects: Sequence[Subject],
     ) -> list[Finding]:
         ctx.progress("loading data", 0.0)
-        if settings.label is None:
-            raise InputError(
-                f"{PREFIX}.label: is required for a table (the column with the true class)"
-            )
         eps_units = settings.eps_units or "std"
-        loaded, frame, features = load_classifier_table(
-            loaded_model,
-            data_path,
-            prefix=PREFIX,
-            proba=False,
-            configured=settings.features,
-            exclude=[settings.label],
-        )
-        if settings.label_map is not None:
-            frame = frame.assign(
-                **{
-                    settings.label: apply_label_map(
-                        frame[settings.label].to_numpy(),
-                        settings.label_map,
-                        f"{PREFIX}.label_map: {data_path.name}",
-                    )
-                }
-            )
-        y = label_indices(
-            frame,
-            settings.label,
-            list(loaded.estimator.classes_),
-            where=f"{PREFIX}.label",
-            file=data_path.name,
-        )
+        loaded, frame, features, y = _table(loaded_model, data_path, settings)
         space = build_space(
             loaded.estimator,
             frame,
@@ -338,6 +351,43 @@ class ArtCollector(Collector):
             ),
             **common,
         )
+
+
+def _table(
+    loaded_model: LoadedModel, data_path: Path, settings: ArtSettings
+) -> tuple[LoadedModel, Any, list[str], Any]:
+    """The table, its feature columns and each row's label as an index into the model's classes
+    (after ``label_map``); also what ``preflight`` checks before any collector runs."""
+    if settings.label is None:
+        raise InputError(
+            f"{PREFIX}.label: is required for a table (the column with the true class)"
+        )
+    loaded, frame, features = load_classifier_table(
+        loaded_model,
+        data_path,
+        prefix=PREFIX,
+        proba=False,
+        configured=settings.features,
+        exclude=[settings.label],
+    )
+    if settings.label_map is not None:
+        frame = frame.assign(
+            **{
+                settings.label: apply_label_map(
+                    frame[settings.label].to_numpy(),
+                    settings.label_map,
+                    f"{PREFIX}.label_map: {data_path.name}",
+                )
+            }
+        )
+    y = label_indices(
+        frame,
+        settings.label,
+        list(loaded.estimator.classes_),
+        where=f"{PREFIX}.label",
+        file=data_path.name,
+    )
+    return loaded, frame, features, y
 
 
 def _write_report(

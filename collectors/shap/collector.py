@@ -8,14 +8,30 @@ team that explains offline can still gate on the explanation not being stale.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.models import Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError, Starter, load_checks
+from aima_ci.plugin import (
+    Collector,
+    CollectorContext,
+    InputError,
+    Preflight,
+    Starter,
+    load_checks,
+)
 
-from .._modelio import LoadedModel, data_subject, describe
+from .._modelio import (
+    LoadedModel,
+    checked_model,
+    data_subject,
+    describe,
+    mismatches,
+    model_format,
+)
+from .._modelio._isolated import check_in_helper
 from .._prelude import PrepareError, error_findings, prepare
 from . import _artefact
 from ._config import PREFIX, ShapSettings, parse
@@ -66,6 +82,39 @@ class ShapCollector(Collector):
 
     def validate_config(self, config: Mapping[str, Any]) -> None:
         parse(config, self.check_keys)
+
+    def preflight(self, config: Mapping[str, Any], check: Preflight) -> None:
+        """Besides the paths: the model checks of ``check_model_inputs``, run in the helper
+        process that loads untrusted models away from aima-ci's own (see _modelio._isolated).
+        Verifying an ``explanation`` loads nothing, here as in ``collect``."""
+        super().preflight(config, check)
+        settings = parse(config, self.check_keys)
+        if settings.verify_only:
+            return
+        fmt = model_format(self.name, settings.model, check)
+        if fmt in ("skops", "pickle") and settings.data and not _arrays(check, settings.data):
+            return  # a scikit-learn model on a table: no shape or labels to mismatch
+        check_in_helper(self, config, check, "check_model_inputs")
+
+    def check_model_inputs(self, config: Mapping[str, Any], check: Preflight) -> None:
+        """Load the model (once per command, never an untrusted pickle) and, for a network or
+        array data, run it on the samples' shape, so a declared input shape it cannot take, or
+        array labels that are not its classes, exit 2 naming the key before any collector runs."""
+        settings = parse(config, self.check_keys)
+        loaded = checked_model(self, settings.model, check)
+        if loaded is None or settings.data is None:
+            return
+        from .._arrays import is_array_data
+
+        data_path = check.path("data", settings.data, "any")
+        if not (loaded.is_deep or is_array_data(data_path)):
+            return  # a table explained by a scikit-learn model: nothing here to mismatch
+        from ._deep import deep_inputs
+
+        labels = check.path("labels", settings.labels) if settings.labels else None
+        label_key = "labels" if settings.labels else "data"
+        with contextlib.suppress(InputError), mismatches(settings.model, self.name, label_key):
+            deep_inputs(loaded, data_path, labels, settings)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         settings = parse(ctx.config, self.check_keys)
@@ -234,6 +283,12 @@ class ShapCollector(Collector):
             **common,
         )
         return [importance, current_finding]
+
+
+def _arrays(check: Preflight, data: str) -> bool:
+    from .._arrays import is_array_data
+
+    return is_array_data(check.path("data", data, "any"))
 
 
 def _rel(ctx: CollectorContext, path: Path) -> str:
