@@ -151,6 +151,7 @@ def _context(collector: Collector, check: Preflight) -> CollectorContext:
         config_dir=check.config_dir,
         artefact_dir=scratch / collector.name,
         evidence_dir=scratch,
+        settings={},  # the loaders read no settings (None would parse the empty config)
     )
 
 

@@ -15,8 +15,8 @@ from aima_ci.plugin import InputError
 from .._arrays import apply_label_map, is_array_data, label_indices, load_arrays
 from .._modelio import DeepModel, LoadedModel, fit_samples, settle_classes
 from .._tabular import read_table
-from ._config import PREFIX, ArtSettings
 from ._deep import DeepSpace
+from .settings import PREFIX, ArtSettings
 
 
 def deep_space(

@@ -18,8 +18,8 @@ from aima_ci.plugin import InputError
 from .._arrays import is_array_data, label_indices, load_arrays
 from .._modelio import DeepModel, LoadedModel, fit_samples, settle_classes
 from .._tabular import read_table, sample_indices
-from ._config import PREFIX, ShapSettings
 from ._explain import Explanation, import_shap
+from .settings import PREFIX, ShapSettings
 
 GRADIENT_SAMPLES = 50  # expected-gradient draws per row (SHAP's default 200 is 4x the time)
 
