@@ -122,6 +122,7 @@ def _uri_key(ref: ModelRef, ctx: CollectorContext, collector: str, where: str) -
     """Resolve the URI in its store (no download): an unknown name or version is exit 2."""
     from . import _mlflow
 
+    assert ref.uri is not None
     try:
         store = _mlflow.tracking_uri(
             {"tracking_uri": ref.tracking_uri}, ctx.config_dir, ctx.root, where
