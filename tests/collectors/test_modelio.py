@@ -36,6 +36,7 @@ def context(root: Path) -> CollectorContext:
         config_dir=root,
         artefact_dir=root / "out" / "artefacts" / "art",
         evidence_dir=root / "out",
+        settings={},  # the loaders read no settings
     )
 
 
