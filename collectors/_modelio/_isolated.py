@@ -110,10 +110,33 @@ def check_in_helper(
         raise CollectorConfigError(reply["key"], reply["reason"])
 
 
+def stop_helper() -> None:
+    """End the helper (its cache with it); the next check starts a fresh one."""
+    global _HELPER
+    if _HELPER is not None:
+        _HELPER.close()
+        _HELPER = None
+
+
+def cached_models() -> int | None:
+    """How many models the helper holds loaded (None: no helper running); for tests that a
+    model several collectors name is loaded once."""
+    if _HELPER is None or not _HELPER.alive:
+        return None
+    reply = _HELPER.ask({"stats": True}, TIMEOUT)
+    return reply.get("cached") if reply else None
+
+
 def _serve(requests: Any, replies: Any) -> None:
+    from . import _preflight
+
     for line in requests:
         try:
             request = json.loads(line)
+            if request.get("stats"):
+                replies.write(json.dumps({"cached": len(_preflight._CACHE)}) + "\n")
+                replies.flush()
+                continue
             module, _, qualname = request["class"].partition(":")
             cls: Any = importlib.import_module(module)
             for part in qualname.split("."):

@@ -250,3 +250,22 @@ def test_a_pickle_without_trust_is_not_loaded_by_preflight_either(world: Path, c
     art = [f for f in findings if f["collector"] == "art"]
     assert art and all(f["status"] == "error" for f in art)
     assert "refusing to unpickle" in art[0]["message"]
+
+
+def test_a_model_art_and_shap_both_name_is_loaded_once(world: Path) -> None:
+    """Both preflights go to one helper process, whose cache holds the model once."""
+    from aima_ci_collectors._modelio import _isolated
+    from aima_ci_collectors.art import ArtCollector
+    from aima_ci_collectors.shap import ShapCollector
+
+    from aima_ci.plugin import Preflight
+
+    _isolated.stop_helper()  # a helper an earlier test started holds other models
+    declared = {"name": "net", "format": "torchscript", **with_shape("net", [1, 8, 8])["net"]}
+    for collector in (ArtCollector(), ShapCollector()):
+        config = {"model": declared, "data": "data/ok.npz"}
+        collector.preflight(config, Preflight(collector.name, world, world))
+    assert _isolated.cached_models() == 1
+    onnx = {"name": "net-onnx", "format": "onnx", **MODELS["net-onnx"]}
+    ArtCollector().preflight({"model": onnx, "data": "data/ok.npz"}, Preflight("art", world, world))
+    assert _isolated.cached_models() == 2
