@@ -160,6 +160,10 @@ class Preflight:
     collector: str
     root: Path
     config_dir: Path
+    # An expensive check that passed (a model loaded and run once) may be remembered outside the
+    # checkout and skipped while its inputs are unchanged; False under --no-cache, which
+    # promises to neither read nor write anything cached.
+    remember: bool = True
 
     def fail(self, key: str, reason: str) -> CollectorConfigError:
         return CollectorConfigError(f"collectors.{self.collector}.{key}", reason)

@@ -169,7 +169,7 @@ def collect(
     planned, missing = plan_jobs(configured, available, broken)
     planned = [replace(job, part=parts.get(job.collector.name)) for job in planned]
     # bad keys or inputs: exit 2 before any run; each job keeps its parsed settings
-    planned = validate_jobs(planned, config.root, config.dir)
+    planned = validate_jobs(planned, config.root, config.dir, remember=cache is not None)
     for previous in reuse:
         if previous.resolve() == out_dir.resolve():
             raise EvidenceError(f"--reuse {previous}: must differ from the output directory")

@@ -176,7 +176,11 @@ def last_durations(run_json: Path) -> dict[str, float]:
 
 
 def validate_jobs(
-    jobs: Sequence[Job], root: Path | None = None, config_dir: Path | None = None
+    jobs: Sequence[Job],
+    root: Path | None = None,
+    config_dir: Path | None = None,
+    *,
+    remember: bool = True,
 ) -> list[Job]:
     """Let each collector reject bad keys, then (given the repository) the inputs its config
     names, before anything runs (raises CollectorConfigError: exit 2, not minutes later).
@@ -188,7 +192,7 @@ def validate_jobs(
         collector = job.collector()
         settings = collector.settings_for(job.config)
         if root is not None:
-            check = Preflight(collector.name, root, config_dir or root)
+            check = Preflight(collector.name, root, config_dir or root, remember)
             collector.preflight(job.config, check)
         out.append(replace(job, settings=settings))
     return out

@@ -16,6 +16,8 @@ discarded stderr, so it cannot corrupt a reply).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import hashlib
 import importlib
 import json
 import os
@@ -27,8 +29,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import aima_ci
 from aima_ci.plugin import Collector, CollectorConfigError, Preflight
+from aima_ci.safety.atomic import atomic_write
 from aima_ci.safety.childproc import kill_group, spawn
+from aima_ci.safety.hashing import sha256_file
+from aima_ci.safety.paths import config_paths, is_inside, user_cache_dir
 
 TIMEOUT = 180.0  # seconds for one collector's check: loading a model and a forward pass
 
@@ -90,7 +96,74 @@ _HELPER: _Helper | None = None
 def check_in_helper(
     collector: Collector, config: Mapping[str, Any], check: Preflight, method: str
 ) -> None:
-    """Run ``collector.<method>(config, check)`` in the helper; re-raise its config error."""
+    """Run ``collector.<method>(config, check)`` in the helper; re-raise its config error.
+
+    A check that passed is remembered (see ``_memo_key``), so a re-run on unchanged inputs, whose
+    collectors all come from the cache, does not pay for loading torch and the model again.
+    """
+    memo = _memo_path(collector, config, check, method)
+    if memo is not None and memo.is_file():
+        return
+    reply = _ask_helper(collector, config, check, method)
+    if reply and isinstance(reply.get("key"), str) and isinstance(reply.get("reason"), str):
+        raise CollectorConfigError(reply["key"], reply["reason"])
+    if memo is not None and reply is not None and reply.get("ok") is True:
+        with contextlib.suppress(OSError):
+            atomic_write(memo, "ok\n")
+
+
+def _memo_path(
+    collector: Collector, config: Mapping[str, Any], check: Preflight, method: str
+) -> Path | None:
+    """Where a passed check on exactly these inputs is remembered, or None: not remembered.
+
+    The key covers what the check reads: the collector (class, version, tool version, aima-ci's
+    version), its whole config (with the declared model spelled out), and the content digest of
+    every file or folder the config names. Not remembered: a model named by an MLflow URI or
+    built by a factory (the registry or the user's code can change under the same config), a
+    cache folder inside the checkout (a pull request controls it), and anything under
+    --no-cache. A forged or stale entry could only skip this early check: the collector still
+    loads the model itself and reports a mismatch as ``error`` findings, so nothing can pass
+    through it.
+    """
+    if not check.remember:
+        return None
+    model = config.get("model")
+    if isinstance(model, Mapping) and (model.get("uri") or model.get("factory")):
+        return None
+    folder = _memo_dir(check.root)
+    if folder is None:
+        return None
+    from . import directory_digest
+
+    files = {}
+    try:
+        for path in config_paths(config, check.root, check.config_dir):
+            shown = path.relative_to(check.root).as_posix()
+            files[shown] = directory_digest(path) if path.is_dir() else sha256_file(path)
+    except (OSError, ValueError):
+        return None
+    kind = type(collector)
+    material = {
+        "class": f"{kind.__module__}:{kind.__qualname__}",
+        "method": method,
+        "versions": [aima_ci.__version__, collector.version, collector.tool_version()],
+        "config": config,
+        "files": files,
+    }
+    blob = json.dumps(material, sort_keys=True, default=str).encode()
+    return folder / (hashlib.sha256(blob).hexdigest() + ".ok")
+
+
+def _memo_dir(root: Path) -> Path | None:
+    env = os.environ.get("AIMA_CI_CACHE_DIR")
+    folder = Path(env).resolve() / "preflight" if env else user_cache_dir() / "preflight"
+    return None if is_inside(folder, root) else folder
+
+
+def _ask_helper(
+    collector: Collector, config: Mapping[str, Any], check: Preflight, method: str
+) -> dict[str, Any] | None:
     global _HELPER
     if _HELPER is None or not _HELPER.alive:
         _HELPER = _Helper(check.config_dir)
@@ -106,8 +179,7 @@ def check_in_helper(
         },
         TIMEOUT,
     )
-    if reply and isinstance(reply.get("key"), str) and isinstance(reply.get("reason"), str):
-        raise CollectorConfigError(reply["key"], reply["reason"])
+    return reply
 
 
 def stop_helper() -> None:

@@ -269,3 +269,32 @@ def test_a_model_art_and_shap_both_name_is_loaded_once(world: Path) -> None:
     onnx = {"name": "net-onnx", "format": "onnx", **MODELS["net-onnx"]}
     ArtCollector().preflight({"model": onnx, "data": "data/ok.npz"}, Preflight("art", world, world))
     assert _isolated.cached_models() == 2
+
+
+def test_a_passed_model_check_is_remembered_until_an_input_changes(world: Path) -> None:
+    """A re-run on unchanged inputs skips loading the model again (no helper is started); a
+    changed model file or declaration is checked afresh, and --no-cache remembers nothing."""
+    from aima_ci_collectors._modelio import _isolated
+    from aima_ci_collectors.art import ArtCollector
+
+    from aima_ci.plugin import CollectorConfigError, Preflight
+
+    declared = {"name": "net", "format": "torchscript", **MODELS["net"]}
+    config = {"model": declared, "data": "data/ok.npz"}
+
+    def check(cfg: dict[str, Any], remember: bool = True) -> int | None:
+        _isolated.stop_helper()
+        ArtCollector().preflight(cfg, Preflight("art", world, world, remember))
+        return _isolated.cached_models()  # None: no helper ran, the check was remembered
+
+    assert check(config) == 1  # first time: loaded in the helper
+    assert check(config) is None  # remembered
+    assert check(config, remember=False) == 1  # --no-cache: checked again
+    bad = {**config, "model": {**declared, "input_shape": [1, 4, 4]}}
+    with pytest.raises(CollectorConfigError, match="input_shape"):
+        check(bad)  # another declaration is another key
+    with pytest.raises(CollectorConfigError, match="input_shape"):
+        check(bad)  # and a failed check is never remembered
+    model = world / declared["path"]
+    model.write_bytes(model.read_bytes() + b"\0")  # same config, other content
+    assert check(config) is not None  # not remembered: the helper ran
