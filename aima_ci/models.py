@@ -310,6 +310,20 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Tally(Finding):
+    """``count`` findings that scoring cannot tell apart, standing as one (the findings index,
+    evidence/index.py): the first of them in file order, so every "first" or "worst" the scoring
+    picks is the one it picks from the findings one by one. Never written to findings.jsonl."""
+
+    count: int = 1
+
+
+def weight(finding: Finding) -> int:
+    """How many findings ``finding`` stands for (a Tally: its count; any other finding: one)."""
+    return finding.count if isinstance(finding, Tally) else 1
+
+
+@dataclass(frozen=True)
 class Attestation:
     """A person's answer to a question no tool can answer (training, policies, roles)."""
 

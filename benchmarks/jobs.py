@@ -29,6 +29,23 @@ EXAMPLE = ROOT / "examples" / "credit-model"
 TARGET = 1.6
 
 
+def per_collector(out: Path) -> str:
+    """Each collector's duration and start offset in the run just finished (run.json), to see
+    which ran at once and which dominates."""
+    import datetime as dt
+    import json
+
+    runs = json.loads((out / "run.json").read_text()).get("collectors", [])
+    starts = [dt.datetime.fromisoformat(r["started_at"]) for r in runs if r.get("started_at")]
+    first = min(starts) if starts else None
+    parts = []
+    for r in sorted(runs, key=lambda r: r.get("started_at") or ""):
+        at = dt.datetime.fromisoformat(r["started_at"]) - first if first else None
+        offset = f"+{at.total_seconds():.1f}" if at is not None else "?"
+        parts.append(f"{r['name']} {r.get('duration', 0):.1f}s@{offset}")
+    return ", ".join(parts)
+
+
 def run(repo: Path, out: Path, jobs: int) -> float:
     cmd = [sys.executable, "-m", "aima_ci", "collect", "--no-cache", "--jobs", str(jobs)]
     start = time.perf_counter()
@@ -54,11 +71,14 @@ def main() -> int:
         out = Path(tmp) / "evidence"  # one folder: each run leaves run.json for the next
         warm = run(repo, out, 2)
         print(f"warm-up (primes run.json durations): {warm:.2f}s, load {os.getloadavg()}")
+        print(f"    {per_collector(out)}")
         one: list[float] = []
         two: list[float] = []
         for i in range(args.repeat):
             one.append(run(repo, out, 1))
+            print(f"    --jobs 1: {per_collector(out)}")
             two.append(run(repo, out, 2))
+            print(f"    --jobs 2: {per_collector(out)}")
             print(
                 f"  run {i + 1}: --jobs 1 {one[-1]:.2f}s, --jobs 2 {two[-1]:.2f}s,"
                 f" load {os.getloadavg()}"
