@@ -190,8 +190,8 @@ def assess(
     scores gets an assessment, never one the gate accepts. A step left unfinished here
     (``.run-in-progress``) is refused.
     """
-    from aima_ci.assess.assessment import assess as score_evidence
     from aima_ci.evidence.directory import (
+        FINDINGS,
         Digests,
         check_complete,
         clear_incomplete,
@@ -199,14 +199,18 @@ def assess(
         write_manifest,
     )
     from aima_ci.evidence.lock import locked
-    from aima_ci.evidence.seal import reseal
 
     base, source = resolve_baseline(config, baseline, history)
     with locked(out):  # never score evidence another run is rewriting
         check_complete(out)
         # Each evidence file is hashed once: checked against the manifest here, recorded in
         # the scoring inputs, listed in the new manifest (only what scoring writes is new).
+        # The big one is hashed in a thread while the scoring code loads.
         digests = Digests(out)
+        digests.prefetch(FINDINGS)
+        from aima_ci.assess.assessment import assess as score_evidence
+        from aima_ci.evidence.seal import reseal
+
         sealed = _sealed_input(config, out, digests)
         mark_incomplete(out, "score")
         assessment = score_evidence(

@@ -127,11 +127,39 @@ class Digests:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._known: dict[str, str] = {}
+        self._pending: dict[str, Any] = {}
+
+    def prefetch(self, rel: str) -> None:
+        """Start hashing a large file in a thread (hashlib releases the GIL), so the hash of a
+        20 MB findings.jsonl runs while the scoring code is imported; regular files only."""
+        import threading
+
+        path = self.directory / rel
+        if rel in self._known or rel in self._pending or not path.is_file() or path.is_symlink():
+            return
+        from aima_ci.safety.hashing import sha256_file
+
+        result: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                result["sha256"] = sha256_file(path)
+            except OSError as exc:  # raised again, in the caller's thread, by __call__
+                result["error"] = exc
+
+        thread = threading.Thread(target=work, name=f"sha256 {rel}", daemon=True)
+        thread.start()
+        self._pending[rel] = (thread, result)
 
     def __call__(self, rel: str) -> str:
         """The digest of a regular file (the caller checked it is one: a FIFO would hang)."""
         from aima_ci.safety.hashing import sha256_file
 
+        if rel in self._pending:
+            thread, result = self._pending.pop(rel)
+            thread.join()
+            if "sha256" in result:
+                self._known[rel] = result["sha256"]
         if rel not in self._known:
             self._known[rel] = sha256_file(self.directory / rel)
         return self._known[rel]
