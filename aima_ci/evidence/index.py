@@ -109,6 +109,27 @@ def indexed_subjects(
     return None if index is None else index.subjects
 
 
+def index_differences(directory: Path) -> list[str]:
+    """For verify: the index beside findings.jsonl must be exactly what its findings give (the
+    scoring reads the index, so an index that says something else would be scored unseen)."""
+    import hashlib
+
+    from aima_ci.evidence.directory import FINDINGS, read_json
+
+    path = directory / INDEX
+    if not path.is_file():
+        return []
+    raw = (directory / FINDINGS).read_bytes() if (directory / FINDINGS).is_file() else b""
+    try:
+        lines = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+        expected = build_index(lines, hashlib.sha256(raw).hexdigest())
+    except (UnicodeDecodeError, ValueError, RecursionError, AttributeError, TypeError):
+        return [f"{INDEX}: findings.jsonl cannot be read, so the index cannot be checked"]
+    if read_json(path) != expected:
+        return [f"{INDEX}: does not follow from findings.jsonl (scoring reads it in their place)"]
+    return []
+
+
 class Index:
     """A parsed, checked findings index: ``findings`` (Tally objects in first-occurrence order)
     and the distinct ``subjects`` for the manifest."""
