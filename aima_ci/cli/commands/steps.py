@@ -200,11 +200,26 @@ def _report_context(state: State, config: Any, out: Path) -> Any:
     return api.report_context(config, out, color=state.color, verbose=state.verbose)
 
 
-def _format_choice() -> click.Choice:
-    # Built lazily per command so the gate path does not import the report modules.
-    from aima_ci.reports import FORMATS
+class _Formats(click.Choice):  # type: ignore[type-arg]
+    """The report formats, looked up when click first needs them (parsing, help): score and
+    gate live in this module too, and must not import the report package on every start."""
 
-    return click.Choice(sorted(FORMATS))
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from aima_ci.reports import FORMATS
+
+        return tuple(sorted(FORMATS))
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
+
+
+def _format_choice() -> click.Choice:  # type: ignore[type-arg]
+    return _Formats()
 
 
 @click.command("report")
