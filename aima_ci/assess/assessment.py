@@ -64,7 +64,7 @@ def read_scoring_findings(
 
         index = load_index(evidence_dir, listed_digests(evidence_dir), digest_of)
         if index is not None:
-            return index.findings, True
+            return list(index.findings), True
     return read_findings(evidence_dir), False
 
 

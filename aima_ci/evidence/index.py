@@ -192,4 +192,13 @@ def load_index(directory: Path, listed: Mapping[str, str | None], digest_of: Any
             f"{path}: does not match manifest.json (changed or damaged after aima-ci wrote"
             f" it); run 'aima-ci verify {directory}' to see what differs, or collect again"
         )
-    return parse_index(read_json(path), findings_digest, str(path))
+    key = (str(path), listed[INDEX] or "", findings_digest)
+    if key not in _PARSED:  # score reads it for the findings, then for the manifest's subjects
+        _PARSED.clear()
+        _PARSED[key] = parse_index(read_json(path), findings_digest, str(path))
+    return _PARSED[key]
+
+
+# The last index parsed, by its path and the SHA-256 just checked against the manifest (its
+# content, not its modification time: an edit within one clock tick changes the key).
+_PARSED: dict[tuple[str, str, str], Index] = {}
