@@ -223,6 +223,9 @@ def assess(
             baseline_source=source,
             digest_of=digests,
         )
+        from aima_ci.evidence.index import refresh_index
+
+        refresh_index(out, digests)
         write_manifest(out, evidence_subjects(config, out, digests), digests)
         reseal(out, config.root, sealed)
         clear_incomplete(out)

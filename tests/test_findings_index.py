@@ -289,3 +289,22 @@ def test_score_hashes_each_evidence_file_once(scored_evidence, monkeypatch, tmp_
     assert hashed.count(FINDINGS_INDEX) == 1, hashed
     manifest = json.loads((out / "manifest.json").read_text())
     assert FINDINGS_INDEX in {f["path"] for f in manifest["files"]}
+
+
+def test_scoring_every_line_leaves_the_index_those_lines_give(scored_evidence, monkeypatch):
+    """Findings rescored without a manifest (edited by hand, or from an older aima-ci): score
+    reads every line and writes the index they give, so verify finds the directory consistent
+    and the next score reads the index (tests/robustness/test_forgery.py: the forgery still
+    never passes the gate, which refuses the unsealed result)."""
+    from aima_ci import api
+
+    config, out = scored_evidence
+    monkeypatch.setenv("AIMA_CI_TODAY", TODAY.isoformat())
+    text = (out / "findings.jsonl").read_text().replace('"status": "fail"', '"status": "pass"')
+    (out / "findings.jsonl").write_text(text)
+    (out / "manifest.json").unlink()
+    assert index_differences(out)  # the old index no longer follows
+    api.assess(config, out)
+    assert index_differences(out) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert FINDINGS_INDEX in {f["path"] for f in manifest["files"]}

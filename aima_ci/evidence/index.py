@@ -109,25 +109,52 @@ def indexed_subjects(
     return None if index is None else index.subjects
 
 
+def index_of_findings(directory: Path) -> dict[str, Any] | None:
+    """The index findings.jsonl gives, built from its lines as they are (None: unreadable)."""
+    import hashlib
+
+    from aima_ci.evidence.directory import FINDINGS
+
+    path = directory / FINDINGS
+    if not path.is_file():
+        return None
+    raw = path.read_bytes()
+    try:
+        lines = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
+        return build_index(lines, hashlib.sha256(raw).hexdigest())
+    except (UnicodeDecodeError, ValueError, RecursionError, AttributeError, TypeError):
+        return None
+
+
 def index_differences(directory: Path) -> list[str]:
     """For verify: the index beside findings.jsonl must be exactly what its findings give (the
     scoring reads the index, so an index that says something else would be scored unseen)."""
-    import hashlib
+    from aima_ci.evidence.directory import read_json
 
-    from aima_ci.evidence.directory import FINDINGS, read_json
-
-    path = directory / INDEX
-    if not path.is_file():
+    if not (directory / INDEX).is_file():
         return []
-    raw = (directory / FINDINGS).read_bytes() if (directory / FINDINGS).is_file() else b""
-    try:
-        lines = [json.loads(line) for line in raw.decode("utf-8").splitlines() if line.strip()]
-        expected = build_index(lines, hashlib.sha256(raw).hexdigest())
-    except (UnicodeDecodeError, ValueError, RecursionError, AttributeError, TypeError):
+    expected = index_of_findings(directory)
+    if expected is None:
         return [f"{INDEX}: findings.jsonl cannot be read, so the index cannot be checked"]
-    if read_json(path) != expected:
+    if read_json(directory / INDEX) != expected:
         return [f"{INDEX}: does not follow from findings.jsonl (scoring reads it in their place)"]
     return []
+
+
+def refresh_index(directory: Path, digest_of: Any) -> None:
+    """After scoring from every line of findings.jsonl because the index could not stand for
+    it (no manifest, an older aima-ci, findings rescored by hand): write the index those lines
+    give, so the directory score leaves behind is consistent (verify checks it) and the next
+    score reads the index. An index that could stand for the findings is left as it is."""
+    from aima_ci.evidence.directory import atomic_write, listed_digests
+
+    if load_index(directory, listed_digests(directory), digest_of) is not None:
+        return
+    index = index_of_findings(directory)
+    if index is None:
+        return  # scoring read the findings, so this is a race; the next score names it
+    atomic_write(directory / INDEX, json.dumps(index, ensure_ascii=False, separators=(",", ":")))
+    digest_of.forget(INDEX)
 
 
 class Index:
