@@ -14,7 +14,6 @@ from aima_ci.cli.main import (
     EXIT_PASS,
     State,
     _evidence_dir,
-    _fail,
     _load,
     config_option,
     evidence_option,
@@ -209,9 +208,9 @@ class _Formats(click.Choice):  # type: ignore[type-arg]
 
     @property  # type: ignore[override]
     def choices(self) -> tuple[str, ...]:
-        from aima_ci.reports import FORMATS
+        from aima_ci.reports import names  # the registry's names only, never a renderer
 
-        return tuple(sorted(FORMATS))
+        return tuple(names())
 
     @choices.setter
     def choices(self, _value: object) -> None:
@@ -258,14 +257,7 @@ def report_cmd(
     if output is not None:
         ctx.color = False
     with api.malformed(out / ASSESSMENT):
-        if view is not None:
-            from aima_ci.reports.views import framework_view, render_view
-
-            if fmt not in ("text", "markdown", "json"):
-                _fail(f"--view renders as text, markdown or json, not {fmt}")
-            text = render_view(framework_view(assessment, view), fmt, ctx)
-        else:
-            text = api.render(fmt, assessment, ctx)
+        text = api.render(fmt, assessment, ctx, view=view)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -316,8 +308,8 @@ def export_cmd(
     labels: tuple[str, ...],
 ) -> None:
     """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
-    from aima_ci.evidence.directory import ASSESSMENT, atomic_write, read_findings
-    from aima_ci.reports.openmetrics import display_url, openmetrics, parse_labels, push, push_url
+    from aima_ci.evidence.directory import ASSESSMENT, atomic_write
+    from aima_ci.reports.openmetrics import display_url, parse_labels, push, push_url
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
@@ -327,8 +319,10 @@ def export_cmd(
         if push_to
         else None
     )
+    ctx = api.report_context(config, out)
+    ctx.options = {"labels": constant}
     with api.malformed(out / ASSESSMENT):
-        text = openmetrics(api.read_assessment(out), read_findings(out), labels=constant)
+        text = api.render(fmt, api.read_assessment(out), ctx)
     if output is not None:
         atomic_write(output, text)
         if not state.quiet:
@@ -407,7 +401,7 @@ def run_cmd(
     )
     ctx = _report_context(state, config, out)
     if light:
-        from aima_ci.reports._issues import light_verdict
+        from aima_ci.reports.light import light_verdict
 
         code, lines = light_verdict(assessment)
         click.echo("\n".join(lines))
