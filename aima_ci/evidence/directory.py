@@ -300,7 +300,11 @@ def listed_digests(directory: Path) -> dict[str, str | None]:
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, list):
         raise EvidenceError(f"{directory / MANIFEST}: malformed (no 'files' list)")
-    return {e.get("path"): e.get("sha256") for e in files if isinstance(e, dict)}
+    return {
+        e["path"]: e.get("sha256")
+        for e in files
+        if isinstance(e, dict) and isinstance(e.get("path"), str)
+    }
 
 
 def check_listed(directory: Path, *names: str, digest_of: Digests | None = None) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aima_ci.errors import EvidenceError
 from aima_ci.evidence.directory import FINDINGS_INDEX as INDEX
@@ -190,7 +190,7 @@ def parse_index(data: Any, findings_sha256: str, where: str) -> Index:
         if type(count) is not int or count < 1:
             raise EvidenceError(f"{where}: group {number} has no positive 'count'")
         try:
-            first = Tally.from_dict(group)
+            first = cast(Tally, Tally.from_dict(group))  # from_dict builds its own class
         except (EvidenceError, ValueError, TypeError, KeyError) as exc:
             raise EvidenceError(f"{where}: group {number}: {exc}") from None
         findings.append(replace(first, count=count))

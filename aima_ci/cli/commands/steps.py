@@ -199,14 +199,14 @@ def _report_context(state: State, config: Any, out: Path) -> Any:
     return api.report_context(config, out, color=state.color, verbose=state.verbose)
 
 
-class _Formats(click.Choice):  # type: ignore[type-arg]
+class _Formats(click.Choice):
     """The report formats, looked up when click first needs them (parsing, help): score and
     gate live in this module too, and must not import the report package on every start."""
 
     def __init__(self) -> None:
         super().__init__(())
 
-    @property  # type: ignore[override]
+    @property
     def choices(self) -> tuple[str, ...]:
         from aima_ci.reports import names  # the registry's names only, never a renderer
 
@@ -217,7 +217,7 @@ class _Formats(click.Choice):  # type: ignore[type-arg]
         pass
 
 
-def _format_choice() -> click.Choice:  # type: ignore[type-arg]
+def _format_choice() -> click.Choice:
     return _Formats()
 
 
