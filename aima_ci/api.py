@@ -119,6 +119,8 @@ def collect(
 # --------------------------------------------------------------------------- history / baseline
 def history_settings(config: Config, history: str | None) -> HistorySettings | None:
     """The history store from the config, or the one ``--history`` names (None: none)."""
+    if history is None and config.raw.get("history") is None:
+        return None  # the common case, without importing the store (sqlite3) on every start
     from aima_ci.trust.history import history_settings as settings_of
 
     return settings_of(
@@ -188,22 +190,28 @@ def assess(
     scores gets an assessment, never one the gate accepts. A step left unfinished here
     (``.run-in-progress``) is refused.
     """
-    from aima_ci.assess.assessment import assess as score_evidence
-    from aima_ci.evidence.collect import locked
     from aima_ci.evidence.directory import (
+        FINDINGS,
+        Digests,
         check_complete,
         clear_incomplete,
-        manifest_subjects,
         mark_incomplete,
-        read_findings,
         write_manifest,
     )
-    from aima_ci.evidence.seal import reseal
+    from aima_ci.evidence.lock import locked
 
     base, source = resolve_baseline(config, baseline, history)
     with locked(out):  # never score evidence another run is rewriting
         check_complete(out)
-        sealed = _sealed_input(config, out)
+        # Each evidence file is hashed once: checked against the manifest here, recorded in
+        # the scoring inputs, listed in the new manifest (only what scoring writes is new).
+        # The big one is hashed in a thread while the scoring code loads.
+        digests = Digests(out)
+        digests.prefetch(FINDINGS)
+        from aima_ci.assess.assessment import assess as score_evidence
+        from aima_ci.evidence.seal import reseal
+
+        sealed = _sealed_input(config, out, digests)
         mark_incomplete(out, "score")
         assessment = score_evidence(
             config,
@@ -213,15 +221,39 @@ def assess(
             fail_on_error=fail_on_error,
             baseline=base,
             baseline_source=source,
+            digest_of=digests,
         )
-        write_manifest(out, manifest_subjects(config, read_findings(out)))
+        from aima_ci.evidence.index import refresh_index
+
+        refresh_index(out, digests)
+        write_manifest(out, evidence_subjects(config, out, digests), digests)
         reseal(out, config.root, sealed)
         clear_incomplete(out)
     append_history(config, out, assessment, history)
     return assessment
 
 
-def _sealed_input(config: Config, out: Path) -> bool:
+def evidence_subjects(config: Config, out: Path, digests: Any = None) -> list[dict[str, Any]]:
+    """What the manifest lists as the evidence's subjects: the findings' (from the findings
+    index when it may stand for findings.jsonl), the config and the attestation files."""
+    from aima_ci.evidence.directory import (
+        Digests,
+        file_subjects,
+        listed_digests,
+        read_findings,
+        subjects_of,
+    )
+    from aima_ci.evidence.index import indexed_subjects
+
+    found = indexed_subjects(out, listed_digests(out), digests or Digests(out))
+    if found is None:
+        found = subjects_of(read_findings(out))
+    policy = file_subjects("config", [config.path] if config.path else [], config.root)
+    answers = file_subjects("attestations", config.attestation_files, config.root)
+    return found + policy + answers
+
+
+def _sealed_input(config: Config, out: Path, digests: Any = None) -> bool:
     """Whether scoring may seal what it writes: the seal held and every file still matched the
     manifest when scoring began."""
     from aima_ci.evidence.directory import MANIFEST, verify_manifest
@@ -230,7 +262,7 @@ def _sealed_input(config: Config, out: Path) -> bool:
     if not (out / MANIFEST).is_file() or check_seal(out, config.root) is not None:
         return False
     try:
-        return not verify_manifest(out)
+        return not verify_manifest(out, digests)
     except Exception:
         return False
 
@@ -377,13 +409,11 @@ def run(
     """Collect, score and write each format's file (``<out>/report.<ext>``), as one unit;
     returns the assessment (its ``gate`` entry holds the verdict)."""
     from aima_ci import reports
-    from aima_ci.evidence.collect import hold
     from aima_ci.evidence.directory import (
         atomic_write,
-        manifest_subjects,
-        read_findings,
         write_manifest,
     )
+    from aima_ci.evidence.lock import hold
 
     chosen = [reports.get(name) for name in formats]  # an unknown name: exit 2 before collecting
     today()  # a bad AIMA_CI_TODAY or history setting: exit 2 before any collector runs
@@ -418,6 +448,6 @@ def run(
             from aima_ci.evidence.seal import check_seal, reseal
 
             sealed = check_seal(out, config.root) is None
-            write_manifest(out, manifest_subjects(config, read_findings(out)))
+            write_manifest(out, evidence_subjects(config, out))
             reseal(out, config.root, sealed)
     return assessment

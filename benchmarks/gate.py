@@ -25,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aima_ci.evidence.directory import write_manifest
+from aima_ci.evidence.directory import write_findings, write_manifest
 from aima_ci.evidence.seal import seal
+from aima_ci.models import Finding
 
 FIXTURE = Path(__file__).with_name("fixtures") / "credit-findings.jsonl"
 
@@ -35,7 +36,8 @@ def build_evidence(root: Path, n: int) -> None:
     """The credit example's real findings (fairlearn, evidently, provenance, policy, model card,
     threat model; benchmarks/fixtures/credit-findings.jsonl) replicated to ``n``: each copy gets
     its own subject (name and digest) and message, and today's timestamps, so freshness keeps
-    them. Subject paths are dropped: the example's files are not in the benchmark's repository,
+    them. Written as collect writes them (findings.jsonl and its index, evidence/index.py).
+    Subject paths are dropped: the example's files are not in the benchmark's repository,
     and a subject whose file is missing would be judged stale and score nothing."""
     import datetime as dt
     import hashlib
@@ -46,23 +48,25 @@ def build_evidence(root: Path, n: int) -> None:
     (root / "aima.yaml").write_text("version: 1\ntarget: {level: 1}\n")
     out = root / ".aima"
     out.mkdir()
-    with open(out / "findings.jsonl", "w") as fh:
-        for i in range(n):
-            finding = json.loads(json.dumps(real[i % len(real)]))
-            copy = i // len(real)
-            finding["started_at"] = finding["finished_at"] = now
-            if copy:
-                finding["message"] = f"{finding.get('message', '')} (copy {copy})"
-            subjects = []
-            for subject in finding.get("subjects") or []:
-                subject.pop("path", None)
-                subject["name"] = f"{subject['name']}#{copy % 50}"
-                seed = f"{subject.get('digest')}{copy % 50}".encode()
-                subject["digest"] = "sha256:" + hashlib.sha256(seed).hexdigest()
-                subjects.append(subject)
-            finding["subjects"] = subjects
-            finding["subject"] = subjects[0] if subjects else None
-            fh.write(json.dumps(finding) + "\n")
+    findings = []
+    for i in range(n):
+        finding = json.loads(json.dumps(real[i % len(real)]))
+        copy = i // len(real)
+        finding["started_at"] = finding["finished_at"] = now
+        if copy:
+            finding["message"] = f"{finding.get('message', '')} (copy {copy})"
+        subjects = []
+        for subject in finding.get("subjects") or []:
+            subject.pop("path", None)
+            subject["name"] = f"{subject['name']}#{copy % 50}"
+            seed = f"{subject.get('digest')}{copy % 50}".encode()
+            subject["digest"] = "sha256:" + hashlib.sha256(seed).hexdigest()
+            subjects.append(subject)
+        finding["subjects"] = subjects
+        finding["subject"] = subjects[0] if subjects else None
+        findings.append(Finding.from_dict(finding))
+    # As collect writes them: findings.jsonl and the findings index beside it.
+    write_findings(out, findings)
     (out / "run.json").write_text(json.dumps({"collectors": []}))
     # What collect leaves behind: a manifest sealed with this machine's key (seal.py), which
     # score carries over and the gate requires.

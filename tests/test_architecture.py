@@ -23,6 +23,7 @@ RANKS: dict[str, int] = {
     "__init__": 0,  # the version string only
     "errors": 0,
     "models": 0,
+    "repo_facts": 0,  # what init found (aima_ci.models re-exports it, loaded on first use)
     "safety": 0,
     "config": 1,
     "options": 1,  # the option specs collectors declare (plugin and config use them)

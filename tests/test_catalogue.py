@@ -26,6 +26,7 @@ from aima_ci.assess.catalogue import (
     Catalogue,
     Practice,
     load_catalogue,
+    parse_catalogue,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -409,3 +410,19 @@ def test_descriptor_is_capped(generator: ModuleType) -> None:
     text = generator.descriptor(cell)
     assert len(text) <= 300
     assert text.startswith("L0: word")
+
+
+def test_the_compiled_catalogue_holds_exactly_the_yaml() -> None:
+    """aima-ci loads catalogue.json (fast to parse on every start); catalogue.yaml is the
+    reviewed form. A YAML edit without regenerating the JSON (scripts/gen_catalogue.py) would
+    score against a stale catalogue: this fails until they agree."""
+    import json
+
+    import yaml
+
+    data = REPO_ROOT / "aima_ci" / "data"
+    from_yaml = yaml.safe_load((data / "catalogue.yaml").read_text(encoding="utf-8"))
+    as_json = json.loads((data / "catalogue.json").read_text(encoding="utf-8"))
+    assert as_json == json.loads(json.dumps(from_yaml))
+    load_catalogue.cache_clear()
+    assert load_catalogue() == parse_catalogue(from_yaml)

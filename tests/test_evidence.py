@@ -72,7 +72,11 @@ def test_manifest_detects_change_removal_addition_and_symlink(tmp_path: Path):
     (tmp_path / "artefacts" / "x" / "r.json").write_text("{}")
     write_findings(tmp_path, [sample()])
     manifest = write_manifest(tmp_path, [{"kind": "model", "digest": "sha256:1"}])
-    assert {f["path"] for f in manifest["files"]} == {"artefacts/x/r.json", "findings.jsonl"}
+    assert {f["path"] for f in manifest["files"]} == {
+        "artefacts/x/r.json",
+        "findings.jsonl",
+        "findings.index.json",  # written beside the findings (evidence/index.py)
+    }
     assert manifest["subjects"] == [{"kind": "model", "digest": "sha256:1"}]
     assert verify_manifest(tmp_path) == []
     (tmp_path / "artefacts" / "x" / "r.json").write_text("{ }")

@@ -204,6 +204,19 @@ def test_longest_first_starts_unknown_then_the_longest_last_time():
     assert longest_first(jobs, {}) == [0, 1, 2, 3, 4]  # nothing known: config order
 
 
+def test_thread_limits_give_each_slot_its_share_of_the_cores():
+    """Two workers whose OpenMP/BLAS pools each take every core fight over them; with --jobs N
+    each worker's pools get cores // N (at least one), and a setting the user made stands."""
+    from aima_ci.evidence.runner import THREAD_VARIABLES, thread_limits
+
+    assert thread_limits(1, {}, cores=8) == {}  # one collector at a time: its pools are free
+    assert thread_limits(2, {}, cores=2) == dict.fromkeys(THREAD_VARIABLES, "1")
+    assert thread_limits(2, {}, cores=8)["OMP_NUM_THREADS"] == "4"
+    assert thread_limits(3, {}, cores=2)["MKL_NUM_THREADS"] == "1"  # never zero
+    mine = thread_limits(2, {"OMP_NUM_THREADS": "3"}, cores=8)
+    assert "OMP_NUM_THREADS" not in mine and mine["OPENBLAS_NUM_THREADS"] == "4"
+
+
 def test_last_durations_reads_run_json_and_ignores_junk(tmp_path):
     from aima_ci.evidence.runner import last_durations
 

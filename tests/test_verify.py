@@ -150,8 +150,11 @@ def test_an_edited_finding_is_caught_by_re_scoring_alone(repo_copy: Path):
     (repo_copy / ".aima/seal.json").unlink()  # this machine's seal would catch it too
     _edit_finding_and_rehash(repo_copy)
     report = verify_evidence(repo_copy / ".aima")  # no key, no envelope: only re-scoring is left
-    assert report.problems and all(p.startswith("re-scoring differs") for p in report.problems)
-    assert any("VER-ST" in p for p in report.problems)
+    # ...and the findings index, which no longer follows from the edited findings
+    index, *rest = report.problems
+    assert index.startswith("findings.index.json: does not follow from findings.jsonl")
+    assert rest and all(p.startswith("re-scoring differs") for p in rest)
+    assert any("VER-ST" in p for p in rest)
 
 
 def test_an_edited_assessment_is_caught_by_re_scoring(repo_copy: Path):

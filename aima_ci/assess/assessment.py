@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,14 @@ from aima_ci.evidence.directory import (
     FINDINGS,
     RUN,
     SUMMARY,
+    Digests,
     check_listed,
+    listed_digests,
     read_findings,
     read_json,
     write_json,
 )
-from aima_ci.models import Finding, Problem, Waiver
+from aima_ci.models import Finding, Problem, Waiver, weight
 
 SCHEMA_ID = "https://aima-ci.dev/schemas/assessment-1.json"
 
@@ -43,15 +45,41 @@ class Inputs:
     expired_waivers: list[Waiver]
     problems: list[Problem]
     attestations: list[Any]
+    # True when ``findings`` are the findings index's groups (evidence/index.py), not every line
+    indexed: bool = False
 
 
 def known_check_ids(findings: Iterable[Finding]) -> set[str]:
     return {f.check for f in findings}
 
 
-def load_inputs(config: Config, evidence_dir: Path, today: dt.date, catalogue: Catalogue) -> Inputs:
-    check_listed(evidence_dir, FINDINGS, RUN)
-    findings = read_findings(evidence_dir)
+def read_scoring_findings(
+    evidence_dir: Path, digest_of: Digests, *, indexed: bool = True
+) -> tuple[list[Finding], bool]:
+    """The findings to score, checked against the manifest: the findings index's groups when
+    it may stand for findings.jsonl (``indexed``), else every line of findings.jsonl."""
+    check_listed(evidence_dir, FINDINGS, RUN, digest_of=digest_of)
+    if indexed:
+        from aima_ci.evidence.index import load_index
+
+        index = load_index(evidence_dir, listed_digests(evidence_dir), digest_of)
+        if index is not None:
+            return list(index.findings), True
+    return read_findings(evidence_dir), False
+
+
+def load_inputs(
+    config: Config,
+    evidence_dir: Path,
+    today: dt.date,
+    catalogue: Catalogue,
+    digest_of: Digests | None = None,
+    *,
+    indexed: bool = True,
+) -> Inputs:
+    findings, from_index = read_scoring_findings(
+        evidence_dir, digest_of or Digests(evidence_dir), indexed=indexed
+    )
     try:
         run = read_json(evidence_dir / RUN)
     except Exception:
@@ -70,6 +98,7 @@ def load_inputs(config: Config, evidence_dir: Path, today: dt.date, catalogue: C
         expired_waivers=expired,
         problems=att_problems + waiver_problems,
         attestations=attestations,
+        indexed=from_index,
     )
 
 
@@ -90,7 +119,9 @@ def build_assessment(
     config: Config,
     today: dt.date,
 ) -> dict[str, Any]:
-    counts = Counter(str(f.status) for f in findings)
+    counts: Counter[str] = Counter()
+    for f in findings:
+        counts[str(f.status)] += weight(f)
     return {
         "$schema": SCHEMA_ID,
         "schema_version": 1,
@@ -101,7 +132,7 @@ def build_assessment(
         "overall": {"score": round(scored.score, 4), "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
         "gate": gate.to_dict(),
-        "findings": {"total": len(findings), "by_status": dict(sorted(counts.items()))},
+        "findings": {"total": sum(counts.values()), "by_status": dict(sorted(counts.items()))},
         "collectors": list(collector_runs(inputs.run).values()),
         "waivers": {
             "active": [w.to_dict() for w in inputs.active_waivers],
@@ -147,6 +178,7 @@ def assess(
     baseline: Mapping[str, Any] | None = None,
     baseline_source: str | None = None,
     now: dt.datetime | None = None,
+    digest_of: Digests | None = None,
 ) -> dict[str, Any]:
     """Score the evidence directory and write assessment.json and summary.json."""
     assessment = score_assessment(
@@ -158,11 +190,14 @@ def assess(
         baseline=baseline,
         baseline_source=baseline_source,
         now=now,
+        digest_of=digest_of,
     )
     write_json(evidence_dir / ASSESSMENT, assessment)
     summary = summarise(assessment)
     summary["inputs"] = assessment["inputs"]  # what the gate re-checks now (recheck.py)
     write_json(evidence_dir / SUMMARY, summary)
+    if digest_of is not None:
+        digest_of.forget(ASSESSMENT, SUMMARY)
     return assessment
 
 
@@ -176,6 +211,7 @@ def score_assessment(
     baseline: Mapping[str, Any] | None = None,
     baseline_source: str | None = None,
     now: dt.datetime | None = None,
+    digest_of: Digests | None = None,
 ) -> dict[str, Any]:
     """The assessment of the evidence directory as a dict, written nowhere (the gate re-derives
     with it when a stored verdict no longer holds).
@@ -195,12 +231,18 @@ def score_assessment(
     )
 
     today = today or dt.datetime.now(dt.UTC).date()
+    digest_of = digest_of or Digests(evidence_dir)
     catalogue = load_catalogue()
-    inputs = load_inputs(config, evidence_dir, today, catalogue)
+    inputs = load_inputs(config, evidence_dir, today, catalogue, digest_of)
     overrides = ttl_overrides(config.checks, config.collectors)
-    findings, freshness = evaluate_freshness(
-        inputs.findings, now or clock_for(today), overrides, RepoDigests(config.root)
-    )
+    clock, repo = now or clock_for(today), RepoDigests(config.root)
+    findings, freshness = evaluate_freshness(inputs.findings, clock, overrides, repo)
+    if inputs.indexed and freshness["stale"]:
+        # The freshness record lists stale findings one by one in file order, which the
+        # index's groups cannot reproduce: score every line of findings.jsonl instead.
+        full, _ = read_scoring_findings(evidence_dir, digest_of, indexed=False)
+        inputs = replace(inputs, findings=full, indexed=False)
+        findings, freshness = evaluate_freshness(inputs.findings, clock, overrides, repo)
     scored = score(catalogue, findings, inputs.attestations, inputs.active_waivers)
     from aima_ci.assess.outcome import evaluate_outcomes
 
@@ -232,6 +274,6 @@ def score_assessment(
 
     assessment = Redactor().json_data(assessment)
     assessment["inputs"] = scoring_inputs(
-        config, evidence_dir, findings, freshness, today, ttl_lookup(overrides)
+        config, evidence_dir, findings, freshness, today, ttl_lookup(overrides), digest_of
     )
     return assessment

@@ -10,10 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
-
-from aima_ci.safety.safeio import safe_load
 
 LEVELS = (1, 2, 3)
 STREAM_LETTERS = ("A", "B")
@@ -170,6 +167,22 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
 
 @functools.cache
 def load_catalogue() -> Catalogue:
-    """The packaged AIMA catalogue (parsed once per process)."""
+    """The packaged AIMA catalogue (parsed once per process), from its compiled JSON form
+    (scripts/gen_catalogue.py writes it beside catalogue.yaml): parsing the YAML on every start
+    cost score and gate more than their own work."""
+    import json
+    from pathlib import Path
+
+    compiled = Path(__file__).resolve().parent.parent / "data" / "catalogue.json"
+    if compiled.is_file():
+        data = json.loads(compiled.read_text(encoding="utf-8"))
+        meta = data.get("meta") or {}
+        if isinstance(meta.get("levels"), dict):  # JSON keys are strings; the YAML's are 1, 2, 3
+            meta["levels"] = {int(k): v for k, v in meta["levels"].items()}
+        return parse_catalogue(data)
+    from importlib import resources  # a zipped install: read through the resource API
+
+    from aima_ci.safety.safeio import safe_load
+
     text = resources.files("aima_ci").joinpath("data/catalogue.yaml").read_text(encoding="utf-8")
     return parse_catalogue(safe_load(text))

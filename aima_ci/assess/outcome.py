@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aima_ci.models import SEVERITY_ORDER, Finding, Severity, Status, Waiver
+from aima_ci.models import SEVERITY_ORDER, Finding, Severity, Status, Waiver, weight
 
 DEFAULT_FAIL_ON = "high"
 # ``never``: findings are reported but never gate (maturity alone decides).
@@ -73,14 +73,14 @@ def evaluate_outcomes(
         if gates(f.severity, fail_on):
             failing.setdefault(f.check, []).append(f)
         else:
-            below[f.check] = below.get(f.check, 0) + 1
+            below[f.check] = below.get(f.check, 0) + weight(f)
     gating = [
         OutcomeFinding(
             check=check,
             collector=fs[0].collector,
             severity=str(max((f.severity for f in fs), key=SEVERITY_ORDER.__getitem__)),
             message=fs[0].message,
-            findings=len(fs),
+            findings=sum(weight(f) for f in fs),
         )
         for check, fs in sorted(failing.items())
     ]

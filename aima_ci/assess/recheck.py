@@ -100,17 +100,25 @@ def scoring_inputs(
     freshness: Mapping[str, Any],
     today: dt.date,
     ttl_for: Any,
+    digest_of: Any = None,
 ) -> dict[str, Any]:
-    """What assessment.json and summary.json were derived from, for the gate to check now."""
+    """What assessment.json and summary.json were derived from, for the gate to check now.
+    ``digest_of``: the digests this command already took of the evidence files (one hash each)."""
     from aima_ci import __version__
+
+    def digest(name: str) -> str | None:
+        path = evidence_dir / name
+        if digest_of is not None and path.is_file():
+            return str(digest_of(name))
+        return file_sha256(path)
 
     return {
         "version": INPUTS_VERSION,
         "aima_ci_version": __version__,
         "date": today.isoformat(),
         **policy_digests(config),
-        "findings_sha256": file_sha256(evidence_dir / FINDINGS),
-        "run_sha256": file_sha256(evidence_dir / RUN),
+        "findings_sha256": digest(FINDINGS),
+        "run_sha256": digest(RUN),
         "subjects": dict(freshness.get("subjects") or {}),
         "valid_until": valid_until(findings, ttl_for),
     }

@@ -29,7 +29,16 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from aima_ci.assess.catalogue import LEVELS, Catalogue, Practice, Question
-from aima_ci.models import SEVERITY_ORDER, Attestation, Finding, Link, Problem, Status, Waiver
+from aima_ci.models import (
+    SEVERITY_ORDER,
+    Attestation,
+    Finding,
+    Link,
+    Problem,
+    Status,
+    Waiver,
+    weight,
+)
 
 EPS = 1e-9
 CREDIT_STATUSES = frozenset({Status.PASS, Status.WAIVED})
@@ -243,7 +252,7 @@ def aggregate_check(
     link = link or Link("")
     counts: dict[str, int] = defaultdict(int)
     for f in findings:
-        counts[str(f.status)] += 1
+        counts[str(f.status)] += weight(f)
     relevant = [f for f in findings if f.status is not Status.NOT_APPLICABLE]
     # Looking harder must never lower a score: a part that could not be decided (too few rows or
     # outputs) is a note beside the parts that reached a verdict, not a verdict of its own. Only
@@ -268,7 +277,7 @@ def aggregate_check(
         check=check,
         status=worst.status,
         credit=credit,
-        findings=len(findings),
+        findings=sum(weight(f) for f in findings),
         counts=dict(sorted(counts.items())),
         message=worst.message,
         next_step=worst.next_step,

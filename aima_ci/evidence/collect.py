@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
-import os
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.config import Config
-from aima_ci.errors import EvidenceLocked
+from aima_ci.errors import EvidenceLocked as EvidenceLocked  # re-exported (tests, callers)
 from aima_ci.evidence.directory import (
     ASSESSMENT,
     FINDINGS,
+    FINDINGS_INDEX,
     MANIFEST,
     RUN,
     SEAL,
@@ -28,6 +27,8 @@ from aima_ci.evidence.directory import (
     write_json,
     write_manifest,
 )
+from aima_ci.evidence.lock import hold as hold  # re-exported: collect, run
+from aima_ci.evidence.lock import locked as locked
 from aima_ci.evidence.runinfo import base_info
 from aima_ci.evidence.runner import (
     CollectorRun,
@@ -45,44 +46,6 @@ from aima_ci.safety.redact import Redactor, named_env_values
 if TYPE_CHECKING:  # keep shard/cache imports out of the module's import time
     from aima_ci.evidence.cache import CacheStore
     from aima_ci.evidence.shard import ShardSpec
-
-
-# Directories held by hold() in this process: locked() inside it passes through.
-_HELD: set[Path] = set()
-
-
-@contextlib.contextmanager
-def locked(directory: Path) -> Iterator[None]:
-    """Refuse a second concurrent run on the same output directory instead of interleaving."""
-    from aima_ci.evidence.outdir import ensure, open_lock
-
-    ensure(directory)  # no symlinked or mistyped evidence file: refused before the first write
-    if directory.resolve() in _HELD:  # this command already holds it (see hold())
-        yield
-        return
-    with open_lock(directory) as fd:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise EvidenceLocked(
-                f"{directory} is in use by another aima-ci run; wait for it or use --out"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        yield
-
-
-@contextlib.contextmanager
-def hold(directory: Path) -> Iterator[None]:
-    """Keep the directory locked across several steps of one command (``run``: collect, score,
-    reports), so no other run can clear it between them; the steps' own locked() pass through."""
-    with locked(directory):
-        key = directory.resolve()
-        _HELD.add(key)
-        try:
-            yield
-        finally:
-            _HELD.discard(key)
 
 
 def select_collectors(
@@ -247,7 +210,7 @@ def _clear_previous(out_dir: Path) -> None:
     import shutil
 
     # The manifest and its seal go first: from then on nothing left here verifies as current.
-    for name in (MANIFEST, SEAL, SUMMARY, ASSESSMENT, FINDINGS, RUN):
+    for name in (MANIFEST, SEAL, SUMMARY, ASSESSMENT, FINDINGS, FINDINGS_INDEX, RUN):
         with contextlib.suppress(FileNotFoundError):
             (out_dir / name).unlink()
     shutil.rmtree(out_dir / "artefacts", ignore_errors=True)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from aima_ci.models import Finding
 
 FINDINGS = "findings.jsonl"
+# What scoring reads of findings.jsonl, written beside it (index.py).
+FINDINGS_INDEX = "findings.index.json"
 RUN = "run.json"
 ASSESSMENT = "assessment.json"
 # What the gate reads: levels and scores without per-question detail (fast on huge evidence).
@@ -102,10 +104,77 @@ def read_json(path: Path) -> Any:
 
 
 def write_findings(directory: Path, findings: Iterable[Finding]) -> Path:
-    lines = [json.dumps(f.to_dict(), ensure_ascii=False, sort_keys=True) for f in findings]
+    """findings.jsonl, and beside it the findings index scoring reads instead (index.py)."""
+    import hashlib
+
+    from aima_ci.evidence.index import write_index
+
+    dicts = [f.to_dict() for f in findings]
+    raw = "".join(json.dumps(d, ensure_ascii=False, sort_keys=True) + "\n" for d in dicts).encode()
     path = directory / FINDINGS
-    atomic_write(path, "".join(line + "\n" for line in lines))
+    atomic_write(path, raw)
+    write_index(directory, dicts, hashlib.sha256(raw).hexdigest())
     return path
+
+
+class Digests:
+    """The SHA-256 of evidence files, each hashed once per command: score checks every file
+    against the manifest, records the digests it scored from and writes a new manifest, and
+    hashing a 20 MB findings.jsonl three times cost more than the scoring. Scoped to one command
+    (never process-wide: a file rewritten within one clock tick would keep its cached digest);
+    ``forget`` a file the command rewrites."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._known: dict[str, str] = {}
+        self._pending: dict[str, Any] = {}
+
+    def prefetch(self, rel: str) -> None:
+        """Start hashing a large file in a thread (hashlib releases the GIL), so the hash of a
+        20 MB findings.jsonl runs while the scoring code is imported; regular files only."""
+        import threading
+
+        path = self.directory / rel
+        if rel in self._known or rel in self._pending or not path.is_file() or path.is_symlink():
+            return
+        from aima_ci.safety.hashing import sha256_file
+
+        result: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                result["sha256"] = sha256_file(path)
+            except OSError as exc:  # raised again, in the caller's thread, by __call__
+                result["error"] = exc
+
+        thread = threading.Thread(target=work, name=f"sha256 {rel}", daemon=True)
+        thread.start()
+        self._pending[rel] = (thread, result)
+
+    def __call__(self, rel: str) -> str:
+        """The digest of a regular file (the caller checked it is one: a FIFO would hang)."""
+        from aima_ci.safety.hashing import sha256_file
+
+        if rel in self._pending:
+            thread, result = self._pending.pop(rel)
+            thread.join()
+            if "sha256" in result:
+                self._known[rel] = result["sha256"]
+        if rel not in self._known:
+            self._known[rel] = sha256_file(self.directory / rel)
+        return self._known[rel]
+
+    def forget(self, *names: str) -> None:
+        for name in names:
+            self._known.pop(name, None)
+
+
+def _hasher(directory: Path, digest_of: Digests | None) -> Any:
+    if digest_of is not None:
+        return digest_of
+    from aima_ci.safety.hashing import sha256_file
+
+    return lambda rel: sha256_file(directory / rel)
 
 
 def iter_findings(path: Path) -> Iterator[Finding]:
@@ -154,10 +223,11 @@ def read_findings(directory: Path) -> list[Finding]:
     return list(_PARSED[key])
 
 
-def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+def build_manifest(
+    directory: Path, subjects: Iterable[dict[str, Any]] = (), digest_of: Digests | None = None
+) -> dict[str, Any]:
     """SHA-256 and size of every file in the evidence directory, except the manifest and lock."""
-    from aima_ci.safety.hashing import sha256_file
-
+    sha256_of = _hasher(directory, digest_of)
     files = []
     for path in sorted(directory.rglob("*")):
         rel = path.relative_to(directory).as_posix()
@@ -166,7 +236,7 @@ def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> 
         if path.is_symlink():
             raise EvidenceError(f"evidence directory holds a symlink: {rel}")
         if path.is_file():
-            files.append({"path": rel, "sha256": sha256_file(path), "size": path.stat().st_size})
+            files.append({"path": rel, "sha256": sha256_of(rel), "size": path.stat().st_size})
     unique_subjects = {json.dumps(s, sort_keys=True): s for s in subjects}
     return {
         "version": 1,
@@ -176,16 +246,17 @@ def build_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> 
     }
 
 
-def write_manifest(directory: Path, subjects: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
-    manifest = build_manifest(directory, subjects)
+def write_manifest(
+    directory: Path, subjects: Iterable[dict[str, Any]] = (), digest_of: Digests | None = None
+) -> dict[str, Any]:
+    manifest = build_manifest(directory, subjects, digest_of)
     write_json(directory / MANIFEST, manifest)
     return manifest
 
 
-def verify_manifest(directory: Path) -> list[str]:
+def verify_manifest(directory: Path, digest_of: Digests | None = None) -> list[str]:
     """Differences between the directory and its manifest: changed, missing and unlisted files."""
-    from aima_ci.safety.hashing import sha256_file
-
+    sha256_of = _hasher(directory, digest_of)
     manifest = read_json(directory / MANIFEST)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
         return ["manifest.json is malformed"]
@@ -207,7 +278,7 @@ def verify_manifest(directory: Path) -> list[str]:
                 problems.append(f"{rel}: is a symlink")
             elif not path.is_file():
                 problems.append(f"{rel}: missing")
-            elif sha256_file(path) != entry.get("sha256"):
+            elif sha256_of(rel) != entry.get("sha256"):
                 problems.append(f"{rel}: changed (SHA-256 differs)")
         except OSError as exc:  # a name too long for the filesystem, a path through a file
             problems.append(f"{rel[:200]}: cannot be checked ({exc.strerror or exc})")
@@ -220,7 +291,23 @@ def verify_manifest(directory: Path) -> list[str]:
     return problems
 
 
-def check_listed(directory: Path, *names: str) -> None:
+def listed_digests(directory: Path) -> dict[str, str | None]:
+    """The manifest's SHA-256 per listed path (empty without a manifest); EvidenceError for a
+    manifest that is not one."""
+    if not (directory / MANIFEST).is_file():
+        return {}
+    manifest = read_json(directory / MANIFEST)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list):
+        raise EvidenceError(f"{directory / MANIFEST}: malformed (no 'files' list)")
+    return {
+        e["path"]: e.get("sha256")
+        for e in files
+        if isinstance(e, dict) and isinstance(e.get("path"), str)
+    }
+
+
+def check_listed(directory: Path, *names: str, digest_of: Digests | None = None) -> None:
     """Refuse evidence files that no longer match manifest.json (EvidenceError, exit 2).
 
     score and gate read findings.jsonl, run.json and summary.json as facts; a line lost in a
@@ -228,18 +315,11 @@ def check_listed(directory: Path, *names: str) -> None:
     what aima-ci wrote. Files the manifest does not list (hand-made evidence, a manifest from
     before scoring) are not checked; ``aima-ci verify`` checks everything.
     """
-    from aima_ci.safety.hashing import sha256_file
-
-    if not (directory / MANIFEST).is_file():
-        return
-    manifest = read_json(directory / MANIFEST)
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    if not isinstance(files, list):
-        raise EvidenceError(f"{directory / MANIFEST}: malformed (no 'files' list)")
-    listed = {e.get("path"): e.get("sha256") for e in files if isinstance(e, dict)}
+    sha256_of = _hasher(directory, digest_of)
+    listed = listed_digests(directory)
     for name in names:
         path = directory / name
-        if name in listed and path.is_file() and sha256_file(path) != listed[name]:
+        if name in listed and path.is_file() and sha256_of(name) != listed[name]:
             raise EvidenceError(
                 f"{path}: does not match manifest.json (changed or damaged after aima-ci wrote"
                 f" it); run 'aima-ci verify {directory}' to see what differs, or collect again"

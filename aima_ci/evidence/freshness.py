@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from aima_ci.models import Finding, Status
+from aima_ci.models import Finding, Status, weight
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, resolve_inside
 
@@ -118,7 +118,9 @@ def apply_freshness(
         if reason is None:
             out.append(finding)
             continue
-        stale.append(Stale(finding.check, finding.collector, str(finding.status), reason))
+        stale.extend(
+            [Stale(finding.check, finding.collector, str(finding.status), reason)] * weight(finding)
+        )
         out.append(
             replace(
                 finding,

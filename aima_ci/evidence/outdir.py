@@ -24,6 +24,7 @@ from aima_ci.evidence.directory import (
     ASSESSMENT,
     ENVELOPE,
     FINDINGS,
+    FINDINGS_INDEX,
     INCOMPLETE,
     LOCK,
     MANIFEST,
@@ -37,7 +38,19 @@ from aima_ci.evidence.directory import (
 # The file that says "aima-ci made this directory and may clear it".
 MARKER = ".aima-ci-evidence"
 MARKER_TEXT = "This directory is aima-ci evidence: 'aima-ci collect' replaces its contents.\n"
-FILES = (FINDINGS, RUN, ASSESSMENT, SUMMARY, MANIFEST, ENVELOPE, LOCK, SEAL, INCOMPLETE, MARKER)
+FILES = (
+    FINDINGS,
+    FINDINGS_INDEX,
+    RUN,
+    ASSESSMENT,
+    SUMMARY,
+    MANIFEST,
+    ENVELOPE,
+    LOCK,
+    SEAL,
+    INCOMPLETE,
+    MARKER,
+)
 FOLDERS = (ARTEFACTS,)
 
 

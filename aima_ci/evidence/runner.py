@@ -155,6 +155,29 @@ def longest_first(jobs: Sequence[Job], durations: Mapping[str, float]) -> list[i
     return sorted(range(len(jobs)), key=key)
 
 
+# The thread pools of the numeric libraries a collector may load (OpenMP: torch, scikit-learn;
+# BLAS: numpy, scipy; numexpr: pandas). Each sizes itself to every core of the machine.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+
+
+def thread_limits(
+    slots: int, environ: Mapping[str, str], cores: int | None = None
+) -> dict[str, str]:
+    """Thread-pool sizes for a worker when ``slots`` collectors run at once: each gets its share
+    of the cores (at least one), so two workers with a pool per core each do not fight over the
+    same cores. A variable the user set is left as it is; one collector at a time: no limit."""
+    if slots <= 1:
+        return {}
+    share = str(max(1, (cores or os.cpu_count() or 1) // slots))
+    return {name: share for name in THREAD_VARIABLES if name not in environ}
+
+
 def last_durations(run_json: Path) -> dict[str, float]:
     """Each collector's duration in the previous run.json (for scheduling only: a wrong or forged
     figure changes the start order, never a result). Unreadable or odd data: nothing known."""
@@ -245,6 +268,7 @@ class Runner:
         self.listener = listener or (lambda event: None)
         self.redactor = redactor or Redactor()
         self._lock = threading.Lock()
+        self._slots = 1  # collectors running at once (run() sets it)
 
     def _notify(self, event: Event) -> None:
         if event.message:  # progress lines reach the terminal and CI logs
@@ -256,7 +280,8 @@ class Runner:
         if not jobs:
             return []
         order = longest_first(jobs, self.durations)
-        with ThreadPoolExecutor(max_workers=min(self.jobs, len(jobs))) as pool:
+        self._slots = min(self.jobs, len(jobs))
+        with ThreadPoolExecutor(max_workers=self._slots) as pool:
             done = dict(zip(order, pool.map(self.run_one, [jobs[i] for i in order]), strict=True))
         return [done[i] for i in range(len(jobs))]  # results in the order asked for
 
@@ -342,6 +367,7 @@ class Runner:
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("DO_NOT_TRACK", "1")
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(thread_limits(self._slots, env))
         # Its own process group (a timeout kills all it spawned) and the death signal (a
         # SIGKILL of aima-ci takes it along): see safety.childproc.
         proc = spawn(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -27,6 +26,8 @@ def write_staged(
     nothing to change). ``publish(tmp, path)`` is ``os.replace`` by default; key generation passes
     one that links instead, so an existing file is never replaced.
     """
+    import tempfile  # here, not at the top: the gate reads evidence and never writes any
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

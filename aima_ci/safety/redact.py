@@ -18,7 +18,6 @@ longest first, then the key formats one after another), so results do not depend
 from __future__ import annotations
 
 import functools
-import html
 import json
 import os
 import re
@@ -27,7 +26,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 SECRET_NAME = re.compile(
     r"(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)", re.I
@@ -162,19 +160,29 @@ def named_env_values(
     return out
 
 
+def _html_escape(value: str, quote: bool) -> str:
+    """``html.escape``, without importing the html package (its entity table) on every start."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if quote:
+        value = value.replace('"', "&quot;").replace("'", "&#x27;")
+    return value
+
+
 def spellings(value: str) -> list[str]:
     """The value as it can appear in an artefact: raw, JSON-escaped (once and twice, ASCII or
     not), XML/HTML-escaped and percent-encoded. Only the spellings that differ are returned
     after the raw one."""
+    from urllib.parse import quote, quote_plus
+
     forms = [value]
     for once in (json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]):
         forms += [once, json.dumps(once)[1:-1]]
-    escaped = html.escape(value, quote=True)
+    escaped = _html_escape(value, quote=True)
     forms += [
         escaped,
         escaped.replace("&#x27;", "&apos;"),
         escaped.replace("&#x27;", "&#39;").replace("&quot;", "&#34;"),
-        html.escape(value, quote=False),
+        _html_escape(value, quote=False),
         quote(value, safe=""),
         quote_plus(value, safe=""),
     ]
@@ -183,6 +191,8 @@ def spellings(value: str) -> list[str]:
 
 def without_userinfo(url: str) -> str:
     """The URL with any ``user:password@`` removed, for messages that name where data went."""
+    from urllib.parse import urlsplit, urlunsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:

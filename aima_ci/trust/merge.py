@@ -491,7 +491,7 @@ def _load_named(path: Path, scratch: Path) -> ShardInput:
 
 def merge(paths: Sequence[Path], out: Path, *, allow_partial: bool = False) -> MergePlan:
     """Merge shard evidence (directories or bundles) into the new directory ``out``."""
-    from aima_ci.evidence.collect import locked
+    from aima_ci.evidence.lock import locked
 
     _prepare_out(out, paths)
     with _scratch() as scratch:

@@ -313,6 +313,12 @@ def verify_evidence(
         report.problems.append(f"findings.jsonl: {exc}")
         findings = None
     if findings is not None:
+        from aima_ci.evidence.index import index_differences
+
+        try:
+            report.problems.extend(index_differences(evidence_dir))
+        except EvidenceError as exc:
+            report.problems.append(str(exc))
         manifest = read_json(evidence_dir / MANIFEST)
         listed = {json.dumps(s, sort_keys=True) for s in manifest.get("subjects", [])}
         for subject in subjects_of(findings):

@@ -199,11 +199,26 @@ def _report_context(state: State, config: Any, out: Path) -> Any:
     return api.report_context(config, out, color=state.color, verbose=state.verbose)
 
 
-def _format_choice() -> click.Choice:
-    # The registry's names only: the gate path builds this too and must not import a renderer.
-    from aima_ci.reports import names
+class _Formats(click.Choice):
+    """The report formats, looked up when click first needs them (parsing, help): score and
+    gate live in this module too, and must not import the report package on every start."""
 
-    return click.Choice(names())
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from aima_ci.reports import names  # the registry's names only, never a renderer
+
+        return tuple(names())
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
+
+
+def _format_choice() -> click.Choice:
+    return _Formats()
 
 
 @click.command("report")

@@ -1,0 +1,63 @@
+"""What `aima-ci score` and `aima-ci gate` load on start (issue 18: both within a small factor
+of a bare Python start). Each module kept out here cost milliseconds on every gate in CI; this
+holds the line against an import that brings one back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# Never needed to score: the collector runner and plugin loader, the report renderers, what
+# `init` found, the history store, the html entity table.
+NOT_FOR_SCORE = {
+    "aima_ci.evidence.runner",
+    "aima_ci.plugin",
+    "aima_ci.reports",
+    "aima_ci.repo_facts",
+    "concurrent.futures",
+    "html",
+    "sqlite3",
+}
+# The gate decides on the stored summary when it still holds: no scoring, no catalogue, no
+# writing (tempfile), no redaction.
+NOT_FOR_GATE = NOT_FOR_SCORE | {
+    "aima_ci.assess.scoring",
+    "aima_ci.assess.catalogue",
+    "aima_ci.safety.redact",
+    "tempfile",
+}
+
+
+def loaded(repo, command: str) -> tuple[int, set[str]]:
+    probe = (
+        "import sys, runpy, json\n"
+        f"sys.argv = ['aima-ci', {command!r}]\n"
+        "code = 0\n"
+        "try:\n    runpy.run_module('aima_ci', run_name='__main__')\n"
+        "except SystemExit as exc:\n    code = exc.code\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True)
+    code, modules = json.loads(res.stdout.strip().splitlines()[-1])
+    return code, set(modules)
+
+
+@pytest.fixture
+def collected(repo, write_config, cli):
+    write_config({"collectors": {"testplugin": {}}})
+    assert cli("collect", "--no-cache", cwd=repo).returncode in (0, 1)
+    return repo
+
+
+def test_score_and_gate_load_only_what_they_use(collected):
+    code, modules = loaded(collected, "score")
+    assert code in (0, None), code
+    assert "aima_ci.evidence.index" in modules  # the control: it scored, from the index
+    assert sorted(modules & NOT_FOR_SCORE) == []
+    code, modules = loaded(collected, "gate")
+    assert code in (0, 1), code
+    assert "aima_ci.assess.recheck" in modules
+    assert sorted(modules & NOT_FOR_GATE) == []
