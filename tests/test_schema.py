@@ -99,6 +99,22 @@ def test_collectors_with_a_spec_are_described_and_the_others_are_free(validator)
     assert errors(validator, ok) == []
 
 
+REPO_FILES = {
+    "MODEL_CARD.md": "---\nmodel: x\n---\n# Card\n",
+    "docs/threat-model.md": "# Threat model\n",
+    "docs/incident-response.md": "# Incident\n## Detect\nx\n",
+    "models/registry.yaml": "current: '1'\nversions: []\n",
+    "monitoring/model-alerts.yml": (
+        "groups:\n  - name: model\n    rules:\n      - alert: Drift\n"
+        "        expr: model_drift_psi > 0.2\n        annotations: {summary: drift}\n"
+    ),
+    ".github/workflows/ci.yml": (
+        "on: [push]\njobs:\n  gate:\n    runs-on: x\n    steps:\n      - run: aima-ci run\n"
+    ),
+    "requirements.txt": "scikit-learn>=1.4\nopenai==1.50.0\n",
+}
+
+
 @pytest.mark.parametrize("profile", [None, *PROFILES])
 def test_init_output_validates_against_the_schema(validator, tmp_path: Path, profile) -> None:
     root = tmp_path / "repo"
@@ -106,11 +122,16 @@ def test_init_output_validates_against_the_schema(validator, tmp_path: Path, pro
     (root / "data").mkdir()
     rows = "\n".join(f"{i},{i % 3},{i % 2}" for i in range(40))
     (root / "data" / "train.csv").write_text("age,income,approved\n" + rows + "\n")
-    (root / "MODEL_CARD.md").write_text("---\nmodel: x\n---\n# Card\n")
-    init_repository(root, load_catalogue(), TODAY, force=False, profile=profile)
+    for rel, text in REPO_FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    result = init_repository(root, load_catalogue(), TODAY, force=False, profile=profile)
     text = (root / "aima.yaml").read_text(encoding="utf-8")
     assert text.splitlines()[0] == f"# yaml-language-server: $schema={SCHEMA_URL}"
     assert errors(validator, text) == []
+    described = set(validator.schema["properties"]["collectors"]["properties"])
+    if profile is None:  # every collector that fits: blocks the schema knows are checked
+        assert len(set(result.enabled) & described) >= 3, (result.enabled, described)
 
 
 def test_empty_repository_template_validates(validator, tmp_path: Path) -> None:
