@@ -11,10 +11,11 @@ from aima_ci.models import Finding, Status, Subject
 from aima_ci.plugin import Collector, CollectorContext, InputError
 from aima_ci.safety.safeio import rel
 
-from .. import _tabular
+from .. import _mapping, _tabular
 from . import _artefacts, _columns, _metrics, _model
 from ._settings import FAMILY, Settings
 
+PREFIX = "collectors.fairlearn"
 LABELS = {
     "demographic_parity_ratio": "demographic parity ratio",
     "demographic_parity_difference": "demographic parity difference",
@@ -135,42 +136,22 @@ def _outcomes(
 
 def _mapped(series: Any, mapping: Any, key: str, display: str) -> Any:
     """``label_map``/``prediction_map`` applied; a value the map does not name is bad input."""
-    if mapping is None:
-        return series
-    text = series.map(lambda v: str(v.item() if hasattr(v, "item") else v))
-    unknown = sorted(set(text) - set(mapping))
-    if unknown:
-        raise InputError(
-            f"collectors.fairlearn.{key}: {display}: column '{series.name}' has values the map "
-            f"does not name: {', '.join(map(repr, unknown[:5]))}; add them to {key}"
-        )
-    return text.map(mapping).rename(series.name)
+    return _mapping.map_values(series, mapping, f"{PREFIX}.{key}: {display}", key)
 
 
 def _groups(frame: Any, feature: Any, display: str) -> tuple[Any, list[str]]:
     """The sensitive column as strings (raw codes mapped to named groups), checked if declared."""
     series = _columns.require_column(frame, feature.name, "sensitive_features", display)
-    values = series.astype(str).rename(feature.name)
-    absent: list[str] = []
-    if feature.mapping is not None:
-        mapping = dict(feature.mapping)
-        unknown = sorted(set(values) - set(mapping))
-        if unknown:
-            raise InputError(
-                f"collectors.fairlearn.sensitive_features: {display}: column '{feature.name}' has "
-                f"codes no group names: {', '.join(map(repr, unknown[:5]))}; add them to its groups"
-            )
-        values = values.map(mapping).rename(feature.name)
-        named = sorted(set(mapping.values()))
-        absent = [g for g in named if g not in set(values)]
+    where = f"{PREFIX}.sensitive_features: {display}"
+    values, absent = _mapping.map_groups(series, feature.mapping, where)
     if feature.groups is not None:
         counts = values.value_counts()
         unknown = [v for v in counts.index if v not in feature.groups]
         if unknown:
             shown = ", ".join(f"'{v}' ({int(counts[v])} rows)" for v in unknown[:5])
             raise InputError(
-                f"collectors.fairlearn.sensitive_features: {display}: column '{feature.name}' has"
-                f" values outside its expected groups ({', '.join(feature.groups)}): {shown}"
+                f"{where}: column '{feature.name}' has values outside its expected groups"
+                f" ({', '.join(feature.groups)}): {shown}"
             )
         absent = [g for g in feature.groups if g not in counts.index]
     return values, absent
@@ -189,11 +170,8 @@ def _measured(frame: Any, settings: Settings, display: str) -> list[tuple[str, A
         single[feature.name] = values
         out.append((feature.name, values, absent))
     for combo in settings.intersections:
-        name = " x ".join(combo)
-        combined = single[combo[0]]
-        for part in combo[1:]:
-            combined = combined + " & " + single[part]
-        out.append((name, combined.rename(name), []))
+        name = _mapping.intersection_name(combo)
+        out.append((name, _mapping.combine([single[c] for c in combo], name), []))
     return out
 
 

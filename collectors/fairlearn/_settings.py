@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _mapping
 from .._modelio import ModelRef, parse_ref
 from .._options import KeyCheck, Options
 
@@ -97,78 +98,16 @@ def _sensitive(value: Any) -> tuple[SensitiveFeature, ...]:
         if unknown:
             raise _err(f"{key}[{i}].{sorted(unknown)[0]}", "unknown key (use name, groups)")
         groups = item.get("groups")
+        at = f"{key}[{i}].groups"
         if isinstance(groups, Mapping):
-            out.append(
-                SensitiveFeature(item["name"], mapping=_group_map(groups, f"{key}[{i}].groups"))
-            )
-            continue
-        if groups is not None and (
-            not isinstance(groups, list)
-            or len(groups) < 2
-            or not all(isinstance(g, (str, int)) and not isinstance(g, bool) for g in groups)
-        ):
-            raise _err(f"{key}[{i}].groups", "must list at least two expected values")
-        out.append(
-            SensitiveFeature(item["name"], tuple(str(g) for g in groups) if groups else None)
-        )
+            out.append(SensitiveFeature(item["name"], mapping=_mapping.group_map(groups, at, _err)))
+        elif groups is not None:
+            out.append(SensitiveFeature(item["name"], _mapping.expected_groups(groups, at, _err)))
+        else:
+            out.append(SensitiveFeature(item["name"]))
     names = [s.name for s in out]
     if len(set(names)) != len(names):
         raise _err(key, "lists a column twice")
-    return tuple(out)
-
-
-def _group_map(groups: Mapping[Any, Any], key: str) -> tuple[tuple[str, str], ...]:
-    """``{male: [A91, A93, A94], female: [A92, A95]}`` -> ((code, group), ...), each code once."""
-    if len(groups) < 2:
-        raise _err(key, "must map at least two group names to their raw codes")
-    pairs: dict[str, str] = {}
-    for group, codes in groups.items():
-        if not isinstance(group, str) or not group:
-            raise _err(key, "group names must be non-empty strings")
-        codes = codes if isinstance(codes, list) else [codes]
-        if not codes or not all(
-            isinstance(c, (str, int)) and not isinstance(c, bool) for c in codes
-        ):
-            raise _err(f"{key}.{group}", "must list the raw codes of this group")
-        for code in codes:
-            if str(code) in pairs:
-                raise _err(
-                    f"{key}.{group}", f"code {code!r} is already in group {pairs[str(code)]!r}"
-                )
-            pairs[str(code)] = group
-    return tuple(pairs.items())
-
-
-def _value_map(value: Any, key: str) -> dict[str, Any] | None:
-    """``label_map``: raw value -> outcome value, keyed by the raw value's text."""
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise _err(key, "must map raw values to outcome values, e.g. {good: 1, bad: 0}")
-    out: dict[str, Any] = {}
-    for raw, mapped in value.items():
-        if isinstance(mapped, bool) or not isinstance(mapped, (int, float, str)):
-            raise _err(f"{key}.{raw}", "must map to a number or a string")
-        out[str(raw)] = mapped
-    return out
-
-
-def _intersections(
-    value: Any, sensitive: tuple[SensitiveFeature, ...]
-) -> tuple[tuple[str, ...], ...]:
-    if value is None:
-        return ()
-    names = {s.name for s in sensitive}
-    if not isinstance(value, list):
-        raise _err("intersections", "must be a list of column lists, e.g. [[sex, age_band]]")
-    out = []
-    for i, combo in enumerate(value):
-        if not isinstance(combo, list) or len(combo) < 2 or len(set(map(str, combo))) != len(combo):
-            raise _err(f"intersections[{i}]", "must list at least two distinct sensitive features")
-        missing = [c for c in combo if c not in names]
-        if missing:
-            raise _err(f"intersections[{i}]", f"{missing[0]!r} is not under sensitive_features")
-        out.append(tuple(str(c) for c in combo))
     return tuple(out)
 
 
@@ -216,6 +155,7 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
             raise _err("features", "only applies with 'model'")
         features = OPTIONS.columns(config["features"], "features")
     sensitive = _sensitive(config.get("sensitive_features"))
+    names = [s.name for s in sensitive]
     used = {label, prediction} - {None}
     for s in sensitive:
         if s.name in used:
@@ -223,9 +163,7 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
     min_size = config.get("min_group_size", DEFAULT_MIN_GROUP_SIZE)
     if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
         raise _err("min_group_size", "must be a positive whole number")
-    positive = config.get("positive_label", 1)
-    if isinstance(positive, bool) or not isinstance(positive, (int, float, str)):
-        raise _err("positive_label", "must be a number or a string")
+    positive = _mapping.positive_label(config.get("positive_label", 1), "positive_label", _err)
     return Settings(
         data=data,
         label=label,
@@ -236,7 +174,9 @@ def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
         thresholds=_thresholds(config.get("thresholds")),
         min_group_size=min_size,
         positive_label=positive,
-        label_map=_value_map(config.get("label_map"), "label_map"),
-        prediction_map=_value_map(config.get("prediction_map"), "prediction_map"),
-        intersections=_intersections(config.get("intersections"), sensitive),
+        label_map=_mapping.value_map(config.get("label_map"), "label_map", _err),
+        prediction_map=_mapping.value_map(config.get("prediction_map"), "prediction_map", _err),
+        intersections=_mapping.intersections(
+            config.get("intersections"), names, _err, "sensitive_features"
+        ),
     )
