@@ -157,6 +157,21 @@ def map_groups(
     return values, [g for g in sorted(set(table.values())) if g not in present]
 
 
+def check_expected(values: Any, groups: Sequence[str] | None, where: str) -> list[str]:
+    """The declared ``groups: [a, b]`` no row falls in; a value outside them is bad input."""
+    if groups is None:
+        return []
+    counts = values.value_counts()
+    unknown = [v for v in counts.index if v not in groups]
+    if unknown:
+        listed = ", ".join(f"'{v}' ({int(counts[v])} rows)" for v in unknown[:MAX_SHOWN])
+        raise InputError(
+            f"{where}: column '{values.name}' has values outside its expected groups"
+            f" ({', '.join(groups)}): {listed}"
+        )
+    return [g for g in groups if g not in counts.index]
+
+
 def combine(parts: Sequence[Any], name: str) -> Any:
     """One grouping whose groups are the combinations of ``parts`` (string Series): an
     intersection such as ``female & young``."""

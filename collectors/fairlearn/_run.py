@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aima_ci.models import Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
+from aima_ci.plugin import Collector, CollectorContext
 from aima_ci.safety.safeio import rel
 
 from .. import _mapping, _tabular
@@ -145,15 +145,7 @@ def _groups(frame: Any, feature: Any, display: str) -> tuple[Any, list[str]]:
     where = f"{PREFIX}.sensitive_features: {display}"
     values, absent = _mapping.map_groups(series, feature.mapping, where)
     if feature.groups is not None:
-        counts = values.value_counts()
-        unknown = [v for v in counts.index if v not in feature.groups]
-        if unknown:
-            shown = ", ".join(f"'{v}' ({int(counts[v])} rows)" for v in unknown[:5])
-            raise InputError(
-                f"{where}: column '{feature.name}' has values outside its expected groups"
-                f" ({', '.join(feature.groups)}): {shown}"
-            )
-        absent = [g for g in feature.groups if g not in counts.index]
+        absent = _mapping.check_expected(values, feature.groups, where)
     return values, absent
 
 
