@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from aima_ci.models import Check, Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import _settings
-from ._settings import FAMILY
+from . import settings as _settings
+from .settings import FAMILY
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -101,6 +101,9 @@ class FairlearnCollector(Collector):
         return tuple(c for c in self.checks if c.id.split(".", 1)[1] in chosen)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        from ._run import run
+        from .judge import findings
+        from .measure import measure
 
-        yield from run(self, ctx, _settings.parse(ctx.config, self.check_keys))
+        settings = _settings.parse(ctx.config, self.check_keys)
+        yield from findings(ctx, self.enabled_checks(ctx.config), settings, measure(ctx, settings))
+        ctx.progress("done", 1.0)
