@@ -32,6 +32,8 @@ class Aif360Collector(Collector):
     input_paths: ClassVar[Mapping[str, str]] = {
         "data": "any",
         "report": "file",
+        "model.path": "any",  # a model declared under models: (checked the same way)
+        "model": "any",
     }
     version = "0.1.0"
     description = "AI Fairness 360: disparate impact and statistical parity per protected attribute (run on a CSV, or read a metrics JSON)"

@@ -28,7 +28,7 @@ from typing import Any
 from aima_ci.models import Subject
 from aima_ci.plugin import CollectorContext, InputError
 
-from .. import _mapping
+from .. import _mapping, _predict, _tabular
 from .._reportjson import load_json, read_report
 from .settings import Protected, RunSettings, Settings
 
@@ -55,12 +55,41 @@ def measure(ctx: CollectorContext, settings: Settings) -> Measured:
         report = source.keep(ctx, "aif360-metrics.json")
         return Measured(source.data, source.where, report, [ctx.subject("report", source.path)])
     data_path = ctx.path(settings.run.data, "data")
+    subjects = [ctx.subject("dataset", data_path)]
+    predicted = None
+    if settings.run.model is not None:
+        predicted, model = _predicted(ctx, settings.run, data_path)
+        subjects.append(model)
     ctx.progress("computing group fairness metrics", None)
-    data = compute(data_path, settings.run, display=settings.run.data)
+    data = compute(data_path, settings.run, display=settings.run.data, predicted=predicted)
+    if predicted is not None:
+        data["model"] = model.to_dict()
     report = ctx.artefact("aif360-metrics.json")
     report.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     where = f"aif360 metrics {ctx.rel_artefact(report)}"
-    return Measured(load_json(report, where), where, report, [ctx.subject("dataset", data_path)])
+    return Measured(load_json(report, where), where, report, subjects)
+
+
+def _predicted(
+    ctx: CollectorContext, settings: RunSettings, data_path: Path
+) -> tuple[Any, Subject]:
+    """The model's raw decisions on every row (any declared format; ``_predict`` decides trust)."""
+    import pandas as pd
+
+    assert settings.model is not None
+    ctx.progress("loading the model", 0.2)
+    model, subject = _predict.load(ctx, settings.model, "aif360")
+    shown = subject.path or subject.name
+    frame = _tabular.read_table(data_path, f"{PREFIX}.data: {settings.data}")
+    features = _predict.feature_columns(model, settings.features, shown, "aif360")
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{PREFIX}.features: {settings.data}: no column(s) {', '.join(map(repr, missing))}"
+        )
+    ctx.progress("predicting", 0.3)
+    decisions = _predict.predict(model, frame, features, shown, "aif360")
+    return pd.Series(decisions, name=f"{shown} predictions").reset_index(drop=True), subject
 
 
 @dataclass(frozen=True)
@@ -132,8 +161,8 @@ def _read(path: Path, columns: Sequence[str], where: str) -> Any:
     return frame
 
 
-def _outcome(frame: Any, column: str, mapping: Any, key: str, fav: Any, display: str) -> Any:
-    values = _mapping.map_values(frame[column], mapping, f"{PREFIX}.{key}: {display}", key)
+def _outcome(series: Any, mapping: Any, key: str, fav: Any, display: str) -> Any:
+    values = _mapping.map_values(series, mapping, f"{PREFIX}.{key}: {display}", key)
     return _matches(values, [fav]).astype(float)
 
 
@@ -236,8 +265,11 @@ def _intersection(
     return rows, empty
 
 
-def compute(path: Path, settings: RunSettings, *, display: str) -> dict[str, Any]:
-    """The metrics JSON (the shape report mode reads) for one CSV."""
+def compute(
+    path: Path, settings: RunSettings, *, display: str, predicted: Any = None
+) -> dict[str, Any]:
+    """The metrics JSON (the shape report mode reads) for one CSV; ``predicted``: a model's raw
+    decisions per row (model mode), judged like a ``prediction`` column."""
     aif360, dataset_cls, binary, classification = _import()
     import pandas as pd
 
@@ -246,15 +278,22 @@ def compute(path: Path, settings: RunSettings, *, display: str) -> dict[str, Any
     columns = [label, *([settings.prediction] if settings.prediction else [])]
     frame = _read(path, [*columns, *(p.name for p in settings.protected)], where)
     numeric = pd.DataFrame(
-        {label: _outcome(frame, label, settings.label_map, "label_map", fav, display)}
+        {label: _outcome(frame[label], settings.label_map, "label_map", fav, display)}
     )
     measured = label
     decisions = None
     if settings.prediction is not None:
         measured = settings.prediction
         decisions = _outcome(
-            frame, measured, settings.prediction_map, "prediction_map", fav, display
+            frame[measured], settings.prediction_map, "prediction_map", fav, display
         )
+    elif predicted is not None:
+        measured = str(predicted.name)
+        if len(predicted) != len(frame):
+            raise InputError(
+                f"{where}: the model gave {len(predicted)} decisions for {len(frame)} rows"
+            )
+        decisions = _outcome(predicted, settings.prediction_map, "prediction_map", fav, display)
     if (numeric[label] if decisions is None else decisions).sum() == 0:
         raise InputError(f"{where}: no row has {measured} == {fav!r} (the favourable outcome)")
     attrs = {p.name: _attribute(frame, p, where, display) for p in settings.protected}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _mapping
+from .._modelio import ModelRef, parse_ref
 from .._options import KeyCheck, Options
 from .._reportmode import check_thresholds, mode_of, require_path
 
@@ -29,6 +30,9 @@ RUN_KEYS = {
     "prediction",
     "prediction_map",
     "intersections",
+    "model",
+    "features",
+    "trust_model",
 }
 REPORT_KEYS = {"report"}
 METRICS = ("disparate_impact", "statistical_parity_difference")
@@ -57,6 +61,8 @@ class RunSettings:
     prediction: str | None = None  # the model's decisions: measured instead of the label
     prediction_map: Mapping[str, Any] | None = None
     intersections: tuple[tuple[str, ...], ...] = ()
+    model: ModelRef | None = None  # or the decisions predicted by this model
+    features: tuple[str, ...] | None = None  # with model: the columns it predicts from
 
 
 @dataclass(frozen=True)
@@ -138,8 +144,21 @@ def _run(config: Mapping[str, Any]) -> RunSettings:
         raise _err("label", "must be a column name")
     label = config["label"]
     prediction = OPTIONS.text(config, "prediction", "a column name")
-    if config.get("prediction_map") is not None and prediction is None:
-        raise _err("prediction_map", "only applies with 'prediction'")
+    raw_model = config.get("model")
+    model = None
+    if raw_model is not None:
+        model = parse_ref(raw_model, OPTIONS.flag(config, "trust_model"), f"{OPTIONS.prefix}.model")
+    elif "trust_model" in config:
+        OPTIONS.flag(config, "trust_model")
+    if prediction is not None and model is not None:
+        raise _err("prediction", "set at most one of 'prediction' (a column) or 'model' (a file)")
+    if config.get("prediction_map") is not None and prediction is None and model is None:
+        raise _err("prediction_map", "only applies with 'prediction' or 'model'")
+    features = None
+    if config.get("features") is not None:
+        if model is None:
+            raise _err("features", "only applies with 'model'")
+        features = OPTIONS.columns(config["features"], "features")
     protected = _protected(config["protected"])
     for p in protected:
         if p.name in {label, prediction}:
@@ -155,6 +174,8 @@ def _run(config: Mapping[str, Any]) -> RunSettings:
         intersections=_mapping.intersections(
             config.get("intersections"), [p.name for p in protected], _err, "protected"
         ),
+        model=model,
+        features=features,
     )
 
 

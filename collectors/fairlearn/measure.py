@@ -12,11 +12,12 @@ from aima_ci.models import Subject
 from aima_ci.plugin import CollectorContext
 from aima_ci.safety.safeio import rel
 
-from .. import _mapping, _tabular
-from . import _columns, _metrics, _model
+from .. import _mapping, _predict, _tabular
+from . import _columns, _metrics
 from .settings import Settings
 
-PREFIX = "collectors.fairlearn"
+NAME = "fairlearn"
+PREFIX = f"collectors.{NAME}"
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,15 @@ def _outcomes(
     import pandas as pd
 
     ctx.progress("loading the model", 0.2)
-    model, subject = _model.load(ctx, settings.model)
+    model, subject = _predict.load(ctx, settings.model, NAME)
     model_display = subject.path or subject.name
-    features = _model.feature_columns(model, settings.features, model_display)
+    features = _predict.feature_columns(model, settings.features, model_display, NAME)
     for feature in features:
         _columns.require_column(frame, feature, "features", display)
     ctx.progress("predicting", 0.3)
     predicted = pd.Series(
-        _model.predict(model, frame, features, model_display), name=f"{model_display} predictions"
+        _predict.predict(model, frame, features, model_display, NAME),
+        name=f"{model_display} predictions",
     )
     predicted = _mapped(predicted, settings.prediction_map, "prediction_map", model_display)
     return y, _columns.binarize(predicted, settings.positive_label, "model", model_display), subject

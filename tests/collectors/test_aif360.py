@@ -250,6 +250,7 @@ def credit_rows(n: int = 1200) -> list[dict[str, str]]:
                 "age_band": age,
                 "credit_risk": "good" if income > 0 else "bad",
                 "decision": "approve" if income - 1.2 * young_woman > 0 else "reject",
+                "income": f"{income:.4f}",
             }
         )
     return rows
@@ -404,6 +405,9 @@ def test_an_unmapped_code_or_label_is_bad_input(repo: Path, credit: list[dict[st
         ({"positive_label": True}, "collectors.aif360.positive_label"),
         ({"label_map": {"good": [1]}}, "collectors.aif360.label_map.good"),
         ({"prediction_map": {"approve": 1}}, "collectors.aif360.prediction_map"),
+        ({"prediction": "decision", "model": "m.skops"}, "collectors.aif360.prediction"),
+        ({"features": ["income"]}, "collectors.aif360.features"),
+        ({"model": "m.bin"}, "collectors.aif360.model"),
         ({"protected": {"credit_risk": ["good"]}}, "collectors.aif360.protected.credit_risk"),
     ],
 )
@@ -426,3 +430,54 @@ def test_bad_mapping_config_exits_2_naming_the_key(repo: Path, write_config: Any
     assert "collectors.aif360.protected.personal_status.groups.female" in proc.stderr
     assert "'A93' is already in group 'male'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@needs_aif360
+def test_model_mode_judges_a_declared_onnx_models_decisions(
+    repo: Path, credit: list[dict[str, str]], write_config: Any
+) -> None:
+    from aima_ci.config import load_config
+    from aima_ci.evidence.collect import collect
+
+    pytest.importorskip("skl2onnx")
+    import numpy as np
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[float(r["income"])] for r in credit], dtype=np.float32)
+    approve = np.array([r["decision"] == "approve" for r in credit], dtype=int)
+    model = LogisticRegression().fit(x, approve)
+    (repo / "decide.onnx").write_bytes(to_onnx(model, x[:1]).SerializeToString())
+    # declared once under models: and named by the collector, through the real config loader
+    path = write_config(
+        {
+            "models": {"decide": {"path": "decide.onnx"}},
+            "collectors": {"aif360": {**CREDIT, "model": "decide", "features": ["income"]}},
+        }
+    )
+    (ran,) = collect(load_config(path), repo / "ev", only=["aif360"])
+    assert ran.status == "ok", ran.message
+    assert {s.name for f in ran.findings for s in f.subjects if s.kind == "model"} == {"decide"}
+    config = {
+        **CREDIT,
+        "model": {"name": "decide", "path": "decide.onnx", "format": "onnx"},
+        "features": ["income"],
+    }
+    found = run(config, repo)
+    di = found["aif360.disparate_impact"]
+    model_subject = next(s for s in di.subjects if s.kind == "model")
+    assert model_subject.format == "onnx" and model_subject.name == "decide"
+    decided = model.predict(x)
+    male = np.array([sex(r) == "male" for r in credit])
+    by_hand = decided[~male].mean() / decided[male].mean()
+    rows = {m["protected_attribute"]: m for m in di.details["metrics"]}
+    assert rows["personal_status"]["disparate_impact"] == pytest.approx(by_hand, abs=1e-5)
+    assert rows["personal_status"]["selection_rate_unprivileged"] == pytest.approx(
+        decided[~male].mean(), abs=1e-5
+    )
+
+
+def test_model_mode_never_unpickles_without_trust(repo: Path, credit: list[dict[str, str]]) -> None:
+    (repo / "m.pkl").write_bytes(b"\x80\x04N.")  # a pickle; must not be loaded
+    with pytest.raises(InputError, match=r"collectors\.aif360\.model: .*trust"):
+        run({**CREDIT, "model": "m.pkl", "features": ["income"]}, repo)
