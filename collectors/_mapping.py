@@ -14,15 +14,19 @@ same keys with the same meaning and the same errors, so the rules live here once
   addition to each feature alone, so a disparity that only shows for young women is not averaged
   away.
 
-The config half is standard library only (it runs in the gate process); the data half takes
-pandas Series and is only called from a collector's run.
+The config half is standard library only (it runs in the gate process): the validators take an
+``err(key, reason)`` factory (a spec's ``Values.error`` in a ``build``), and the option kinds
+below wrap them for a collector's spec, so both collectors declare these keys with one rule and
+one schema. The data half takes pandas Series and is only called from a collector's run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from aima_ci.options import Invalid, Raw
 from aima_ci.plugin import InputError
 
 # (key, reason) -> the error to raise: ``Options.error`` today, a spec's ``Values.error`` later.
@@ -106,6 +110,74 @@ def intersections(
             raise err(f"intersections[{i}]", f"{missing[0]!r} is not under {under}")
         out.append(tuple(str(c) for c in combo))
     return tuple(out)
+
+
+# -- option kinds (the validators above, for a spec) ---------------------------------------------
+
+
+def _invalid(key: str, reason: str) -> Invalid:
+    """Inside a ``Raw`` check ``key`` is relative to the option (``""`` or ``".female"``)."""
+    return Invalid(reason, key)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """A feature's ``groups:``: raw codes mapped to named groups, or the expected values."""
+
+    mapping: tuple[tuple[str, str], ...] | None = None  # raw code -> named group
+    expected: tuple[str, ...] | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        if self.mapping is not None:
+            return tuple(dict.fromkeys(g for _, g in self.mapping))
+        return self.expected or ()
+
+
+def _groups(value: Any) -> Groups:
+    if isinstance(value, Mapping):
+        return Groups(mapping=group_map(value, "", _invalid))
+    return Groups(expected=expected_groups(value, "", _invalid))
+
+
+_CODE = {"type": ["string", "integer"]}
+_OUTCOME = {"type": ["number", "string"]}
+GROUPS = Raw(
+    schema={
+        "anyOf": [
+            {"type": "array", "items": _CODE, "minItems": 2},
+            {
+                "type": "object",
+                "additionalProperties": {"anyOf": [_CODE, {"type": "array", "items": _CODE}]},
+                "minProperties": 2,
+            },
+        ]
+    },
+    check=_groups,
+    what="a list of expected values, or a mapping of group names to raw codes",
+    type_name="list or mapping",
+)
+VALUE_MAP = Raw(
+    schema={"type": "object", "additionalProperties": _OUTCOME, "minProperties": 1},
+    check=lambda value: value_map(value, "", _invalid),
+    what="a mapping of raw values to outcome values",
+    type_name="mapping",
+)
+POSITIVE_LABEL = Raw(
+    schema=_OUTCOME,
+    check=lambda value: positive_label(value, "", _invalid),
+    what="a number or a string",
+    type_name="number or string",
+)
+# The shape only: which columns may be combined is a rule across keys (the spec's build).
+INTERSECTIONS = Raw(
+    schema={
+        "type": "array",
+        "items": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+    },
+    what="a list of column lists, e.g. [[sex, age_band]]",
+    type_name="list of column lists",
+)
 
 
 # -- data ----------------------------------------------------------------------------------------

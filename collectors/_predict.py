@@ -15,12 +15,49 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Subject
+from aima_ci.options import Bool, FilePath, ListOf, OneOf, Option, Raw, Text, Values
 from aima_ci.plugin import CollectorContext, InputError
 
 from . import _modelio
 
 if TYPE_CHECKING:
     import pandas as pd
+
+# The keys a collector that predicts declares, with the same meaning in fairlearn and aif360.
+MODEL_OPTIONS = (
+    Option(
+        "model",
+        OneOf(
+            FilePath("any"),
+            Raw(schema={"type": "object"}, what="a declared model"),
+            what="a declared model name (models:) or a path to the model file",
+        ),
+        doc="A model declared under `models:` (any format), or a path; its decisions are judged.",
+    ),
+    Option(
+        "features",
+        ListOf(Text(what="a column name"), min_items=1, unique=True),
+        doc="With `model`: the columns it predicts from (default: the names it was fitted on).",
+    ),
+    Option(
+        "trust_model",
+        Bool(),
+        default=False,
+        doc="For a model given by path: allow pickle/joblib, or skops types not trusted by"
+        " default. A declared model's `trust:` decides instead.",
+    ),
+)
+
+
+def parse_model(values: Values) -> tuple[_modelio.ModelRef | None, tuple[str, ...] | None]:
+    """``model`` (checked without touching the file) and ``features``, which needs it."""
+    raw = values["model"]
+    ref = None
+    if raw is not None:
+        ref = _modelio.parse_ref(raw, values["trust_model"], f"{values.at}.model")
+    if values["features"] is not None and ref is None:
+        raise values.error("features", "only applies with 'model'")
+    return ref, values["features"]
 
 
 def load(ctx: CollectorContext, ref: _modelio.ModelRef, collector: str) -> tuple[Any, Subject]:

@@ -14,13 +14,12 @@ job. Both are judged by judge.py on the same JSON shape (docs/collectors/aif360.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from aima_ci.models import Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import settings as _settings
-from .settings import NAME
+from .settings import NAME, SPEC, Settings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -28,19 +27,15 @@ if TYPE_CHECKING:
 
 class Aif360Collector(Collector):
     name = NAME
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "data": "any",
-        "report": "file",
-        "model.path": "any",  # a model declared under models: (checked the same way)
-        "model": "any",
-    }
+    # A declared model's file (the spec checks `data`, `report` and a model given by path).
+    input_paths: ClassVar[Mapping[str, str]] = {"model.path": "any"}
     version = "0.1.0"
     description = "AI Fairness 360: disparate impact and statistical parity per protected attribute (run on a CSV, or read a metrics JSON)"
     tool = "aif360"
     extra = "aif360"
     requires = ("aif360",)  # run mode; report mode reads its JSON with no tool installed
     checks = load_checks(__file__)
+    spec = SPEC
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         """Label bias by group on the training labels: needs no model."""
@@ -70,12 +65,10 @@ class Aif360Collector(Collector):
             else {"protected": "no protected column found by name: name one, then uncomment"},
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        _settings.parse(config, self.check_keys)
-
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         from .judge import findings
         from .measure import measure
 
-        measured = measure(ctx, _settings.parse(ctx.config, self.check_keys))
+        settings: Settings = ctx.settings
+        measured = measure(ctx, settings)
         yield from findings(ctx, measured.data, measured.where, measured.subjects, measured.report)

@@ -1,9 +1,10 @@
-"""The aif360 collector's config keys, parsed once into a typed value.
+"""The aif360 collector's config keys (public contract: docs/collectors/aif360.md), declared once.
 
-Validation runs in the gate process before any collector starts (``validate_config``), so a typo in
-``aima.yaml`` fails fast with exit 2 and the exact key, instead of after aif360's slow import.
-Labels and groups are mapped with the same keys, rules and wording as fairlearn's
-(``aima_ci_collectors._mapping``): a user moving a config block between the two collectors
+The runner parses the block with ``SPEC`` in the gate process before any collector starts, so a
+typo in ``aima.yaml`` fails fast with exit 2 and the exact key, instead of after aif360's slow
+import. Labels and groups are mapped with the same keys, rules and wording as fairlearn's
+(``aima_ci_collectors._mapping``), and a model predicts through the same loader
+(``aima_ci_collectors._predict``): a user moving a config block between the two collectors
 should not meet a second dialect.
 """
 
@@ -13,32 +14,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import _mapping
-from .._modelio import ModelRef, parse_ref
-from .._options import KeyCheck, Options
-from .._reportmode import check_thresholds, mode_of, require_path
+from aima_ci.options import (
+    FilePath,
+    Float,
+    Invalid,
+    ListOf,
+    MapOf,
+    Obj,
+    OneOf,
+    Option,
+    Raw,
+    Spec,
+    Text,
+    Values,
+)
+
+from .. import _mapping, _predict
+from .._modelio import ModelRef
 
 NAME = "aif360"
-OPTIONS = Options(NAME)
-RUN_KEYS = {
-    "data",
-    "label",
-    "favorable",
-    "positive_label",
-    "protected",
-    "label_map",
-    "prediction",
-    "prediction_map",
-    "intersections",
-    "model",
-    "features",
-    "trust_model",
-}
-REPORT_KEYS = {"report"}
 METRICS = ("disparate_impact", "statistical_parity_difference")
-PROTECTED_KEYS = ("privileged", "groups")
-
-_err = OPTIONS.error
+COLUMN = "a column name"
+RUN = ("run",)
 
 
 @dataclass(frozen=True)
@@ -71,123 +68,195 @@ class Settings:
     run: RunSettings | None  # run mode
 
 
-def _privileged(values: Any, key: str) -> tuple[Any, ...]:
-    if (
-        not isinstance(values, list)
-        or not values
-        or any(isinstance(v, (list, dict)) or v is None for v in values)
-    ):
-        raise _err(key, "must be a non-empty list of privileged values")
-    return tuple(values)
-
-
-def _protected(value: Any) -> tuple[Protected, ...]:
-    if not isinstance(value, Mapping) or not value:
-        raise _err(
-            "protected",
-            "must map each protected column to its privileged value(s), e.g. {sex: [male]}",
-        )
-    out = []
-    for col, item in value.items():
-        key = f"protected.{col}"
-        if not isinstance(item, Mapping):
-            out.append(Protected(str(col), _privileged(item, key)))
-            continue
-        unknown = sorted(set(map(str, item)) - set(PROTECTED_KEYS))
-        if unknown:
-            raise _err(f"{key}.{unknown[0]}", f"unknown key (use {', '.join(PROTECTED_KEYS)})")
-        if "privileged" not in item:
-            raise _err(f"{key}.privileged", "is required (the privileged value(s), e.g. [male])")
-        privileged = _privileged(item["privileged"], f"{key}.privileged")
-        groups = item.get("groups")
-        if groups is None:
-            out.append(Protected(str(col), privileged))
-            continue
-        if isinstance(groups, Mapping):
-            mapping = _mapping.group_map(groups, f"{key}.groups", _err)
-            names = tuple(dict.fromkeys(g for _, g in mapping))
-            declared: tuple[str, ...] = names
-        else:
-            mapping = None
-            declared = _mapping.expected_groups(groups, f"{key}.groups", _err)
-        outside = [str(v) for v in privileged if str(v) not in declared]
-        if outside:
-            raise _err(
-                f"{key}.privileged",
-                f"{outside[0]!r} is not one of its groups ({', '.join(declared)})",
-            )
-        if {str(v) for v in privileged} >= set(declared):
-            raise _err(f"{key}.privileged", "names every group: nobody would be unprivileged")
-        out.append(Protected(str(col), privileged, mapping, declared))
-    return tuple(out)
-
-
-def _outcome_value(config: Mapping[str, Any]) -> Any:
-    """``positive_label`` (fairlearn's name) or ``favorable`` (aif360's): one meaning, one key."""
-    if "positive_label" in config and "favorable" in config:
-        raise _err("positive_label", "set one of 'positive_label' or 'favorable' (the same value)")
-    key = "positive_label" if "positive_label" in config else "favorable"
-    if key == "positive_label":
-        return _mapping.positive_label(config[key], key, _err)
-    value = config.get(key, 1)
-    if isinstance(value, (list, dict)) or value is None:  # a YAML true matches "true"/"True"
-        raise _err(key, "must be the favourable outcome value")
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (list, dict)) or value is None:
+        raise Invalid("must be a non-empty list of privileged values")
     return value
 
 
-def _run(config: Mapping[str, Any]) -> RunSettings:
-    require_path(config, NAME, "data", "required in run mode")
-    for key in ("label", "protected"):
-        if key not in config:
-            raise _err(key, "required in run mode")
-    if not isinstance(config["label"], str) or not config["label"]:
-        raise _err("label", "must be a column name")
-    label = config["label"]
-    prediction = OPTIONS.text(config, "prediction", "a column name")
-    raw_model = config.get("model")
-    model = None
-    if raw_model is not None:
-        model = parse_ref(raw_model, OPTIONS.flag(config, "trust_model"), f"{OPTIONS.prefix}.model")
-    elif "trust_model" in config:
-        OPTIONS.flag(config, "trust_model")
+def _favorable(value: Any) -> Any:
+    if isinstance(value, (list, dict)) or value is None:  # a YAML true matches "true"/"True"
+        raise Invalid("must be the favourable outcome value")
+    return value
+
+
+PRIVILEGED = ListOf(
+    Raw(
+        schema={"type": ["string", "number", "boolean"]},
+        check=_scalar,
+        what="a value",
+        type_name="value",
+    ),
+    min_items=1,
+    what="a non-empty list of privileged values",
+)
+
+
+def _detailed(values: Values) -> Protected:
+    """``{privileged: [male], groups: {...}}``: privileged values must be declared groups, and
+    leave at least one group unprivileged."""
+    privileged, groups = values["privileged"], values["groups"]
+    if groups is None:
+        return Protected("", privileged)
+    declared = groups.names
+    outside = [str(v) for v in privileged if str(v) not in declared]
+    if outside:
+        raise Invalid(
+            f"{outside[0]!r} is not one of its groups ({', '.join(declared)})", ".privileged"
+        )
+    if {str(v) for v in privileged} >= set(declared):
+        raise Invalid("names every group: nobody would be unprivileged", ".privileged")
+    return Protected("", privileged, groups.mapping, declared)
+
+
+PROTECTED = MapOf(
+    OneOf(
+        PRIVILEGED,
+        Obj(
+            Option(
+                "privileged",
+                PRIVILEGED,
+                required=True,
+                missing="is required (the privileged value(s), e.g. [male])",
+            ),
+            Option("groups", _mapping.GROUPS, doc="Expected values, or named groups of raw codes."),
+            build=_detailed,
+            what="{privileged: [...], groups: ...}",
+        ),
+        what="a non-empty list of privileged values, or {privileged: [...], groups: ...}",
+    ),
+    min_items=1,
+    what="a mapping of each protected column to its privileged value(s), e.g. {sex: [male]}",
+)
+
+
+def _outcome_value(values: Values) -> Any:
+    """``positive_label`` (fairlearn's name) or ``favorable`` (aif360's): one meaning, one key."""
+    if values["positive_label"] is not None and values["favorable"] is not None:
+        raise values.error(
+            "positive_label", "set one of 'positive_label' or 'favorable' (the same value)"
+        )
+    if values["positive_label"] is not None:
+        return values["positive_label"]
+    return 1 if values["favorable"] is None else values["favorable"]
+
+
+def _run(values: Values) -> RunSettings:
+    label, prediction = values["label"], values["prediction"]
+    model, features = _predict.parse_model(values)
     if prediction is not None and model is not None:
-        raise _err("prediction", "set at most one of 'prediction' (a column) or 'model' (a file)")
-    if config.get("prediction_map") is not None and prediction is None and model is None:
-        raise _err("prediction_map", "only applies with 'prediction' or 'model'")
-    features = None
-    if config.get("features") is not None:
-        if model is None:
-            raise _err("features", "only applies with 'model'")
-        features = OPTIONS.columns(config["features"], "features")
-    protected = _protected(config["protected"])
-    for p in protected:
-        if p.name in {label, prediction}:
-            raise _err(f"protected.{p.name}", "is also the label or prediction column")
+        raise values.error(
+            "prediction", "set at most one of 'prediction' (a column) or 'model' (a file)"
+        )
+    if values["prediction_map"] is not None and prediction is None and model is None:
+        raise values.error("prediction_map", "only applies with 'prediction' or 'model'")
+    protected = []
+    for col, item in values["protected"].items():
+        if isinstance(item, Protected):
+            protected.append(Protected(col, item.privileged, item.mapping, item.groups))
+        else:
+            protected.append(Protected(col, tuple(item)))
+        if col in {label, prediction}:
+            raise values.error(f"protected.{col}", "is also the label or prediction column")
     return RunSettings(
-        data=str(config["data"]),
+        data=values["data"],
         label=label,
-        positive_label=_outcome_value(config),
-        protected=protected,
-        label_map=_mapping.value_map(config.get("label_map"), "label_map", _err),
+        positive_label=_outcome_value(values),
+        protected=tuple(protected),
+        label_map=values["label_map"],
         prediction=prediction,
-        prediction_map=_mapping.value_map(config.get("prediction_map"), "prediction_map", _err),
+        prediction_map=values["prediction_map"],
         intersections=_mapping.intersections(
-            config.get("intersections"), [p.name for p in protected], _err, "protected"
+            values["intersections"], [p.name for p in protected], values.error, "protected"
         ),
         model=model,
         features=features,
     )
 
 
-def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
-    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos
-    (including the other mode's keys)."""
-    report_mode = mode_of(config) == "report"
-    check_keys(config, REPORT_KEYS if report_mode else RUN_KEYS)
-    if report_mode:
-        require_path(config, NAME, "report", "required in report mode")
-        settings = Settings(report=str(config["report"]), run=None)
-    else:
-        settings = Settings(report=None, run=_run(config))
-    check_thresholds(config, NAME, METRICS, "rate")
-    return settings
+def _build(values: Values) -> Settings:
+    if values.mode == "report":
+        return Settings(report=values["report"], run=None)
+    return Settings(report=None, run=_run(values))
+
+
+def _run_option(key: str, kind: Any, doc: str, **extra: Any) -> Option:
+    return Option(key, kind, doc=doc, modes=RUN, **extra)
+
+
+SPEC = Spec(
+    options=(
+        _run_option(
+            "data",
+            FilePath("any"),
+            "The CSV, one row per person or decision.",
+            required=True,
+            missing="required in run mode",
+        ),
+        _run_option(
+            "label",
+            Text(what=COLUMN),
+            "The outcome column; measured unless `prediction` or `model` is set.",
+            required=True,
+            missing="required in run mode",
+        ),
+        _run_option(
+            "protected",
+            PROTECTED,
+            "Protected column -> its privileged value(s) (every other value is unprivileged),"
+            " or `{privileged, groups}` to map raw codes to named groups.",
+            required=True,
+            missing="required in run mode",
+        ),
+        _run_option(
+            "positive_label",
+            _mapping.POSITIVE_LABEL,
+            "The favourable outcome value (after the maps; default 1); `favorable` is its older"
+            " name: set one of the two.",
+        ),
+        _run_option(
+            "favorable",
+            Raw(
+                schema={"type": ["string", "number", "boolean"]},
+                check=_favorable,
+                what="the favourable outcome value",
+                type_name="value",
+            ),
+            "The older name of `positive_label`.",
+        ),
+        _run_option(
+            "label_map", _mapping.VALUE_MAP, "Raw label -> outcome value, e.g. `{good: 1, bad: 0}`."
+        ),
+        _run_option(
+            "prediction",
+            Text(what=COLUMN),
+            "The model's decision column: its metrics are measured (aif360's"
+            " ClassificationMetric, against the label).",
+        ),
+        _run_option(
+            "prediction_map",
+            _mapping.VALUE_MAP,
+            "Raw decision -> outcome value, e.g. `{approve: 1, reject: 0}`.",
+        ),
+        *(
+            Option(o.key, o.kind, default=o.default, doc=o.doc, modes=RUN)
+            for o in _predict.MODEL_OPTIONS
+        ),
+        _run_option(
+            "intersections",
+            _mapping.INTERSECTIONS,
+            "Lists of protected columns measured together, in addition to each alone.",
+        ),
+        Option(
+            "report",
+            FilePath("file"),
+            required=True,
+            missing="required in report mode",
+            modes=("report",),
+            doc="The metrics JSON your own aif360 job wrote (format in the docs).",
+        ),
+    ),
+    thresholds={m: Float(minimum=0, maximum=1) for m in METRICS},
+    modes=("run", "report"),
+    build=_build,
+)

@@ -1,38 +1,24 @@
-"""The fairlearn collector's config keys, parsed once into a typed value.
+"""The fairlearn collector's config keys (public contract: docs/collectors/fairlearn.md), declared
+once.
 
-Validation runs in the gate process before any collector starts (``validate_config``), so a typo in
-``aima.yaml`` fails fast with exit 2 and the exact key, instead of after a slow tool import.
+The runner parses the block with ``SPEC`` in the gate process before any collector starts, so a
+typo in ``aima.yaml`` fails fast with exit 2 and the exact key, instead of after a slow tool
+import; the collector gets the typed ``Settings`` as ``ctx.settings``. The label and group keys
+are ``aima_ci_collectors._mapping``'s, shared with aif360.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _mapping
-from .._modelio import ModelRef, parse_ref
-from .._options import KeyCheck, Options
+from aima_ci.options import FilePath, Float, Int, ListOf, Obj, OneOf, Option, Spec, Text, Values
 
-OPTIONS = Options("fairlearn")
-PATH = "a path relative to the config file"
+from .. import _mapping, _predict
+from .._modelio import ModelRef
+
 COLUMN = "a column name"
-KEYS = {
-    "data",
-    "label",
-    "prediction",
-    "model",
-    "features",
-    "sensitive_features",
-    "thresholds",
-    "min_group_size",
-    "positive_label",
-    "trust_model",
-    "label_map",
-    "prediction_map",
-    "intersections",
-}
 # metric -> ("ratio" | "difference"): ratios must be in (0, 1], differences in [0, 1).
 METRICS = {
     "demographic_parity_ratio": "ratio",
@@ -78,105 +64,120 @@ class Settings:
         return self.model is not None and self.model.trust
 
 
-_err = OPTIONS.error
+def _feature(value: Any) -> SensitiveFeature:
+    """A column name, or ``{name, groups}`` parsed by the Obj kind below."""
+    if isinstance(value, str):
+        return SensitiveFeature(value)
+    groups: _mapping.Groups | None = value["groups"]
+    if groups is None:
+        return SensitiveFeature(value["name"])
+    return SensitiveFeature(value["name"], groups.expected, groups.mapping)
 
 
-def _sensitive(value: Any) -> tuple[SensitiveFeature, ...]:
-    key = "sensitive_features"
-    if value is None:
-        raise _err(key, "is required (a list of columns such as [sex, age_band])")
-    if not isinstance(value, list) or not value:
-        raise _err(key, "must be a non-empty list of columns")
-    out: list[SensitiveFeature] = []
-    for i, item in enumerate(value):
-        if isinstance(item, str) and item:
-            out.append(SensitiveFeature(item))
-            continue
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-            raise _err(f"{key}[{i}]", "must be a column name or {name: COLUMN, groups: [...]}")
-        unknown = set(item) - {"name", "groups"}
-        if unknown:
-            raise _err(f"{key}[{i}].{sorted(unknown)[0]}", "unknown key (use name, groups)")
-        groups = item.get("groups")
-        at = f"{key}[{i}].groups"
-        if isinstance(groups, Mapping):
-            out.append(SensitiveFeature(item["name"], mapping=_mapping.group_map(groups, at, _err)))
-        elif groups is not None:
-            out.append(SensitiveFeature(item["name"], _mapping.expected_groups(groups, at, _err)))
-        else:
-            out.append(SensitiveFeature(item["name"]))
-    names = [s.name for s in out]
-    if len(set(names)) != len(names):
-        raise _err(key, "lists a column twice")
-    return tuple(out)
+FEATURE = OneOf(
+    Text(what=COLUMN),
+    Obj(
+        Option("name", Text(what=COLUMN), required=True, doc="The column."),
+        Option("groups", _mapping.GROUPS, doc="Expected values, or named groups of raw codes."),
+        what="{name: COLUMN, groups: [...]}",
+    ),
+    what="a column name or {name: COLUMN, groups: [...]}",
+)
 
 
-def _thresholds(value: Any) -> dict[str, float]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _err("thresholds", "must map metric names to numbers")
-    out: dict[str, float] = {}
-    for name, number in value.items():
-        key = f"thresholds.{name}"
-        if name not in METRICS:
-            raise _err(key, f"unknown metric (one of {', '.join(METRICS)})")
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise _err(key, "must be a number")
-        number = float(number)
-        if not math.isfinite(number):
-            raise _err(key, "must be a finite number")
-        if METRICS[name] == "ratio" and not 0 < number <= 1:
-            raise _err(key, "a ratio threshold must be in (0, 1]")
-        if METRICS[name] == "difference" and not 0 <= number < 1:
-            raise _err(key, "a difference threshold must be in [0, 1)")
-        out[name] = number
-    return out
-
-
-def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
-    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
-    OPTIONS.refuse_mode(config)
-    check_keys(config, KEYS)
-    data = OPTIONS.required(config, "data", PATH)
-    label = OPTIONS.required(config, "label", COLUMN)
-    prediction = OPTIONS.text(config, "prediction", COLUMN)
-    raw_model = config.get("model")
-    model = (
-        None
-        if raw_model is None
-        else parse_ref(raw_model, OPTIONS.flag(config, "trust_model"), f"{OPTIONS.prefix}.model")
-    )
+def _build(values: Values) -> Settings:
+    """Rules across keys: a prediction column or a model, columns used once."""
+    model, features = _predict.parse_model(values)
+    prediction = values["prediction"]
     if (prediction is None) == (model is None):
-        raise _err("prediction", "set exactly one of 'prediction' (a column) or 'model' (a file)")
-    features = None
-    if config.get("features") is not None:
-        if model is None:
-            raise _err("features", "only applies with 'model'")
-        features = OPTIONS.columns(config["features"], "features")
-    sensitive = _sensitive(config.get("sensitive_features"))
+        raise values.error(
+            "prediction", "set exactly one of 'prediction' (a column) or 'model' (a file)"
+        )
+    sensitive = tuple(_feature(v) for v in values["sensitive_features"])
     names = [s.name for s in sensitive]
-    used = {label, prediction} - {None}
+    if len(set(names)) != len(names):
+        raise values.error("sensitive_features", "lists a column twice")
+    used = {values["label"], prediction} - {None}
     for s in sensitive:
         if s.name in used:
-            raise _err("sensitive_features", f"'{s.name}' is also the label or prediction column")
-    min_size = config.get("min_group_size", DEFAULT_MIN_GROUP_SIZE)
-    if isinstance(min_size, bool) or not isinstance(min_size, int) or min_size < 1:
-        raise _err("min_group_size", "must be a positive whole number")
-    positive = _mapping.positive_label(config.get("positive_label", 1), "positive_label", _err)
+            raise values.error(
+                "sensitive_features", f"'{s.name}' is also the label or prediction column"
+            )
     return Settings(
-        data=data,
-        label=label,
+        data=values["data"],
+        label=values["label"],
         prediction=prediction,
         model=model,
         features=features,
         sensitive=sensitive,
-        thresholds=_thresholds(config.get("thresholds")),
-        min_group_size=min_size,
-        positive_label=positive,
-        label_map=_mapping.value_map(config.get("label_map"), "label_map", _err),
-        prediction_map=_mapping.value_map(config.get("prediction_map"), "prediction_map", _err),
+        thresholds={k: v for k, v in (values["thresholds"] or {}).items() if v is not None},
+        min_group_size=values["min_group_size"],
+        positive_label=values["positive_label"],
+        label_map=values["label_map"],
+        prediction_map=values["prediction_map"],
         intersections=_mapping.intersections(
-            config.get("intersections"), names, _err, "sensitive_features"
+            values["intersections"], names, values.error, "sensitive_features"
         ),
     )
+
+
+def _threshold(kind: str) -> Float:
+    if kind == "ratio":
+        return Float(minimum=0, maximum=1, exclusive_minimum=True)
+    return Float(minimum=0, maximum=1, exclusive_maximum=True)
+
+
+SPEC = Spec(
+    options=(
+        Option(
+            "data",
+            FilePath("any", what="a path relative to the config file"),
+            required=True,
+            doc="The evaluation table (CSV, TSV or Parquet), one row per decision.",
+        ),
+        Option("label", Text(what=COLUMN), required=True, doc="The true outcome column."),
+        Option(
+            "prediction",
+            Text(what=COLUMN),
+            doc="The model's decision column (binary); or set `model`.",
+        ),
+        *_predict.MODEL_OPTIONS,
+        Option(
+            "sensitive_features",
+            ListOf(FEATURE, min_items=1, what="a non-empty list of columns"),
+            required=True,
+            missing="is required (a list of columns such as [sex, age_band])",
+            doc="One result per feature: column names, or `{name, groups}` to declare the"
+            " expected values or map raw codes to named groups.",
+        ),
+        Option(
+            "positive_label",
+            _mapping.POSITIVE_LABEL,
+            default=1,
+            doc="The favourable outcome value in the label and the decisions (after the maps).",
+        ),
+        Option(
+            "label_map",
+            _mapping.VALUE_MAP,
+            doc="Raw label -> outcome value, e.g. `{good: 1, bad: 0}`.",
+        ),
+        Option(
+            "prediction_map",
+            _mapping.VALUE_MAP,
+            doc="Raw decision -> outcome value, e.g. `{approve: 1, reject: 0}`.",
+        ),
+        Option(
+            "intersections",
+            _mapping.INTERSECTIONS,
+            doc="Lists of sensitive features measured together, in addition to each alone.",
+        ),
+        Option(
+            "min_group_size",
+            Int(minimum=1),
+            default=DEFAULT_MIN_GROUP_SIZE,
+            doc="Groups with fewer rows are not judged (listed as notes of a passing result).",
+        ),
+    ),
+    thresholds={name: _threshold(kind) for name, kind in METRICS.items()},
+    build=_build,
+)
