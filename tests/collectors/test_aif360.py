@@ -417,19 +417,55 @@ def test_bad_mapping_config_names_the_key(change: dict[str, Any], key: str) -> N
     assert info.value.key == key
 
 
-def test_bad_mapping_config_exits_2_naming_the_key(repo: Path, write_config: Any, cli: Any) -> None:
-    collision = {"male": ["A91", "A93"], "female": ["A92", "A93"]}
-    config = {
-        **CREDIT,
-        "protected": {"personal_status": {"privileged": ["male"], "groups": collision}},
-    }
-    write_config({"collectors": {"aif360": config}})
-    (repo / "credit.csv").write_text("personal_status,credit_risk\nA91,good\n")
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        (
+            {
+                "protected": {
+                    "personal_status": {
+                        "privileged": ["male"],
+                        "groups": {"male": ["A91", "A93"], "female": ["A92", "A93"]},
+                    }
+                }
+            },
+            "collectors.aif360.protected.personal_status.groups.female",
+            "'A93' is already in group 'male'",
+        ),
+        (
+            {"intersections": [["personal_status", "job"]]},
+            "collectors.aif360.intersections[0]",
+            "'job' is not under protected",
+        ),
+    ],
+)
+def test_bad_mapping_config_exits_2_naming_the_key(
+    repo: Path, write_config: Any, cli: Any, change: dict[str, Any], key: str, reason: str
+) -> None:
+    write_config({"collectors": {"aif360": {**CREDIT, **change}}})
+    (repo / "credit.csv").write_text("personal_status,age_band,credit_risk\nA91,old,good\n")
     proc = cli("collect", "--only", "aif360", "--out", str(repo / "ev"), cwd=repo)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "collectors.aif360.protected.personal_status.groups.female" in proc.stderr
-    assert "'A93' is already in group 'male'" in proc.stderr
+    assert key in proc.stderr and reason in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@needs_aif360
+def test_an_unnamed_code_through_the_runner_is_error_never_pass(
+    repo: Path, credit: list[dict[str, str]], write_config: Any
+) -> None:
+    from aima_ci.config import load_config
+    from aima_ci.evidence.collect import collect
+
+    partial = {"privileged": ["male"], "groups": {"male": SEX["male"], "female": ["A92"]}}
+    path = write_config({"collectors": {"aif360": {**CREDIT, "protected": {"ps": partial}}}})
+    (repo / "credit.csv").write_text(
+        (repo / "credit.csv").read_text().replace("personal_status", "ps", 1)
+    )
+    (ran,) = collect(load_config(path), repo / "ev", only=["aif360"])
+    assert ran.status == "input_error" and "'A95'" in ran.message
+    assert {f.status for f in ran.findings} == {Status.ERROR}
+    assert len(ran.findings) == 2
 
 
 @needs_aif360
