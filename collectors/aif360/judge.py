@@ -85,56 +85,44 @@ def _fmt(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.3f}"
 
 
-def disparate_impact(
-    ctx: CollectorContext,
-    metrics: Sequence[GroupMetric],
-    subjects: list[Subject],
-    report: Path,
-    common: dict[str, Any],
-) -> Finding:
-    limit = _limit(ctx, "aif360.disparate_impact")
+@dataclass(frozen=True)
+class Verdict:
+    check: str
+    value: float  # the worst attribute's value
+    threshold: float
+    message: str
+    failing: tuple[str, ...]  # the attributes that break the threshold
+
+
+def disparate_impact(metrics: Sequence[GroupMetric], limit: float) -> Verdict:
     ratios = {m.attribute: m.di_ratio for m in metrics}
     undefined = [a for a, r in ratios.items() if r is None]
     worst = min((r for r in ratios.values() if r is not None), default=0.0)
     bad = [m for m in metrics if m.di_ratio is None or m.di_ratio < limit]
     parts = [f"{m.attribute} DI {_fmt(m.disparate_impact)}" for m in sorted(metrics, key=_di_key)]
-    status = Status.FAIL if bad else Status.PASS
     note = f"; undefined for {', '.join(undefined)}" if undefined else ""
-    return ctx.finding(
+    return Verdict(
         "aif360.disparate_impact",
-        status,
-        value=round(worst, 4),
-        threshold=limit,
-        message=f"worst min(DI, 1/DI) {worst:.3f} (needs >= {limit:g}): {', '.join(parts)}{note}",
-        subjects=subjects,
-        artefacts=[report],
-        details={**common, "failing_attributes": [m.attribute for m in bad]},
+        worst,
+        limit,
+        f"worst min(DI, 1/DI) {worst:.3f} (needs >= {limit:g}): {', '.join(parts)}{note}",
+        tuple(m.attribute for m in bad),
     )
 
 
-def statistical_parity(
-    ctx: CollectorContext,
-    metrics: Sequence[GroupMetric],
-    subjects: list[Subject],
-    report: Path,
-    common: dict[str, Any],
-) -> Finding:
-    limit = _limit(ctx, "aif360.statistical_parity_difference")
+def statistical_parity(metrics: Sequence[GroupMetric], limit: float) -> Verdict:
     worst = max(abs(m.statistical_parity_difference) for m in metrics)
     bad = [m for m in metrics if abs(m.statistical_parity_difference) > limit + 1e-12]
     parts = [
         f"{m.attribute} SPD {m.statistical_parity_difference:+.3f}"
         for m in sorted(metrics, key=lambda m: -abs(m.statistical_parity_difference))
     ]
-    return ctx.finding(
+    return Verdict(
         "aif360.statistical_parity_difference",
-        Status.FAIL if bad else Status.PASS,
-        value=round(worst, 4),
-        threshold=limit,
-        message=f"largest |SPD| {worst:.3f} (needs <= {limit:g}): {', '.join(parts)}",
-        subjects=subjects,
-        artefacts=[report],
-        details={**common, "failing_attributes": [m.attribute for m in bad]},
+        worst,
+        limit,
+        f"largest |SPD| {worst:.3f} (needs <= {limit:g}): {', '.join(parts)}",
+        tuple(m.attribute for m in bad),
     )
 
 
@@ -149,7 +137,20 @@ def findings(
         "aif360_version": data.get("tool_version"),
         "metrics": [dict(m.raw) for m in metrics],
     }
+    verdicts = [
+        disparate_impact(metrics, _limit(ctx, "aif360.disparate_impact")),
+        statistical_parity(metrics, _limit(ctx, "aif360.statistical_parity_difference")),
+    ]
     return [
-        disparate_impact(ctx, metrics, subjects, report, common),
-        statistical_parity(ctx, metrics, subjects, report, common),
+        ctx.finding(
+            v.check,
+            Status.FAIL if v.failing else Status.PASS,
+            value=round(v.value, 4),
+            threshold=v.threshold,
+            message=v.message,
+            subjects=subjects,
+            artefacts=[report],
+            details={**common, "failing_attributes": list(v.failing)},
+        )
+        for v in verdicts
     ]
