@@ -32,6 +32,7 @@ MODEL_OPTIONS = (
             Raw(schema={"type": "object"}, what="a declared model"),
             what="a declared model name (models:) or a path to the model file",
         ),
+        schema={"type": "string", "minLength": 1},  # what users write: a name or a path
         doc="A model declared under `models:` (any format), or a path; its decisions are judged.",
     ),
     Option(

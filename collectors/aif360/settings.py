@@ -11,7 +11,7 @@ should not meet a second dialect.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aima_ci.options import (
@@ -238,10 +238,7 @@ SPEC = Spec(
             _mapping.VALUE_MAP,
             "Raw decision -> outcome value, e.g. `{approve: 1, reject: 0}`.",
         ),
-        *(
-            Option(o.key, o.kind, default=o.default, doc=o.doc, modes=RUN)
-            for o in _predict.MODEL_OPTIONS
-        ),
+        *(replace(o, modes=RUN) for o in _predict.MODEL_OPTIONS),
         _run_option(
             "intersections",
             _mapping.INTERSECTIONS,
