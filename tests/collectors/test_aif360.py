@@ -517,3 +517,23 @@ def test_model_mode_never_unpickles_without_trust(repo: Path, credit: list[dict[
     (repo / "m.pkl").write_bytes(b"\x80\x04N.")  # a pickle; must not be loaded
     with pytest.raises(InputError, match=r"collectors\.aif360\.model: .*trust"):
         run({**CREDIT, "model": "m.pkl", "features": ["income"]}, repo)
+
+
+def test_judge_from_readings_alone() -> None:
+    """The point of the measure/judge split: verdicts from a metrics list, no tool, no file."""
+    from aima_ci_collectors.aif360.judge import GroupMetric, disparate_impact, statistical_parity
+
+    metrics = [
+        GroupMetric("sex", 0.5, -0.2, {}),
+        GroupMetric("age_band", 2.0, 0.05, {}),  # favours the unprivileged: as far from parity
+        GroupMetric("sex x age_band: female & young", None, 0.0, {}),  # undefined: fails
+        GroupMetric("region", 0.9, 0.1, {}),
+    ]
+    di = disparate_impact(metrics, 0.8)
+    assert di.value == 0.5 and di.threshold == 0.8
+    assert di.failing == ("sex", "age_band", "sex x age_band: female & young")
+    assert di.message.endswith("; undefined for sex x age_band: female & young")
+    spd = statistical_parity(metrics, 0.1)
+    assert spd.value == pytest.approx(0.2) and spd.failing == ("sex",)  # 0.1 itself passes
+    assert spd.message.startswith("largest |SPD| 0.200 (needs <= 0.1): sex SPD -0.200")
+    assert statistical_parity(metrics, 0.25).failing == ()
