@@ -29,7 +29,7 @@ from aima_ci.models import Subject
 from aima_ci.plugin import CollectorContext, InputError
 
 from .. import _mapping, _predict, _tabular
-from .._reportjson import load_json, read_report
+from .._reportjson import load_json, open_report
 from .settings import Protected, RunSettings, Settings
 
 MAX_CSV_BYTES = 512 << 20
@@ -51,7 +51,8 @@ def measure(ctx: CollectorContext, settings: Settings) -> Measured:
     """Read the team's report, or compute the metrics with aif360 and keep them as the artefact
     (then re-read, so run mode judges exactly what report mode would read)."""
     if settings.run is None:
-        source = read_report(ctx)
+        assert settings.report is not None  # report mode: the spec requires it
+        source = open_report(ctx, settings.report)
         report = source.keep(ctx, "aif360-metrics.json")
         return Measured(source.data, source.where, report, [ctx.subject("report", source.path)])
     data_path = ctx.path(settings.run.data, "data")
