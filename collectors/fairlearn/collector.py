@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from aima_ci.models import Check, Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import _settings
-from ._settings import FAMILY
+from .settings import FAMILY, SPEC, Settings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -31,12 +30,8 @@ DEFAULT_CHECKS = ("demographic_parity_ratio", "equalized_odds_difference")
 
 class FairlearnCollector(Collector):
     name = "fairlearn"
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "model.path": "any",  # a model declared under models: (checked the same way)
-        "data": "any",
-        "model": "any",
-    }
+    # A declared model's file (the spec checks `data` and a model given by path).
+    input_paths: ClassVar[Mapping[str, str]] = {"model.path": "any"}
     version = "1.0.0"
     description = "Group fairness of a model's decisions per sensitive feature (fairlearn)"
     tool = "fairlearn"
@@ -44,6 +39,7 @@ class FairlearnCollector(Collector):
     extra = "fairlearn"
     default_timeout = 300.0
     checks = load_checks(__file__)
+    spec = SPEC
 
     def starter(self, facts: RepoFacts) -> Starter | None:
         """Fairness of the model's decisions: a prediction column, or a .skops model."""
@@ -90,9 +86,6 @@ class FairlearnCollector(Collector):
             enabled=False,
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        _settings.parse(config, self.check_keys)
-
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         thresholds = config.get("thresholds")
         chosen = set(DEFAULT_CHECKS)
@@ -101,6 +94,9 @@ class FairlearnCollector(Collector):
         return tuple(c for c in self.checks if c.id.split(".", 1)[1] in chosen)
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        from ._run import run
+        from .judge import findings
+        from .measure import measure
 
-        yield from run(self, ctx, _settings.parse(ctx.config, self.check_keys))
+        settings: Settings = ctx.settings
+        yield from findings(ctx, self.enabled_checks(ctx.config), settings, measure(ctx, settings))
+        ctx.progress("done", 1.0)

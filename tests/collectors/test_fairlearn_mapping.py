@@ -132,3 +132,36 @@ def test_model_mode_predicts_from_an_onnx_model(root: Path) -> None:
     assert Status.ERROR not in {f.status for f in findings}, findings[0].message
     subject = next(s for s in findings[0].subjects if s.kind == "model")
     assert subject.format == "onnx" and subject.name == "decide"
+
+
+def test_judge_from_readings_alone() -> None:
+    """Verdicts from fairlearn's numbers as measure.py returns them: no tool, no file."""
+    from aima_ci_collectors.fairlearn._metrics import FeatureResult
+    from aima_ci_collectors.fairlearn.judge import judge
+
+    rates = {"female": 0.30, "male": 0.50, "other": 0.10}
+    result = FeatureResult(
+        feature="sex",
+        groups={g: {"selection_rate": r, "count": 100.0} for g, r in rates.items()},
+        positives={"female": 40, "male": 40, "other": 2},
+        overall={},
+        all_groups={"demographic_parity_ratio": 0.2},
+        judged={"demographic_parity_ratio": 0.6},
+        judged_groups={"demographic_parity": ("female", "male")},
+        excluded={"demographic_parity": {"other": "5 rows < min_group_size 30"}},
+    )
+    failed = judge("demographic_parity_ratio", result, 0.8, ">=", [])
+    assert failed.status is Status.FAIL and failed.value == 0.6
+    assert failed.message == (
+        "demographic parity ratio for sex 0.60 (female 0.30 vs male 0.50) < 0.8"
+    )
+    passed = judge("demographic_parity_ratio", result, 0.5, ">=", ["nonbinary"])
+    assert passed.status is Status.PASS
+    assert passed.notes == (
+        "sex: other (5 rows < min_group_size 30) not judged (group size)",
+        "sex: nonbinary (expected, no rows) not judged (group size)",
+    )
+    lonely = FeatureResult(
+        **{**result.__dict__, "judged_groups": {"demographic_parity": ("male",)}}
+    )
+    assert judge("demographic_parity_ratio", lonely, 0.8, ">=", []).status is Status.INCONCLUSIVE

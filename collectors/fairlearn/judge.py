@@ -1,4 +1,9 @@
-"""One fairlearn collector run: load, predict if asked, measure per feature, judge, keep evidence."""
+"""Judging fairlearn's numbers: one verdict per (check, sensitive feature), the evidence kept
+beside it (the fairness report and a chart per feature), and the findings.
+
+A passing verdict on the groups that could be measured keeps its credit: excluding a tiny group
+is a note, never a reason to score lower than not having looked at that feature.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aima_ci.models import Finding, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
-from aima_ci.safety.safeio import rel
+from aima_ci.models import Check, Finding, Status
+from aima_ci.plugin import CollectorContext
 
-from .. import _tabular
-from . import _artefacts, _columns, _metrics, _model
-from ._settings import FAMILY, Settings
+from . import _artefacts, _metrics
+from .measure import Measurement
+from .settings import FAMILY, Settings
 
 LABELS = {
     "demographic_parity_ratio": "demographic parity ratio",
@@ -29,10 +33,6 @@ class Verdict:
     value: float | None
     message: str
     notes: tuple[str, ...] = ()
-
-
-def _display(ctx: CollectorContext, path: Path) -> str:
-    return rel(ctx.root, path)
 
 
 def _spread(result: _metrics.FeatureResult, metric: str, groups: Sequence[str]) -> str:
@@ -106,118 +106,20 @@ def judge(
     return Verdict(Status.PASS, value, message)
 
 
-def _outcomes(
-    ctx: CollectorContext, settings: Settings, frame: Any, display: str
-) -> tuple[Any, Any, Subject | None]:
-    label = _columns.require_column(frame, settings.label, "label", display)
-    label = _mapped(label, settings.label_map, "label_map", display)
-    y = _columns.binarize(label, settings.positive_label, "label", display)
-    if settings.prediction is not None:
-        column = _columns.require_column(frame, settings.prediction, "prediction", display)
-        column = _mapped(column, settings.prediction_map, "prediction_map", display)
-        return y, _columns.binarize(column, settings.positive_label, "prediction", display), None
-    assert settings.model is not None
-    import pandas as pd
-
-    ctx.progress("loading the model", 0.2)
-    model, subject = _model.load(ctx, settings.model)
-    model_display = subject.path or subject.name
-    features = _model.feature_columns(model, settings.features, model_display)
-    for feature in features:
-        _columns.require_column(frame, feature, "features", display)
-    ctx.progress("predicting", 0.3)
-    predicted = pd.Series(
-        _model.predict(model, frame, features, model_display), name=f"{model_display} predictions"
-    )
-    predicted = _mapped(predicted, settings.prediction_map, "prediction_map", model_display)
-    return y, _columns.binarize(predicted, settings.positive_label, "model", model_display), subject
-
-
-def _mapped(series: Any, mapping: Any, key: str, display: str) -> Any:
-    """``label_map``/``prediction_map`` applied; a value the map does not name is bad input."""
-    if mapping is None:
-        return series
-    text = series.map(lambda v: str(v.item() if hasattr(v, "item") else v))
-    unknown = sorted(set(text) - set(mapping))
-    if unknown:
-        raise InputError(
-            f"collectors.fairlearn.{key}: {display}: column '{series.name}' has values the map "
-            f"does not name: {', '.join(map(repr, unknown[:5]))}; add them to {key}"
-        )
-    return text.map(mapping).rename(series.name)
-
-
-def _groups(frame: Any, feature: Any, display: str) -> tuple[Any, list[str]]:
-    """The sensitive column as strings (raw codes mapped to named groups), checked if declared."""
-    series = _columns.require_column(frame, feature.name, "sensitive_features", display)
-    values = series.astype(str).rename(feature.name)
-    absent: list[str] = []
-    if feature.mapping is not None:
-        mapping = dict(feature.mapping)
-        unknown = sorted(set(values) - set(mapping))
-        if unknown:
-            raise InputError(
-                f"collectors.fairlearn.sensitive_features: {display}: column '{feature.name}' has "
-                f"codes no group names: {', '.join(map(repr, unknown[:5]))}; add them to its groups"
-            )
-        values = values.map(mapping).rename(feature.name)
-        named = sorted(set(mapping.values()))
-        absent = [g for g in named if g not in set(values)]
-    if feature.groups is not None:
-        counts = values.value_counts()
-        unknown = [v for v in counts.index if v not in feature.groups]
-        if unknown:
-            shown = ", ".join(f"'{v}' ({int(counts[v])} rows)" for v in unknown[:5])
-            raise InputError(
-                f"collectors.fairlearn.sensitive_features: {display}: column '{feature.name}' has"
-                f" values outside its expected groups ({', '.join(feature.groups)}): {shown}"
-            )
-        absent = [g for g in feature.groups if g not in counts.index]
-    return values, absent
-
-
-def _measured(frame: Any, settings: Settings, display: str) -> list[tuple[str, Any, list[str]]]:
-    """(name, groups per row, expected groups absent) for each feature, then each intersection.
-
-    An intersection (sex x age_band) is one more grouping whose groups are the combinations, so a
-    disparity that only shows for young women is measured, not averaged away.
-    """
-    single = {}
-    out = []
-    for feature in settings.sensitive:
-        values, absent = _groups(frame, feature, display)
-        single[feature.name] = values
-        out.append((feature.name, values, absent))
-    for combo in settings.intersections:
-        name = " x ".join(combo)
-        combined = single[combo[0]]
-        for part in combo[1:]:
-            combined = combined + " & " + single[part]
-        out.append((name, combined.rename(name), []))
-    return out
-
-
-def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iterator[Finding]:
-    import fairlearn
-
-    data_path = ctx.path(settings.data, "data")
-    display = _display(ctx, data_path)
-    subjects: list[Subject] = [ctx.subject("dataset", data_path)]
-    ctx.progress("reading data", 0.05)
-    frame = _tabular.read_table(data_path, f"collectors.fairlearn.data: {display}")
-    y, y_pred, model_subject = _outcomes(ctx, settings, frame, display)
-    if model_subject is not None:
-        subjects.append(model_subject)
-    measured = _measured(frame, settings, display)
-
-    checks = collector.enabled_checks(ctx.config)
+def findings(
+    ctx: CollectorContext,
+    checks: Sequence[Check],
+    settings: Settings,
+    measurement: Measurement,
+) -> Iterator[Finding]:
+    """Verdicts for the enabled ``checks``, the report and charts written first (every finding
+    points at them)."""
     report_path = ctx.artefact("fairness-report.json")
     results: list[dict[str, Any]] = []
     pending: list[tuple[str, Verdict, float, dict[str, Any], Path]] = []
-    for i, (name, groups, absent) in enumerate(measured):
-        ctx.progress(f"measuring {name}", 0.4 + 0.5 * i / len(measured))
-        result = _metrics.compute(name, y, y_pred, groups, settings.min_group_size)
-        plot = ctx.artefact(f"fairness-{_safe(name)}.svg")
+    for grouping in measurement.groupings:
+        result, absent = grouping.result, list(grouping.absent)
+        plot = ctx.artefact(f"fairness-{_safe(result.feature)}.svg")
         dp_threshold = ctx.threshold("fairlearn.demographic_parity_ratio")
         _artefacts.write_plot(plot, result, dp_threshold)
         data = _metrics.to_jsonable(result)
@@ -237,13 +139,14 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
             pending.append((check.id, verdict, threshold, data, plot))
         results.append(data)
 
+    model_subject = measurement.model
     _artefacts.write_report(
         report_path,
         {
             "tool": "fairlearn",
-            "tool_version": getattr(fairlearn, "__version__", None),
-            "data": display,
-            "rows": len(frame),
+            "tool_version": measurement.tool_version,
+            "data": measurement.display,
+            "rows": measurement.rows,
             "label": settings.label,
             "prediction": settings.prediction,
             "model": model_subject.to_dict() if model_subject else None,
@@ -253,7 +156,7 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
             "positive_label": settings.positive_label,
             "min_group_size": settings.min_group_size,
             "thresholds": {c.id: ctx.threshold(c.id) for c in checks},
-            "subjects": [s.to_dict() for s in subjects],
+            "subjects": [s.to_dict() for s in measurement.subjects],
             "features": results,
         },
     )
@@ -265,11 +168,11 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
             threshold=threshold,
             message=verdict.message,
             notes=verdict.notes,
-            subjects=subjects,
+            subjects=measurement.subjects,
             artefacts=[report_path, plot],
             details={
                 "sensitive_feature": data["feature"],
-                "rows": len(frame),
+                "rows": measurement.rows,
                 "min_group_size": settings.min_group_size,
                 "groups": data["groups"],
                 "positive_labels": data["positive_labels"],
@@ -279,7 +182,6 @@ def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iter
                 "expected_groups_absent": data["expected_groups_absent"],
             },
         )
-    ctx.progress("done", 1.0)
 
 
 def _safe(name: str) -> str:
