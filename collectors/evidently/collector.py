@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from aima_ci.models import Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import _settings
+from . import settings as _settings
+from .judge import judge
+from .measure import measure
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -79,6 +81,10 @@ class EvidentlyCollector(Collector):
 
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
         settings = _settings.parse(ctx.config, self.check_keys)
-        from ._run import run
-
-        yield from run(self, ctx, settings)
+        drift_share = ctx.threshold("evidently.drift_share")
+        missing_share = ctx.threshold("evidently.missing_values", "missing_share")
+        assert drift_share is not None and missing_share is not None
+        measured = measure(ctx, settings, drift_share)
+        ctx.progress("judging", 0.9)
+        yield from judge(ctx, measured, settings, drift_share, missing_share)
+        ctx.progress("done", 1.0)
