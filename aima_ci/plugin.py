@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from aima_ci.errors import CollectorConfigError, InputError
 from aima_ci.models import Check, Finding, Link, Severity, Status, Subject
+from aima_ci.options import Spec
 from aima_ci.safety.hashing import sha256_file
 from aima_ci.safety.paths import PathError, config_paths, resolve_inside
 from aima_ci.safety.safeio import rel
@@ -213,7 +214,15 @@ class CollectorContext:
     timeout: float | None = None
     progress_callback: Callable[[str, float | None], None] | None = None
     started_at: str = field(default_factory=now_iso)
+    # The parsed config (``Collector.spec``'s typed settings), parsed once by the runner before
+    # any collector ran and handed over as is; a collector without a spec gets ``config``.
+    settings: Any = None
     _digests: dict[Path, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A context built by hand (tests, tools calling a collector directly) parses here.
+        if self.settings is None:
+            self.settings = self.collector.settings_for(self.config)
 
     # -- paths ---------------------------------------------------------------------------
     def path(self, value: str, key: str = "path", *, must_exist: bool = True) -> Path:
@@ -363,6 +372,12 @@ class Collector:
     # False when results depend on something the cache key cannot see (a live endpoint, the
     # network, the clock): such a collector always runs, and is never served from the cache.
     cacheable: ClassVar[bool] = True
+    # The declarative option spec of the ``collectors.<name>`` block (aima_ci.options): the
+    # runner validates the block with it once and hands the result over as ``ctx.settings``;
+    # it also gives the JSON Schema of aima.yaml and the docs table. None: a plugin without
+    # one validates in ``validate_config`` and reads ``ctx.config`` (``ctx.settings`` is then
+    # the config itself).
+    spec: ClassVar[Spec | None] = None
 
     def check(self, check_id: str) -> Check:
         for check in self.checks:
@@ -405,8 +420,36 @@ class Collector:
                 f"unknown key (expected one of: {', '.join(sorted(known))})",
             )
 
+    def parse_settings(self, config: Mapping[str, Any]) -> Any:
+        """The typed settings ``spec`` makes of this config block (CollectorConfigError naming
+        the key otherwise). Needs a spec."""
+        if self.spec is None:
+            raise TypeError(f"collector {self.name!r} declares no option spec")
+        return self.spec.parse(self.name, config)
+
+    def settings_for(self, config: Mapping[str, Any]) -> Any:
+        """Validate the block and return what the collector gets as ``ctx.settings``.
+
+        The runner calls this once per job, in the gate process, before any collector runs.
+        With a spec: the parsed settings (plus any rule an overriding ``validate_config`` still
+        adds). Without one: ``validate_config``, then the config itself.
+        """
+        if self.spec is None:
+            self.validate_config(config)
+            return config
+        settings = self.parse_settings(config)
+        if type(self).validate_config is not Collector.validate_config:
+            self.validate_config(config)
+        return settings
+
     def validate_config(self, config: Mapping[str, Any]) -> None:
-        """Raise CollectorConfigError for bad keys. Called before any collector runs."""
+        """Raise CollectorConfigError for bad keys. Called before any collector runs.
+
+        With a ``spec`` the default parses the block with it; put rules across keys in the
+        spec's ``build`` rather than overriding this.
+        """
+        if self.spec is not None:
+            self.parse_settings(config)
 
     def preflight(self, config: Mapping[str, Any], check: Preflight) -> None:
         """Refuse, before ANY collector runs, inputs this config names that cannot work.
@@ -420,6 +463,9 @@ class Collector:
         """
         for key, kind in self.input_paths.items():
             check.paths(config, key, kind)
+        if self.spec is not None:
+            for key, value, kind in self.spec.paths(config):
+                check.path(key, value, kind)
 
     def enabled_checks(self, config: Mapping[str, Any]) -> tuple[Check, ...]:
         """The checks this run will report on; the runner reports ``error`` for any left silent."""

@@ -25,6 +25,7 @@ RANKS: dict[str, int] = {
     "models": 0,
     "safety": 0,
     "config": 1,
+    "options": 1,  # the option specs collectors declare (plugin and config use them)
     "plugin": 1,
     "evidence": 2,
     "assess": 3,
@@ -39,7 +40,13 @@ RANKS: dict[str, int] = {
 # What a collector (first-party or third-party) may import from aima_ci: the public faces.
 # trust.provenance is the data-manifest format the provenance collector verifies and the
 # `aima-ci provenance` command writes; config is read for CONFIG_NAMES (what an aima.yaml is called).
-COLLECTOR_API = ("aima_ci.plugin", "aima_ci.models", "aima_ci.errors", "aima_ci.config")
+COLLECTOR_API = (
+    "aima_ci.plugin",
+    "aima_ci.options",
+    "aima_ci.models",
+    "aima_ci.errors",
+    "aima_ci.config",
+)
 COLLECTOR_API_PACKAGES = ("aima_ci.safety",)
 COLLECTOR_API_EXTRA = ("aima_ci.trust.provenance",)
 
@@ -136,7 +143,7 @@ def test_no_cycle_between_units():
 def test_the_plugin_api_does_not_import_the_machinery_that_runs_it():
     # plugin -> cache -> runner -> plugin was a cycle before the restructuring.
     plugin_imports = {m for _, m in imports_of(CORE / "plugin.py", CORE, "aima_ci")}
-    assert {unit_of(m) for m in plugin_imports} <= {None, "errors", "models", "safety"}
+    assert {unit_of(m) for m in plugin_imports} <= {None, "errors", "models", "safety", "options"}
 
 
 def test_commands_do_not_import_each_other():

@@ -224,3 +224,85 @@ def test_last_durations_reads_run_json_and_ignores_junk(tmp_path):
     run_json.write_text("{not json")
     assert last_durations(run_json) == {}
     assert last_durations(tmp_path / "missing.json") == {}
+
+
+SPEC_PLUGIN = """
+import os
+from dataclasses import dataclass
+
+from aima_ci.models import Check, Status
+from aima_ci.options import Int, Option, Spec, Text, Values
+from aima_ci.plugin import Collector
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    word: str
+    times: int
+
+
+def build(values: Values) -> DemoSettings:
+    with open(os.environ["SPEC_DEMO_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()}\\n")  # one line per parse, with the parsing process
+    return DemoSettings(values["word"], values["times"])
+
+
+class SpecDemo(Collector):
+    name = "specdemo"
+    checks = (Check("specdemo.echo", "Echo", ("VER-ST-A1",)),)
+    spec = Spec(options=(Option("word", Text(), required=True), Option("times", Int(), default=2)),
+                build=build)
+
+    def collect(self, ctx):
+        s = ctx.settings
+        yield ctx.finding("specdemo.echo", Status.PASS, value=s.times,
+                          message=f"{type(s).__name__} {s.word} pid={os.getpid()}")
+"""
+
+
+def _spec_demo(tmp_path: Path, monkeypatch) -> tuple[type, Path]:
+    """A collector with an option spec, in a module the worker process can import."""
+    import importlib
+    import os
+
+    pkgs = tmp_path / "pkgs"
+    pkgs.mkdir()
+    (pkgs / "specdemo_plugin.py").write_text(SPEC_PLUGIN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(pkgs))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(pkgs), os.environ.get("PYTHONPATH", "")]))
+    log = tmp_path / "parses.log"
+    monkeypatch.setenv("SPEC_DEMO_LOG", str(log))
+    return importlib.import_module("specdemo_plugin").SpecDemo, log
+
+
+def test_settings_are_parsed_once_in_the_parent_and_reach_the_worker(
+    repo, write_config, tmp_path, monkeypatch
+):
+    import os
+
+    cls, log = _spec_demo(tmp_path, monkeypatch)
+    cfg = load_config(
+        write_config({"collectors": {"specdemo": {"word": "hello", "times": 3}}}), cwd=repo
+    )
+    collect(cfg, repo / ".aima", available={"specdemo": cls})
+    [finding] = read_findings(repo / ".aima")
+    assert finding.status is Status.PASS and finding.value == 3
+    assert finding.message.startswith("DemoSettings hello pid=")
+    assert finding.message != f"DemoSettings hello pid={os.getpid()}"  # ran in the worker
+    assert log.read_text().split() == [str(os.getpid())]  # parsed once, here, never there
+
+
+def test_a_bad_spec_value_is_refused_before_anything_runs(
+    repo, write_config, tmp_path, monkeypatch
+):
+    cls, log = _spec_demo(tmp_path, monkeypatch)
+    cfg = load_config(
+        write_config({"collectors": {"specdemo": {"word": "hi", "times": True}}}), cwd=repo
+    )
+    with pytest.raises(CollectorConfigError) as info:
+        collect(cfg, repo / ".aima", available={"specdemo": cls})
+    assert (info.value.key, info.value.reason) == (
+        "collectors.specdemo.times",
+        "must be a whole number",
+    )
+    assert not (repo / ".aima" / "findings.jsonl").exists() and not log.exists()

@@ -47,6 +47,18 @@ def _collector_class(request: dict[str, Any]) -> type[Collector]:
     return load_collector(request["collector"])
 
 
+def _settings(request: dict[str, Any]) -> Any:
+    """The settings the runner parsed (pickled by runner._pickled_settings into the request on
+    this process's stdin, which only the runner writes). None: CollectorContext parses."""
+    blob = request.get("settings")
+    if not isinstance(blob, str):
+        return None
+    import base64
+    import pickle
+
+    return pickle.loads(base64.b64decode(blob))  # our own parent's bytes, never a file
+
+
 def main() -> int:
     request = json.loads(sys.stdin.read())
     # Keep fd 1 for events; send anything else written to stdout (by Python or C code) to stderr.
@@ -67,6 +79,7 @@ def main() -> int:
             artefact_dir=Path(request["artefact_dir"]),
             evidence_dir=Path(request["evidence_dir"]),
             timeout=request.get("timeout"),
+            settings=_settings(request),
             progress_callback=lambda msg, frac: _emit(
                 events, {"event": "progress", "message": msg, "fraction": frac}
             ),

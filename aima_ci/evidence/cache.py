@@ -128,6 +128,7 @@ def input_key(
         config_dir=config_dir,
         artefact_dir=evidence_dir / artefact_subdir(collector.name, job.part),
         evidence_dir=evidence_dir,
+        settings=job.settings,  # parsed once by validate_jobs; not parsed again here
     )
     excluded = [evidence_dir, *exclude]
     inputs: dict[str, str] = {}

@@ -168,7 +168,8 @@ def collect(
         configured, parts = plan_shard(configured, keys, shard)
     planned, missing = plan_jobs(configured, available, broken)
     planned = [replace(job, part=parts.get(job.collector.name)) for job in planned]
-    validate_jobs(planned, config.root, config.dir)  # bad keys or inputs: exit 2 before any run
+    # bad keys or inputs: exit 2 before any run; each job keeps its parsed settings
+    planned = validate_jobs(planned, config.root, config.dir)
     for previous in reuse:
         if previous.resolve() == out_dir.resolve():
             raise EvidenceError(f"--reuse {previous}: must differ from the output directory")

@@ -93,6 +93,9 @@ class Job:
     config: Mapping[str, Any]
     timeout: float
     part: Mapping[str, Any] | None = None  # set by shard.py when a list is split across shards
+    # The collector's parsed settings (Collector.settings_for), set once by validate_jobs and
+    # handed to the worker as is: the block is never parsed a second time.
+    settings: Any = None
 
 
 def artefact_subdir(name: str, part: Mapping[str, Any] | None = None) -> str:
@@ -174,15 +177,21 @@ def last_durations(run_json: Path) -> dict[str, float]:
 
 def validate_jobs(
     jobs: Sequence[Job], root: Path | None = None, config_dir: Path | None = None
-) -> None:
+) -> list[Job]:
     """Let each collector reject bad keys, then (given the repository) the inputs its config
-    names, before anything runs (raises CollectorConfigError: exit 2, not minutes later)."""
+    names, before anything runs (raises CollectorConfigError: exit 2, not minutes later).
+
+    Returns the jobs with their parsed settings, which the worker receives without parsing
+    the block again."""
+    out = []
     for job in jobs:
         collector = job.collector()
-        collector.validate_config(job.config)
+        settings = collector.settings_for(job.config)
         if root is not None:
             check = Preflight(collector.name, root, config_dir or root)
             collector.preflight(job.config, check)
+        out.append(replace(job, settings=settings))
+    return out
 
 
 def _synthetic(
@@ -323,6 +332,7 @@ class Runner:
             "evidence_dir": str(self.evidence_dir),
             "timeout": job.timeout,
             "record_exclude": [str(p) for p in self.record_exclude],
+            "settings": _pickled_settings(collector, job),
         }
         env = dict(os.environ)
         env.setdefault("HF_HUB_OFFLINE", "1")
@@ -456,6 +466,25 @@ class Runner:
                     f", {len(bad)} in error or not run (first: {first.check}:"
                     f" {first.message[:200]})"
                 )
+
+
+def _pickled_settings(collector: Collector, job: Job) -> str | None:
+    """The parsed settings for the worker, pickled (typed dataclasses do not fit in JSON).
+
+    The worker unpickles only what this process wrote to its stdin, never a file. None (the
+    worker then parses the block itself: the one exception) for a job not validated here or
+    settings that do not pickle; a collector without a spec gets its config as settings.
+    """
+    if job.settings is None or collector.spec is None:
+        return None
+    import base64
+    import pickle
+
+    try:
+        blob = pickle.dumps(job.settings, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a plugin's settings that do not pickle: correct, parsed twice
+        return None
+    return base64.b64encode(blob).decode("ascii")
 
 
 def _redigest(finding: Finding, rewritten: Mapping[str, str]) -> Finding:
