@@ -14,15 +14,15 @@ Mapping (the collector's own reading of AIMA v1.0, not an official crosswalk):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import settings as _settings
 from .judge import judge
 from .measure import measure
+from .settings import SPEC, Settings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -40,12 +40,7 @@ MISSING_NEXT = (
 
 class EvidentlyCollector(Collector):
     name = "evidently"
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "reference": "any",
-        "current": "any",
-        "report": "file",
-    }
+    spec = SPEC  # the keys, their checks, the paths preflight checks, the schema and docs table
     version = "1.0.0"
     description = "Data drift and missing values, reference vs current data (evidently)"
     tool = "evidently"
@@ -76,11 +71,8 @@ class EvidentlyCollector(Collector):
             notes={"current": "point it at a production sample when you have one"},
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        _settings.parse(config, self.check_keys)
-
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        settings = _settings.parse(ctx.config, self.check_keys)
+        settings: Settings = ctx.settings
         drift_share = ctx.threshold("evidently.drift_share")
         missing_share = ctx.threshold("evidently.missing_values", "missing_share")
         assert drift_share is not None and missing_share is not None

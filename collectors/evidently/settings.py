@@ -1,34 +1,37 @@
-"""The evidently collector's config keys, parsed once into a typed value.
+"""The ``collectors.evidently`` keys (public contract: docs/collectors/evidently.md), declared once.
 
 Run mode compares two data files with evidently; report mode reads a result evidently produced
-elsewhere, so keys that only make sense for one mode are rejected in the other rather than
-silently ignored.
+elsewhere, so keys that only make sense for one mode are refused in the other rather than
+silently ignored. The runner parses the block with ``SPEC`` before any collector starts and hands
+the collector a ``Settings``; the same declaration gives the JSON Schema and the docs table.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from .._options import KeyCheck, Options
+from aima_ci.options import (
+    Bool,
+    Choice,
+    FilePath,
+    Float,
+    ListOf,
+    MapOf,
+    Option,
+    Raw,
+    Spec,
+    Text,
+    Values,
+)
 
-OPTIONS = Options("evidently")
-PATH = "a path relative to the config file"
-RUN_KEYS = {
-    "reference",
-    "current",
-    "categorical",
-    "method",
-    "column_methods",
-    "html",
-}
-REPORT_KEYS = {"report"}
-BOTH_MODES_KEYS = {"thresholds", "column_drift", "columns"}
-THRESHOLD_KEYS = {"drift_share", "missing_share", "columns"}
 DEFAULT_DRIFT_SHARE = 0.3
 DEFAULT_MISSING_SHARE = 0.05
+PATH = "a path relative to the config file"
+COLUMN = Text(what="a column name")
+# A column name as YAML may write it (``2019: psi``): compared with the data's names as text.
+COLUMN_KEY = Raw(schema={"type": "string"}, check=str, type_name="text")
+METHOD = Text(what="an evidently drift method name such as 'wasserstein'")
 
 
 @dataclass(frozen=True)
@@ -46,102 +49,121 @@ class Settings:
     column_drift: str = "warn"  # the status of a drifted column: warn or fail
 
 
-_err = OPTIONS.error
-
-
-def _number(value: Any, key: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _err(key, "must be a number")
-    if not low <= float(value) <= high:
-        raise _err(key, f"must be between {low:g} and {high:g}")
-    return float(value)
-
-
-def _thresholds(value: Any, mode: str) -> tuple[dict[str, float], dict[str, float]]:
-    """(policy thresholds, per-column drift-detection thresholds)."""
-    if value is None:
-        return {}, {}
-    if not isinstance(value, Mapping):
-        raise _err("thresholds", "must be a mapping (drift_share, missing_share, columns)")
-    unknown = sorted(set(value) - THRESHOLD_KEYS)
-    if unknown:
-        raise _err(
-            f"thresholds.{unknown[0]}", f"unknown key (known: {', '.join(sorted(THRESHOLD_KEYS))})"
+def _build(values: Values) -> Settings:
+    """Rules across keys: per-column settings name compared columns; report mode keeps the
+    thresholds its stored result was produced with."""
+    thresholds = values["thresholds"]
+    column_thresholds = dict(thresholds["columns"] or {}) if thresholds is not None else {}
+    if values.mode == "report" and column_thresholds:
+        raise values.error(
+            "thresholds.columns",
+            "applies in run mode only (a stored report already carries its thresholds)",
         )
-    policy: dict[str, float] = {}
-    if "drift_share" in value:
-        policy["drift_share"] = _number(value["drift_share"], "thresholds.drift_share", 0.0, 1.0)
-        if policy["drift_share"] == 0:
-            raise _err("thresholds.drift_share", "must be above 0 (the share must stay below it)")
-    if "missing_share" in value:
-        policy["missing_share"] = _number(
-            value["missing_share"], "thresholds.missing_share", 0.0, 1.0
-        )
-    columns: dict[str, float] = {}
-    if value.get("columns") is not None:
-        if mode == "report":
-            raise _err(
-                "thresholds.columns",
-                "applies in run mode only (a stored report already carries its thresholds)",
-            )
-        raw = value["columns"]
-        if not isinstance(raw, Mapping) or not raw:
-            raise _err("thresholds.columns", "must map column names to drift thresholds")
-        for name, number in raw.items():
-            columns[str(name)] = _number(number, f"thresholds.columns.{name}", 0.0, float("inf"))
-    return policy, columns
-
-
-def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> Settings:
-    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
-    mode = config.get("mode", "run")
-    if mode not in ("run", "report"):
-        raise _err("mode", "must be 'run' or 'report'")
-    other = REPORT_KEYS if mode == "run" else RUN_KEYS
-    misplaced = sorted(k for k in other if k in config)
-    if misplaced:
-        raise _err(misplaced[0], f"does not apply in mode '{mode}'")
-    check_keys(config, BOTH_MODES_KEYS | (RUN_KEYS if mode == "run" else REPORT_KEYS))
-    _, column_thresholds = _thresholds(config.get("thresholds"), mode)
-    column_drift = config.get("column_drift", "warn")
-    if column_drift not in ("warn", "fail"):
-        raise _err("column_drift", "must be 'warn' or 'fail' (the status of a drifted column)")
-    columns = (
-        OPTIONS.columns(config["columns"], "columns") if config.get("columns") is not None else None
-    )
-    if mode == "report":
-        return Settings(
-            mode=mode,
-            report=OPTIONS.required(config, "report", PATH),
-            columns=columns,
-            column_drift=column_drift,
-        )
-    categorical = (
-        OPTIONS.columns(config["categorical"], "categorical") if config.get("categorical") else ()
-    )
-    method = config.get("method")
-    if method is not None and (not isinstance(method, str) or not method):
-        raise _err("method", "must be an evidently drift method name such as 'wasserstein'")
-    methods = config.get("column_methods") or {}
-    if not isinstance(methods, Mapping) or not all(
-        isinstance(v, str) and v for v in methods.values()
-    ):
-        raise _err("column_methods", "must map column names to evidently drift method names")
-    html = OPTIONS.flag(config, "html", default=True)
-    for key, names in (("column_methods", methods), ("thresholds.columns", column_thresholds)):
-        if columns is not None:
+    columns = values["columns"]
+    methods = dict(values["column_methods"] or {})
+    if columns is not None:
+        for key, names in (("column_methods", methods), ("thresholds.columns", column_thresholds)):
             outside = [n for n in names if n not in columns]
             if outside:
-                raise _err(f"{key}.{outside[0]}", "is not one of the compared 'columns'")
+                raise values.error(f"{key}.{outside[0]}", "is not one of the compared 'columns'")
     return Settings(
-        mode=mode,
-        reference=OPTIONS.required(config, "reference", PATH),
-        current=OPTIONS.required(config, "current", PATH),
+        mode=values.mode or "run",
+        reference=values["reference"],
+        current=values["current"],
+        report=values["report"],
         columns=columns,
-        categorical=categorical,
-        method=method,
-        column_methods={str(k): v for k, v in methods.items()},
+        categorical=values["categorical"] or (),
+        method=values["method"],
+        column_methods=methods,
         column_thresholds=column_thresholds,
-        html=html,
-        column_drift=column_drift,
+        html=values["html"],
+        column_drift=values["column_drift"],
     )
+
+
+def _columns(what: str, *, min_items: int) -> ListOf:
+    return ListOf(COLUMN, min_items=min_items, unique=True, what=what)
+
+
+SPEC = Spec(
+    options=(
+        Option(
+            "reference",
+            FilePath("any"),
+            required=True,
+            modes=("run",),
+            missing=f"is required ({PATH})",
+            doc="The reference table (usually the training data): CSV, TSV or Parquet.",
+        ),
+        Option(
+            "current",
+            FilePath("any"),
+            required=True,
+            modes=("run",),
+            missing=f"is required ({PATH})",
+            doc="The current table (a production sample) compared with the reference.",
+        ),
+        Option(
+            "report",
+            FilePath("file"),
+            required=True,
+            modes=("report",),
+            missing=f"is required ({PATH})",
+            doc="An evidently 0.7 result (`Snapshot.json()` / `save_json()`) with tests.",
+        ),
+        Option(
+            "columns",
+            _columns("a non-empty list of column names", min_items=1),
+            doc="Columns to compare (run: default every reference column) or to judge (report:"
+            " each must have a result; the share is recomputed over them).",
+        ),
+        Option(
+            "categorical",
+            _columns("a list of column names", min_items=0),
+            modes=("run",),
+            doc="Columns compared as categories (otherwise a numeric dtype is numerical).",
+        ),
+        Option(
+            "method",
+            METHOD,
+            modes=("run",),
+            doc="One evidently stattest for every column (`ks`, `wasserstein`, `psi`, ...).",
+        ),
+        Option(
+            "column_methods",
+            MapOf(METHOD, keys=COLUMN_KEY, what="a mapping of column names to drift method names"),
+            modes=("run",),
+            doc="A stattest per column.",
+        ),
+        Option(
+            "html",
+            Bool(),
+            default=True,
+            modes=("run",),
+            doc="Keep evidently's interactive HTML report (about 4 MB).",
+        ),
+        Option(
+            "column_drift",
+            Choice("warn", "fail", what="'warn' or 'fail' (the status of a drifted column)"),
+            default="warn",
+            doc="Severity of a drifted column's finding: `warn` = low, `fail` = high.",
+        ),
+    ),
+    thresholds={
+        "drift_share": Float(
+            minimum=0,
+            maximum=1,
+            exclusive_minimum=True,
+            what="a number above 0 and at most 1 (the share must stay below it)",
+        ),
+        "missing_share": Float(minimum=0, maximum=1),
+        "columns": MapOf(
+            Float(minimum=0),
+            keys=COLUMN_KEY,
+            min_items=1,
+            what="a mapping of column names to drift thresholds",
+        ),
+    },
+    modes=("run", "report"),
+    build=_build,
+)

@@ -12,24 +12,19 @@ check, because an unparseable model is not known to be safe. Format: docs/collec
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterator
 
 from aima_ci.models import Finding
 from aima_ci.plugin import Collector, CollectorContext, load_checks
 
 from .judge import judge
 from .measure import measure
-from .settings import NAME, parse
+from .settings import NAME, SPEC, Settings
 
 
 class ModelscanCollector(Collector):
     name = NAME
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "path": "any",
-        "report": "file",
-    }
+    spec = SPEC  # the keys, their checks, the paths preflight checks, the schema and docs table
     version = "0.1.0"
     description = "modelscan: model files that execute code when loaded (run it, or read its JSON)"
     tool = "modelscan"
@@ -37,9 +32,6 @@ class ModelscanCollector(Collector):
     requires = ("modelscan",)  # run mode; report mode reads its JSON with no tool installed
     checks = load_checks(__file__)
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        parse(config, self.check_keys)
-
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        settings = parse(ctx.config, self.check_keys)
+        settings: Settings = ctx.settings
         yield from judge(ctx, measure(ctx, settings), settings)

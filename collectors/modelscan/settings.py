@@ -1,23 +1,19 @@
-"""The modelscan collector's config keys, parsed once into a typed value.
+"""The ``collectors.modelscan`` keys (public contract: docs/collectors/modelscan.md), declared once.
 
-``mode`` is decided as the runner decides it (``run_mode``): an explicit ``mode``, else report
-mode when ``report`` is set. Each mode needs its own path; ``min_severity`` must be one
+``mode`` follows the rule every collector with a report mode shares: an explicit ``mode``, else
+report mode when ``report`` is set. Each mode needs its own path; ``min_severity`` must be one
 modelscan knows, or a typo would quietly count nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from aima_ci_collectors._reportmode import check_thresholds, mode_of, require_path
-
-from aima_ci.plugin import CollectorConfigError
+from aima_ci.options import FilePath, Int, Option, Spec, Text, Values
 
 NAME = "modelscan"
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
-KEYS = {"report", "path", "min_severity"}
+COUNT = Int(minimum=0, what="a whole number (0 or more)")
 
 
 @dataclass(frozen=True)
@@ -28,26 +24,44 @@ class Settings:
     min_severity: str = "LOW"  # issues below it are listed, not counted
 
 
-def parse(
-    config: Mapping[str, Any], check_keys: Callable[[Mapping[str, Any], Iterable[str]], None]
-) -> Settings:
-    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
-    check_keys(config, KEYS)
-    mode = mode_of(config)
-    if mode == "report":
-        require_path(config, NAME, "report", "required in report mode: modelscan's JSON report")
-    else:
-        require_path(config, NAME, "path", "required in run mode: the model file or folder to scan")
-    sev = config.get("min_severity", "low")
-    if not isinstance(sev, str) or sev.upper() not in SEVERITIES:
-        raise CollectorConfigError(
-            f"collectors.{NAME}.min_severity",
-            "must be low, medium, high or critical",
-        )
-    check_thresholds(config, NAME, ("unsafe_operators", "scan_errors"), "count")
+def _build(values: Values) -> Settings:
+    # Each mode's path is required in that mode; the other mode's key is tolerated (as before
+    # the spec), so a block that names both keeps working when its mode is switched.
+    if values.mode == "report" and values["report"] is None:
+        raise values.error("report", "required in report mode: modelscan's JSON report")
+    if values.mode == "run" and values["path"] is None:
+        raise values.error("path", "required in run mode: the model file or folder to scan")
+    severity = values["min_severity"].upper()
+    if severity not in SEVERITIES:
+        raise values.error("min_severity", "must be low, medium, high or critical")
     return Settings(
-        mode=mode,
-        report=config.get("report") if mode == "report" else None,
-        path=config.get("path") if mode == "run" else None,
-        min_severity=sev.upper(),
+        mode=values.mode or "run",
+        report=values["report"],
+        path=values["path"],
+        min_severity=severity,
     )
+
+
+SPEC = Spec(
+    options=(
+        Option(
+            "report",
+            FilePath("file"),
+            doc="(report mode) The JSON a CI step wrote (`modelscan -p models -r json -o out.json`).",
+        ),
+        Option(
+            "path",
+            FilePath("any"),
+            doc="(run mode) The model file or folder modelscan scans (in a child process; nothing is loaded).",
+        ),
+        Option(
+            "min_severity",
+            Text(what="low, medium, high or critical"),
+            default="low",
+            doc="Issues below this severity are listed but not counted (`low` .. `critical`).",
+        ),
+    ),
+    thresholds={"unsafe_operators": COUNT, "scan_errors": COUNT},
+    modes=("run", "report"),
+    build=_build,
+)

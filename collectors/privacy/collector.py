@@ -7,15 +7,15 @@ seeded sample of rows; findings and artefacts carry counts and masked examples, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from aima_ci.models import Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
 from .judge import judge
 from .measure import measure
-from .settings import KEYS, NAME, parse
+from .settings import NAME, SPEC, Settings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -23,11 +23,7 @@ if TYPE_CHECKING:
 
 class PrivacyCollector(Collector):
     name = NAME
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "data": "any",
-        "purpose": "file",
-    }
+    spec = SPEC  # the keys, their checks, the paths preflight checks, the schema and docs table
     version = "0.1.0"
     description = "Scans training-data samples for PII and for columns beyond the declared purpose"
     light = True
@@ -59,12 +55,8 @@ class PrivacyCollector(Collector):
             next_steps=steps,
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        self.check_keys(config, KEYS)
-        parse(config)
-
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        self.validate_config(ctx.config)
-        measured = measure(ctx, parse(ctx.config))
+        settings: Settings = ctx.settings
+        measured = measure(ctx, settings)
         yield from judge(ctx, measured)
         ctx.progress("done", 1.0)

@@ -1,7 +1,9 @@
-"""The privacy collector's config keys, parsed once into a typed value.
+"""The ``collectors.privacy`` keys (public contract: docs/collectors/privacy.md), declared once.
 
 A sample that is too small, a detector name that does not exist, or a purpose given as a number
-would each make the scan quietly weaker than its config claims, so each is refused by key here.
+would each make the scan quietly weaker than its config claims, so each is refused by key before
+any collector runs. An inline purpose is checked by the collector, not here: a purpose that is
+not usable is the ``privacy.purpose_declared`` finding (an error), not a config error.
 """
 
 from __future__ import annotations
@@ -10,13 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aima_ci.plugin import CollectorConfigError
+from aima_ci.options import Choice, FilePath, Float, Int, ListOf, OneOf, Option, Raw, Spec, Values
 
 from . import detectors
 
 NAME = "privacy"
-KEYS = {"data", "sample_rows", "sample", "seed", "pii_types", "purpose"}
-PREFIX = f"collectors.{NAME}"
 
 
 @dataclass(frozen=True)
@@ -29,38 +29,67 @@ class Settings:
     purpose: str | Mapping[str, Any] | None = None  # inline, a file, or data-purpose.yaml
 
 
-def parse(config: Mapping[str, Any]) -> Settings:
-    """The settings, or a CollectorConfigError naming the key."""
-    data = config.get("data")
-    items = [data] if isinstance(data, str) else data
-    if not items or not isinstance(items, list) or not all(isinstance(d, str) and d for d in items):
-        raise CollectorConfigError(
-            f"{PREFIX}.data", "required: a path, glob or list of them (CSV, JSONL, Parquet)"
-        )
-    n = config.get("sample_rows", 1000)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise CollectorConfigError(f"{PREFIX}.sample_rows", "must be a positive whole number")
-    sample = config.get("sample", "random")
-    if sample not in ("random", "head"):
-        raise CollectorConfigError(f"{PREFIX}.sample", "must be random or head")
-    seed = config.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise CollectorConfigError(f"{PREFIX}.seed", "must be a whole number")
-    types = config.get("pii_types")
-    if types is not None and (
-        not isinstance(types, list) or not types or any(t not in detectors.PII_TYPES for t in types)
-    ):
-        raise CollectorConfigError(
-            f"{PREFIX}.pii_types", f"a list of: {', '.join(detectors.PII_TYPES)}"
-        )
-    purpose = config.get("purpose")
-    if purpose is not None and not isinstance(purpose, (str, Mapping)):
-        raise CollectorConfigError(f"{PREFIX}.purpose", "a mapping or a path to a purpose file")
+def _build(values: Values) -> Settings:
     return Settings(
-        data=tuple(items),
-        sample_rows=n,
-        sample=sample,
-        seed=seed,
-        pii_types=tuple(types or detectors.PII_TYPES),
-        purpose=purpose,
+        data=values["data"],
+        sample_rows=values["sample_rows"],
+        sample=values["sample"],
+        seed=values["seed"],
+        pii_types=values["pii_types"] or detectors.PII_TYPES,
+        purpose=values["purpose"],
     )
+
+
+SPEC = Spec(
+    options=(
+        Option(
+            "data",
+            ListOf(
+                FilePath("any"),
+                min_items=1,
+                single=True,
+                what="a path, glob or list of them (CSV, JSONL, Parquet)",
+            ),
+            required=True,
+            missing="required: a path, glob or list of them (CSV, JSONL, Parquet)",
+            doc="Data files, folders (their CSV, TSV, JSONL and Parquet files) or globs.",
+        ),
+        Option(
+            "sample_rows",
+            Int(minimum=1, what="a positive whole number"),
+            default=1000,
+            doc="Rows sampled per file.",
+        ),
+        Option(
+            "sample",
+            Choice("random", "head", what="random or head"),
+            default="random",
+            doc="`random`: a seeded reservoir over the whole file; `head`: the first rows.",
+        ),
+        Option("seed", Int(what="a whole number"), default=0, doc="Seed of the random sample."),
+        Option(
+            "pii_types",
+            ListOf(
+                Choice(*detectors.PII_TYPES),
+                min_items=1,
+                what=f"a list of: {', '.join(detectors.PII_TYPES)}",
+            ),
+            doc="Detectors to run (default: all).",
+        ),
+        Option(
+            "purpose",
+            OneOf(
+                FilePath("file"),
+                Raw(schema={"type": "object"}, what="a mapping", type_name="mapping"),
+                what="a mapping or a path to a purpose file",
+            ),
+            doc="The data's declared purpose (description, needed_columns, personal_data), inline"
+            " or in a file; default: data-purpose.yaml beside the config, if present.",
+        ),
+    ),
+    thresholds={
+        "pii_cells": Float(minimum=0, what="a number (0 or more)"),
+        "extra_columns": Float(minimum=0, what="a number (0 or more)"),
+    },
+    build=_build,
+)

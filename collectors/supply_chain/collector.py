@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Check, Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
@@ -17,7 +17,7 @@ from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 from . import declared
 from .judge import judge
 from .measure import measure
-from .settings import NAME, parse
+from .settings import NAME, SPEC, Settings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
 
 class SupplyChainCollector(Collector):
     name = NAME
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {"inventory": "file"}
+    spec = SPEC  # the keys, their checks, the paths preflight checks, the schema and docs table
     version = "0.1.0"
     description = "Scans model files for code-executing serialisation, checks the model/dataset inventory, writes a CycloneDX SBOM"
     light = False  # the SBOM step inspects an interpreter; not for a pre-commit hook
@@ -51,9 +50,6 @@ class SupplyChainCollector(Collector):
             next_steps=steps,
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        parse(config, self.check_keys)
-
     def cache_inputs(self, config: Mapping[str, Any], ctx: CollectorContext) -> Iterable[Path]:
         """The declared-dependency files the SBOM reads are inputs too (no config names them)."""
         yield from super().cache_inputs(config, ctx)
@@ -67,6 +63,6 @@ class SupplyChainCollector(Collector):
 
     # -- collection -----------------------------------------------------------------------------
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        settings = parse(ctx.config, self.check_keys)
+        settings: Settings = ctx.settings
         yield from judge(ctx, measure(ctx, settings), settings)
         ctx.progress("done", 1.0)

@@ -1,4 +1,5 @@
-"""The supply_chain collector's config keys, parsed once into a typed value.
+"""The ``collectors.supply_chain`` keys (public contract: docs/collectors/supply_chain.md),
+declared once.
 
 ``declared_models`` is not written by users: the config loader copies the ``models:`` section's
 paths and trust flags here (``aima_ci.safety.modeldecl``), so the scanner judges the same files
@@ -7,31 +8,29 @@ with the same trust decision as the collectors that load them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aima_ci.plugin import CollectorConfigError
+from aima_ci.options import (
+    Bool,
+    Choice,
+    FilePath,
+    Float,
+    ListOf,
+    Obj,
+    OneOf,
+    Option,
+    Raw,
+    Spec,
+    Text,
+    Values,
+)
 
 from . import modelscan_run
 
 NAME = "supply_chain"
-PREFIX = f"collectors.{NAME}"
-KEYS = {
-    "models",
-    "exclude",
-    "allow_globals",
-    "max_file_mb",
-    "modelscan",
-    "modelscan_severity",
-    "inventory",
-    "datasets",
-    "allowed_licences",
-    "sbom",
-    "skops_engine",
-    "declared_models",  # set by the config loader from models: (one trust decision per model)
-}
-SBOM_KEYS = {"python", "timeout", "validate"}
+STRINGS = ListOf(Text(), what="a list of strings")
 
 
 @dataclass(frozen=True)
@@ -59,68 +58,109 @@ class Settings:
     declared_models: tuple[Mapping[str, Any], ...] = ()
 
 
-def parse(
-    config: Mapping[str, Any], check_keys: Callable[[Mapping[str, Any], Iterable[str]], None]
-) -> Settings:
-    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
-    check_keys(config, KEYS)
-    lists: dict[str, tuple[str, ...] | None] = {}
-    for key in ("models", "exclude", "allow_globals", "datasets", "allowed_licences"):
-        value = config.get(key)
-        if value is not None and not (
-            isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-        ):
-            raise CollectorConfigError(f"{PREFIX}.{key}", "must be a list of strings")
-        lists[key] = tuple(value) if value else None
-    mb = config.get("max_file_mb", 2048)
-    if isinstance(mb, bool) or not isinstance(mb, (int, float)) or mb <= 0:
-        raise CollectorConfigError(f"{PREFIX}.max_file_mb", "must be a positive number")
-    modelscan = config.get("modelscan", "auto")
-    if modelscan not in ("auto", True, False):
-        raise CollectorConfigError(f"{PREFIX}.modelscan", "must be auto, true or false")
-    severity = config.get("modelscan_severity", "MEDIUM")
-    if severity not in modelscan_run.SEVERITIES:
-        raise CollectorConfigError(
-            f"{PREFIX}.modelscan_severity", f"one of {', '.join(modelscan_run.SEVERITIES)}"
-        )
-    engine = config.get("skops_engine", "auto")
-    if engine not in ("auto", "skops", "builtin"):
-        raise CollectorConfigError(f"{PREFIX}.skops_engine", "must be auto, skops or builtin")
-    inv = config.get("inventory")
-    if inv is not None and not (isinstance(inv, str) and inv):
-        raise CollectorConfigError(f"{PREFIX}.inventory", "must be a path")
+def _sbom(values: Values) -> Sbom:
+    return Sbom(python=values["python"], timeout=values["timeout"], validate=values["validate"])
+
+
+def _declared(value: Any) -> tuple[Mapping[str, Any], ...]:
+    return tuple(d for d in value or () if isinstance(d, Mapping))
+
+
+def _build(values: Values) -> Settings:
+    sbom = values["sbom"]
     return Settings(
-        models=lists["models"],
-        exclude=lists["exclude"] or (),
-        allow_globals=lists["allow_globals"] or (),
-        max_bytes=int(float(mb) * (1 << 20)),
-        modelscan=modelscan,
-        modelscan_severity=severity,
-        inventory=inv or None,
-        datasets=lists["datasets"] or (),
-        allowed_licences=lists["allowed_licences"] or (),
-        sbom=_sbom(config.get("sbom", True)),
-        skops_engine=engine,
-        declared_models=tuple(
-            d for d in config.get("declared_models") or () if isinstance(d, Mapping)
-        ),
+        models=values["models"] or None,
+        exclude=values["exclude"] or (),
+        allow_globals=values["allow_globals"] or (),
+        max_bytes=int(values["max_file_mb"] * (1 << 20)),
+        modelscan=values["modelscan"],
+        modelscan_severity=values["modelscan_severity"],
+        inventory=values["inventory"],
+        datasets=values["datasets"] or (),
+        allowed_licences=values["allowed_licences"] or (),
+        sbom=(Sbom() if sbom is True else None) if isinstance(sbom, bool) else sbom,
+        skops_engine=values["skops_engine"],
+        declared_models=values["declared_models"] or (),
     )
 
 
-def _sbom(value: Any) -> Sbom | None:
-    if isinstance(value, Mapping):
-        bad = sorted(set(value) - SBOM_KEYS)
-        if bad:
-            raise CollectorConfigError(f"{PREFIX}.sbom.{bad[0]}", "unknown key")
-        t = value.get("timeout", 300)
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
-            raise CollectorConfigError(f"{PREFIX}.sbom.timeout", "must be positive seconds")
-        if "python" in value and not (isinstance(value["python"], str) and value["python"]):
-            raise CollectorConfigError(f"{PREFIX}.sbom.python", "must be a path")
-        validate = value.get("validate", False)
-        if not isinstance(validate, bool):
-            raise CollectorConfigError(f"{PREFIX}.sbom.validate", "must be true or false")
-        return Sbom(python=value.get("python"), timeout=float(t), validate=validate)
-    if not isinstance(value, bool):
-        raise CollectorConfigError(f"{PREFIX}.sbom", "must be true, false or a mapping")
-    return Sbom() if value else None
+SPEC = Spec(
+    options=(
+        Option(
+            "models",
+            STRINGS,
+            doc="Globs of model files to scan (default: every known model format).",
+        ),
+        Option("exclude", STRINGS, doc="Globs left out of the scan."),
+        Option(
+            "allow_globals",
+            STRINGS,
+            doc="Pickle globals (`module.name`) accepted beyond the built-in allowlist.",
+        ),
+        Option(
+            "max_file_mb",
+            Float(minimum=0, exclusive_minimum=True, what="a positive number"),
+            default=2048.0,
+            doc="Files larger than this are an error, not scanned.",
+        ),
+        Option(
+            "modelscan",
+            OneOf(Choice("auto", what="auto, true or false"), Bool(), what="auto, true or false"),
+            default="auto",
+            doc="modelscan's second opinion: `auto` when installed, `true` requires it.",
+        ),
+        Option(
+            "modelscan_severity",
+            Choice(*modelscan_run.SEVERITIES),
+            default="MEDIUM",
+            doc="modelscan issues at or above this severity fail a file.",
+        ),
+        Option(
+            "inventory",
+            FilePath("file"),
+            doc="The model and dataset inventory (name, version, licence, source per entry).",
+        ),
+        Option("datasets", STRINGS, doc="Globs of dataset files the inventory must claim."),
+        Option(
+            "allowed_licences", STRINGS, doc="Licences accepted in the inventory (default: any)."
+        ),
+        Option(
+            "sbom",
+            OneOf(
+                Bool(),
+                Obj(
+                    Option(
+                        "python",
+                        Text(what="a path"),
+                        doc="An interpreter inside the repository whose environment is recorded.",
+                    ),
+                    Option(
+                        "timeout",
+                        Float(minimum=0, exclusive_minimum=True, what="positive seconds"),
+                        default=300.0,
+                        doc="Seconds for cyclonedx-py.",
+                    ),
+                    Option("validate", Bool(), default=False, doc="Validate the SBOM's schema."),
+                    build=_sbom,
+                ),
+                what="true, false or a mapping",
+            ),
+            default=True,
+            doc="A CycloneDX SBOM: `true` lists the declared dependencies; `{python: ...}`"
+            " records that interpreter's environment; `false` skips it.",
+        ),
+        Option(
+            "skops_engine",
+            Choice("auto", "skops", "builtin", what="auto, skops or builtin"),
+            default="auto",
+            doc="How .skops files are inspected: skops's own reader or aima-ci's walk.",
+        ),
+        Option(
+            "declared_models",
+            Raw(check=_declared),
+            internal=True,
+            doc="Set by the config loader from `models:` (one trust decision per model).",
+        ),
+    ),
+    build=_build,
+)
