@@ -47,12 +47,12 @@ SPEC = Spec(
         Option(
             "report",
             FilePath("file"),
-            doc="(report mode) The JSON a CI step wrote (`modelscan -p models -r json -o out.json`).",
+            doc="Required in report mode: the JSON a CI step wrote (`modelscan -p models -r json -o out.json`).",
         ),
         Option(
             "path",
             FilePath("any"),
-            doc="(run mode) The model file or folder modelscan scans (in a child process; nothing is loaded).",
+            doc="Required in run mode: the model file or folder modelscan scans (in a child process; nothing is loaded).",
         ),
         Option(
             "min_severity",
