@@ -344,11 +344,14 @@ def report_context(
     )
 
 
-def render(fmt: str, assessment: dict[str, Any], ctx: ReportContext) -> str:
-    """The assessment in one report format."""
-    from aima_ci.reports import renderer
+def render(
+    fmt: str, assessment: dict[str, Any], ctx: ReportContext, *, view: str | None = None
+) -> str:
+    """The assessment in one report format (any name in ``aima_ci.reports.FORMATS``), or with
+    ``view`` that framework's view of it (UserError when the format cannot show one)."""
+    from aima_ci import reports
 
-    return renderer(fmt)(assessment, ctx)
+    return reports.render(fmt, assessment, ctx, view=view)
 
 
 # --------------------------------------------------------------------------- run
@@ -371,8 +374,9 @@ def run(
     progress: Callable[[list[str]], Any] | None = None,
     note: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Collect, score and write ``<out>/report.<ext>`` for each format, as one unit; returns the
-    assessment (its ``gate`` entry holds the verdict)."""
+    """Collect, score and write each format's file (``<out>/report.<ext>``), as one unit;
+    returns the assessment (its ``gate`` entry holds the verdict)."""
+    from aima_ci import reports
     from aima_ci.evidence.collect import hold
     from aima_ci.evidence.directory import (
         atomic_write,
@@ -380,8 +384,8 @@ def run(
         read_findings,
         write_manifest,
     )
-    from aima_ci.reports import EXTENSIONS
 
+    chosen = [reports.get(name) for name in formats]  # an unknown name: exit 2 before collecting
     today()  # a bad AIMA_CI_TODAY or history setting: exit 2 before any collector runs
     history_settings(config, history)
     # Collect, score and reports as one unit: between this run's collect and its score another
@@ -407,10 +411,9 @@ def run(
             baseline=baseline,
             history=history,
         )
-        for fmt in formats:
+        for fmt in chosen:
             file_ctx = report_context(config, out, color=False, verbose=verbose)
-            text = render(fmt, assessment, file_ctx)
-            atomic_write(out / f"report.{EXTENSIONS.get(fmt, fmt)}", text)
+            atomic_write(out / fmt.filename, fmt.render(assessment, file_ctx))
         if formats:
             from aima_ci.evidence.seal import check_seal, reseal
 

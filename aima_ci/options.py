@@ -22,7 +22,6 @@ Standard library only (layer 1, beside ``config`` and ``plugin``): parsing must 
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -92,7 +91,7 @@ class Frozen(Mapping[str, Any]):
         return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
 
     def __hash__(self) -> int:
-        return hash(tuple(sorted(self._data.items(), key=lambda kv: kv[0])))
+        return hash(frozenset(self._data.items()))  # TypeError for an unhashable value
 
     def __getstate__(self) -> dict[str, Any]:
         return {"_data": self._data}
@@ -430,12 +429,18 @@ class ListOf(Kind):
         ):
             raise _fail(at, f"must be {self.what}" + self._count())
         out = tuple(self.item.parse(v, f"{at}[{i}]") for i, v in enumerate(value))
-        if self.unique:
-            seen: list[Any] = []
+        if self.unique:  # named at the list, as the hand-written readers did
+            seen: set[Any] = set()
+            unhashable: list[Any] = []
             for i, v in enumerate(out):
-                if v in seen:
-                    raise _fail(f"{at}[{i}]", f"lists {value[i]!r} twice")
-                seen.append(v)
+                try:
+                    again = v in seen
+                    seen.add(v)
+                except TypeError:  # a list of mappings: compared one by one
+                    again = v in unhashable
+                    unhashable.append(v)
+                if again:
+                    raise _fail(at, f"lists {value[i]!r} twice")
         return out
 
     def _count(self) -> str:
@@ -697,6 +702,8 @@ def _check_unique(options: Sequence[Option]) -> None:
 
 
 def _unknown(key: Any, known: Sequence[str], at: str) -> CollectorConfigError:
+    import difflib  # only on the error path: keeps the gate's start-up lean
+
     listing = ", ".join(sorted(known))
     close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.7)
     hint = f"did you mean {close[0]!r}? " if close else ""
@@ -751,7 +758,7 @@ def _object_schema(options: Sequence[Option]) -> dict[str, Any]:
     return out
 
 
-def _mode_option(name: str, modes: tuple[str, ...]) -> Option:
+def _mode_option(modes: tuple[str, ...]) -> Option:
     doc = "`run` runs the tool; `report` reads the report a tool already wrote (default: `run`, or `report` when `report` is set)"
     if len(modes) == 1:
         return Option("mode", Choice(*modes), doc=f"only `{modes[0]}`")
@@ -803,7 +810,7 @@ class Spec:
         """The collector's own options with the runner's keys every block may hold."""
         extra: list[Option] = list(COMMON_OPTIONS)
         if self.modes:
-            extra.append(_mode_option(name, self.modes))
+            extra.append(_mode_option(self.modes))
         if self.thresholds:
             extra.append(
                 Option(
@@ -817,8 +824,9 @@ class Spec:
         return (*self.options, *extra)
 
     def mode_of(self, name: str, config: Mapping[str, Any]) -> str | None:
-        """The block's run mode: explicit ``mode``, else ``report`` when a report is set and
-        the collector has that mode, else its first mode (None: the collector has none)."""
+        """The block's run mode, decided as ``plugin.run_mode`` decides it: explicit ``mode``,
+        else ``report`` when a report is set, else ``run`` (a report-only collector: ``report``).
+        None: the collector has no modes."""
         at = f"collectors.{name}.mode"
         if not self.modes:
             if "mode" in config:
@@ -833,7 +841,7 @@ class Spec:
             return value
         if "report" in config and config["report"] is not None and "report" in self.modes:
             return "report"
-        return self.modes[0]
+        return "run" if "run" in self.modes else self.modes[0]
 
     def values(self, name: str, config: Mapping[str, Any]) -> Values:
         """Every key checked and defaults filled in, before ``build``."""
@@ -879,8 +887,17 @@ class Spec:
                 yield from option.kind.paths(config[option.key], option.key)
 
     def json_schema(self, name: str = "") -> dict[str, Any]:
-        """The block's JSON Schema (draft 2020-12 fragment)."""
-        return _object_schema(self.all_options(name))
+        """The block's JSON Schema (draft 2020-12 fragment).
+
+        Required keys are required only while the block is enabled: the runner never parses
+        a disabled block, so ``enabled: false`` without them is a valid config.
+        """
+        out = _object_schema(self.all_options(name))
+        required = out.pop("required", None)
+        if required:
+            out["if"] = {"properties": {"enabled": {"const": False}}, "required": ["enabled"]}
+            out["else"] = {"required": required}
+        return out
 
     def table(self, name: str = "") -> str:
         """The Markdown table of the block's keys for docs/collectors/<name>.md."""

@@ -220,9 +220,14 @@ class CollectorContext:
     _digests: dict[Path, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # A context built by hand (tests, tools calling a collector directly) parses here.
+        # A context built by hand (tests, tools calling a collector directly) parses here; a
+        # collector without a spec reads its config (validate_config already ran, or not, as
+        # before the spec existed: the worker never called it).
         if self.settings is None:
-            self.settings = self.collector.settings_for(self.config)
+            spec = self.collector.spec
+            self.settings = (
+                self.config if spec is None else self.collector.parse_settings(self.config)
+            )
 
     # -- paths ---------------------------------------------------------------------------
     def path(self, value: str, key: str = "path", *, must_exist: bool = True) -> Path:
@@ -367,7 +372,8 @@ class Collector:
     shard_key: ClassVar[str | None] = None
     # Config keys naming repository files the collector reads (dotted for nested keys; a value
     # may be one path or a list), with what each must be: "file", "dir" or "any". The default
-    # preflight() checks them before any collector runs.
+    # preflight() checks them before any collector runs. With a ``spec``, its FilePath options
+    # say this already (``spec.input_paths``).
     input_paths: ClassVar[Mapping[str, str]] = {}
     # False when results depend on something the cache key cannot see (a live endpoint, the
     # network, the clock): such a collector always runs, and is never served from the cache.
@@ -458,8 +464,8 @@ class Collector:
         CollectorConfigError (``check.fail(key, reason)``) and the command exits 2 naming the
         key. Not for expensive work (no tool import, no model load): a missing file, a path out
         of the repository, a FIFO, a directory where a file belongs, a name the tool does not
-        know. The default checks ``input_paths``; override it (calling ``super()``) to add
-        collector-specific checks.
+        know. The default checks every ``FilePath`` of the ``spec`` (at any depth) and
+        ``input_paths``; override it (calling ``super()``) to add collector-specific checks.
         """
         for key, kind in self.input_paths.items():
             check.paths(config, key, kind)

@@ -201,7 +201,7 @@ def test_list_single_unique_and_text_pattern():
         )
     )
     assert parse({"p": "policies"}, spec)["p"] == ("policies",)
-    assert refused({"p": ["a", "a"]}, spec) == ("collectors.demo.p[1]", "lists 'a' twice")
+    assert refused({"p": ["a", "a"]}, spec) == ("collectors.demo.p", "lists 'a' twice")
     assert refused({"p": 3}, spec) == (
         "collectors.demo.p",
         "must be a path or a non-empty list of paths",
@@ -287,7 +287,9 @@ def test_json_schema_is_valid_and_agrees_with_parse():
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
     props = schema["properties"]
-    assert schema["additionalProperties"] is False and schema["required"] == ["model"]
+    assert schema["additionalProperties"] is False and schema["else"] == {"required": ["model"]}
+    assert list(validator.iter_errors({"enabled": False})) == []  # never parsed: nothing required
+    assert list(validator.iter_errors({"enabled": True}))
     assert props["sample_size"] == {
         "type": "integer", "minimum": 1, "maximum": 100_000, "description": "Rows.", "default": 200
     }  # fmt: skip
@@ -400,3 +402,53 @@ def test_default_preflight_checks_the_spec_paths(tmp_path: Path):
         SpecCollector().preflight(
             {"model": "m", "attacks": {"a": {"eps": 1, "data": "../x"}}}, check
         )
+
+
+def test_a_spec_collector_that_still_overrides_validate_config_gets_both():
+    calls = []
+
+    class Both(Collector):
+        name = "demo"
+        spec = SPEC
+
+        def validate_config(self, config):
+            calls.append(dict(config))
+            if config.get("model") == "forbidden":
+                raise CollectorConfigError("collectors.demo.model", "is forbidden")
+
+    assert Both().settings_for({"model": "m"}).model == "m" and calls == [{"model": "m"}]
+    with pytest.raises(CollectorConfigError, match="is forbidden"):
+        Both().settings_for({"model": "forbidden"})
+    with pytest.raises(CollectorConfigError, match="is required"):
+        Both().settings_for({})  # the spec first: the override never sees an invalid block
+    assert len(calls) == 2
+
+
+def test_mode_order_does_not_change_the_default():
+    spec = Spec(modes=("report", "run"), options=(Option("report", FilePath(), modes=("report",)),))
+    assert spec.values("demo", {}).mode == "run"
+    assert spec.values("demo", {"report": "r.json"}).mode == "report"
+
+
+def test_frozen_mappings_hash_and_a_long_unique_list_is_quick():
+    values = SPEC.values("demo", {"model": "m", "label_map": {0: "cat", "x": "dog"}})
+    assert hash(values["label_map"]) == hash(
+        SPEC.values("demo", {"model": "m", "label_map": {"x": "dog", 0: "cat"}})["label_map"]
+    )
+    spec = Spec(options=(Option("p", ListOf(Text(), unique=True)),))
+    many = [f"probe{i}" for i in range(50_000)]
+    assert len(parse({"p": many}, spec)["p"]) == 50_000
+    assert refused({"p": [*many, "probe7"]}, spec) == ("collectors.demo.p", "lists 'probe7' twice")
+    objs = Spec(options=(Option("o", ListOf(Obj(Option("a", Int())), unique=True)),))
+    assert refused({"o": [{"a": 1}, {"a": 1}]}, objs)[0] == "collectors.demo.o"
+
+
+def test_a_context_for_a_plugin_without_a_spec_does_not_validate_again(tmp_path: Path):
+    common = {
+        "root": tmp_path,
+        "config_dir": tmp_path,
+        "artefact_dir": tmp_path,
+        "evidence_dir": tmp_path,
+    }
+    ctx = CollectorContext(collector=PlainCollector(), config={"b": 1}, **common)
+    assert ctx.settings == {"b": 1}  # validate_config is the runner's, in the parent, once

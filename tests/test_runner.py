@@ -231,7 +231,7 @@ import os
 from dataclasses import dataclass
 
 from aima_ci.models import Check, Status
-from aima_ci.options import Int, Option, Spec, Text, Values
+from aima_ci.options import Int, ListOf, Option, Spec, Text, Values
 from aima_ci.plugin import Collector
 
 
@@ -239,24 +239,27 @@ from aima_ci.plugin import Collector
 class DemoSettings:
     word: str
     times: int
+    words: tuple
 
 
 def build(values: Values) -> DemoSettings:
     with open(os.environ["SPEC_DEMO_LOG"], "a", encoding="utf-8") as log:
         log.write(f"{os.getpid()}\\n")  # one line per parse, with the parsing process
-    return DemoSettings(values["word"], values["times"])
+    return DemoSettings(values["word"], values["times"], values["words"])
 
 
 class SpecDemo(Collector):
     name = "specdemo"
     checks = (Check("specdemo.echo", "Echo", ("VER-ST-A1",)),)
-    spec = Spec(options=(Option("word", Text(), required=True), Option("times", Int(), default=2)),
+    shard_key = "words"
+    spec = Spec(options=(Option("word", Text(), required=True), Option("times", Int(), default=2),
+                         Option("words", ListOf(Text()), default=())),
                 build=build)
 
     def collect(self, ctx):
         s = ctx.settings
         yield ctx.finding("specdemo.echo", Status.PASS, value=s.times,
-                          message=f"{type(s).__name__} {s.word} pid={os.getpid()}")
+                          message=f"{type(s).__name__} {s.word} pid={os.getpid()} {list(s.words)}")
 """
 
 
@@ -306,3 +309,19 @@ def test_a_bad_spec_value_is_refused_before_anything_runs(
         "must be a whole number",
     )
     assert not (repo / ".aima" / "findings.jsonl").exists() and not log.exists()
+
+
+def test_each_shard_gets_the_settings_of_its_own_part(repo, write_config, tmp_path, monkeypatch):
+    from aima_ci.evidence.shard import ShardSpec
+
+    cls, log = _spec_demo(tmp_path, monkeypatch)
+    block = {"word": "w", "words": ["a", "b", "c"]}
+    cfg = load_config(write_config({"collectors": {"specdemo": block}}), cwd=repo)
+    seen = []
+    for index in (1, 2):
+        out = repo / f".aima-{index}"
+        collect(cfg, out, available={"specdemo": cls}, shard=ShardSpec(index, 2))
+        [finding] = read_findings(out)
+        seen.append(finding.message.partition(" [")[2])  # the words the worker's settings hold
+    assert seen == ["'a', 'c']", "'b']"]
+    assert len(log.read_text().split()) == 2  # once per shard run, in the parent

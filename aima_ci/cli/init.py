@@ -30,7 +30,14 @@ from aima_ci.plugin import Collector, Starter
 
 
 def starter_config() -> str:
-    return resources.files("aima_ci").joinpath("templates/aima.yaml").read_text(encoding="utf-8")
+    """The commented template, its first line telling editors where the JSON Schema is (the
+    YAML language server then completes and checks every key, collectors' included)."""
+    from aima_ci.config import SCHEMA_URL
+
+    template = (
+        resources.files("aima_ci").joinpath("templates/aima.yaml").read_text(encoding="utf-8")
+    )
+    return f"# yaml-language-server: $schema={SCHEMA_URL}\n" + template
 
 
 def starter_attestations(

@@ -3,7 +3,7 @@ the pipeline's Code Quality tab.
 
 GitLab's format is a JSON array of CodeClimate-style issues; the fields it documents as required
 are description, check_name, fingerprint, severity and location.path + location.lines.begin.
-The issues are the same as SARIF's (see _issues.py), anchored to the config line.
+The issues are the same as SARIF's (see issues.py), anchored to the config line.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from . import ReportContext
-from ._issues import Issue, anchor_line, collect_issues, config_uri
+from .format import ReportContext, ReportFormat
+from .issues import Issue, anchor_line, collect_issues, config_uri
 
 # GitLab: info, minor, major, critical, blocker.
 SEVERITIES = ("info", "minor", "major", "critical", "blocker")
@@ -57,3 +57,11 @@ def build(assessment: Mapping[str, Any], ctx: ReportContext) -> list[dict[str, A
 
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     return json.dumps(build(assessment, ctx), indent=2, ensure_ascii=False) + "\n"
+
+
+FORMAT = ReportFormat(
+    name="codequality",
+    filename="report.codequality.json",
+    media_type="application/json",
+    render=render,
+)

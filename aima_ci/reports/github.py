@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import ReportContext
-from ._issues import Issue, anchor_line, collect_issues, config_uri
+from .format import ReportContext, ReportFormat
+from .issues import Issue, anchor_line, collect_issues, config_uri
 
 MAX_PER_KIND = 10  # GitHub: 10 error and 10 warning annotations per step
 MAX_TITLE = 200
@@ -80,3 +80,11 @@ def workflow_commands(
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     lines = workflow_commands(assessment, ctx)
     return "".join(line + "\n" for line in lines)
+
+
+FORMAT = ReportFormat(
+    name="github",
+    filename="report.github.txt",
+    media_type="text/plain; charset=utf-8",
+    render=render,
+)

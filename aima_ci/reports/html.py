@@ -18,9 +18,9 @@ from urllib.parse import quote, urlsplit
 from aima_ci.assess.explain import failing_gaps, practice_targets
 from aima_ci.safety.paths import PathError, safe_relpath
 
-from . import ReportContext
-from ._issues import CheckSummary, collect_issues, iter_questions
-from ._svg import Axis, bar, radar
+from .charts import Axis, bar, radar
+from .format import ReportContext, ReportFormat
+from .issues import CheckSummary, collect_issues, iter_questions
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none';"
@@ -400,3 +400,8 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
         + "\n".join(body)
         + "\n</body></html>\n"
     )
+
+
+FORMAT = ReportFormat(
+    name="html", filename="report.html", media_type="text/html; charset=utf-8", render=render
+)

@@ -19,8 +19,8 @@ from typing import Any
 
 from aima_ci.assess.explain import practice_targets, question_next_step, question_reason
 
-from . import ReportContext
-from ._issues import CheckSummary, clip, collect_issues, iter_questions
+from .format import ReportContext, ReportFormat
+from .issues import CheckSummary, clip, collect_issues, iter_questions
 
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 FAILURE_STATUSES = {"fail", "warn", "inconclusive"}
@@ -211,3 +211,8 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     root = build(assessment, ctx)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+FORMAT = ReportFormat(
+    name="junit", filename="report.junit.xml", media_type="application/xml", render=render
+)

@@ -1,14 +1,15 @@
 """Markdown for a CI job summary or a merge-request comment: verdict first, then domains, the
-failing criteria with their next step, and the waivers. Kept under GitHub's 1 MiB summary limit."""
+failing criteria with their next step, and the waivers. Kept under GitHub's 1 MiB summary limit.
+A framework view renders as one table, an item per row."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aima_ci.assess.explain import failing_gaps, unhealthy_checks
 
-from . import ReportContext
+from .format import ReportContext, ReportFormat
 
 MAX_BYTES = 1_000_000
 MAX_GAP_ROWS = 200
@@ -123,3 +124,57 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
         text = text.encode("utf-8")[: MAX_BYTES - 200].decode("utf-8", "ignore")
         text += "\n\n_Report truncated to stay under 1 MiB; see the full report artefact._\n"
     return text
+
+
+# --------------------------------------------------------------------------- framework views
+def render_view(view: Mapping[str, Any], ctx: ReportContext) -> str:
+    """A framework view (aima_ci.reports.views) as one table, an item per row."""
+    return "\n".join(_view_lines(view)) + "\n"
+
+
+def _view_cell(text: Any) -> str:
+    """A cell of a view's table: ``|`` and a newline would break the row, and ``<`` would open
+    HTML where the Markdown is rendered (a job summary, a pull-request comment)."""
+    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").strip()
+
+
+_ICON = {
+    "failing": "❌",
+    "covered": "✅",
+    "partial": "◐",
+    "attested": "📝",
+    "waived": "⏸️",
+    "none": "⬜",
+    "not_applicable": "➖",
+}
+
+
+def _view_lines(view: Mapping[str, Any]) -> Iterator[str]:
+    from .views import ITEM_LABELS, summary_line
+
+    yield f"## {_view_cell(view['framework'])} view of the AIMA assessment"
+    yield ""
+    yield f"> {_view_cell(view['notice'])} Framework version: {_view_cell(view['version'])}."
+    yield ""
+    yield summary_line(view) + "."
+    yield ""
+    yield "| Item | Status | Evidence (AIMA question or aima-ci check: status) | Rationale |"
+    yield "| --- | --- | --- | --- |"
+    for item in view["items"]:
+        evidence = "<br>".join(
+            f"`{_view_cell(m['ref'])}` {m['status']} ({m['strength']})" for m in item["mappings"]
+        )
+        why = "<br>".join(_view_cell(m["rationale"]) for m in item["mappings"])
+        yield (
+            f"| **{_view_cell(item['id'])}** {_view_cell(item['title'])} | {_ICON[item['status']]}"
+            f" {ITEM_LABELS[item['status']]} | {evidence} | {why} |"
+        )
+
+
+FORMAT = ReportFormat(
+    name="markdown",
+    filename="report.md",
+    media_type="text/markdown; charset=utf-8",
+    render=render,
+    render_view=render_view,
+)

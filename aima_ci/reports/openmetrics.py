@@ -7,8 +7,12 @@ and the Pushgateway (which do not accept the OpenMetrics-only types) read them u
 ``# EOF`` is a comment to them.
 
 Pure functions over the assessment dict and findings. The text and the push are
-prometheus_client's (its OpenMetrics writer and its Pushgateway handlers, imported only by
-``export``, never on the gate path), so escaping and the protocol are the library's, not ours.
+prometheus_client's (its OpenMetrics writer and its Pushgateway handlers, imported only when
+metrics are rendered or pushed, never on the gate path), so escaping and the protocol are the
+library's, not ours. As a report format (``report --format openmetrics``, ``run --format
+openmetrics`` writing ``report.prom``, a name node_exporter's textfile collector reads) it takes
+the findings from the evidence directory and constant labels from ``ctx.options["labels"]``;
+``aima-ci export`` adds the labels from the command line and the push.
 Metric names are part of the public interface (the Grafana dashboard and the alert rules in
 docs/ use them; tests keep them in step): rename one only with a deprecation note.
 """
@@ -28,9 +32,12 @@ from aima_ci.assess.explain import practice_targets
 from aima_ci.errors import UserError
 from aima_ci.models import Finding, Status
 
+from .format import ReportContext, ReportFormat
+
 PREFIX = "aima_"
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 RESERVED_LABELS = frozenset({"domain", "practice", "name", "status", "collector", "check", "le"})
+# Gauges only: the bytes are also Prometheus text 0.0.4, the type every consumer accepts.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PUSH_TIMEOUT = 15.0
 
@@ -192,6 +199,18 @@ def openmetrics(
     return str(generate_latest(registry).decode("utf-8"))
 
 
+def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
+    """The report-format face of ``openmetrics``: findings (for evidence ages) read from the
+    evidence directory, as ``export`` always did; a missing findings.jsonl there is an error
+    (EvidenceError), not an age of zero."""
+    findings: Sequence[Finding] = ()
+    if ctx.evidence_dir is not None:
+        from aima_ci.evidence.directory import read_findings
+
+        findings = read_findings(ctx.evidence_dir)
+    return openmetrics(assessment, findings, labels=ctx.options.get("labels"))
+
+
 # --------------------------------------------------------------------------- Pushgateway
 def push_url(base: str, job: str = "aima-ci", grouping: Mapping[str, str] | None = None) -> str:
     """``<base>/metrics/job/<job>[/<label>/<value>...]``; a value holding '/' is base64-encoded."""
@@ -260,7 +279,7 @@ def push(body: str, url: str, *, timeout: float = PUSH_TIMEOUT) -> None:
     parts = urlsplit(url)
     shown = display_url(url)
     clean = shown  # the request URL carries no userinfo either
-    headers = [("Content-Type", CONTENT_TYPE)]
+    headers = [("Content-Type", FORMAT.media_type)]
     data = body.encode("utf-8")
     try:
         if parts.username is not None or parts.password is not None:
@@ -282,3 +301,8 @@ def push(body: str, url: str, *, timeout: float = PUSH_TIMEOUT) -> None:
     except (OSError, ValueError) as exc:
         detail = _scrub(f"{type(exc).__name__}: {exc}", url)
         raise MetricsError(f"push to {shown} failed: {detail}") from None
+
+
+FORMAT = ReportFormat(
+    name="openmetrics", filename="report.prom", media_type=CONTENT_TYPE, render=render
+)

@@ -18,8 +18,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from . import ReportContext
-from ._issues import (
+from .format import ReportContext, ReportFormat
+from .issues import (
     GATE_ANCHORS,
     CheckSummary,
     Issue,
@@ -261,3 +261,8 @@ def build(assessment: Mapping[str, Any], ctx: ReportContext) -> tuple[dict[str, 
 
 def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
     return build(assessment, ctx)[1]
+
+
+FORMAT = ReportFormat(
+    name="sarif", filename="report.sarif", media_type="application/sarif+json", render=render
+)

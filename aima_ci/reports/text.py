@@ -1,15 +1,15 @@
 """The terminal report: verdict, per domain and practice level vs target, then every failure with
-its question, the evidence that decided it and the next step."""
+its question, the evidence that decided it and the next step; and a framework view as plain text."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aima_ci.assess.explain import failing_gaps, practice_targets, unhealthy_checks
 from aima_ci.assess.gate import verdict_line
 
-from . import ReportContext
+from .format import ReportContext, ReportFormat
 
 
 def level_str(level: int, plus: bool) -> str:
@@ -105,3 +105,32 @@ def render(assessment: Mapping[str, Any], ctx: ReportContext) -> str:
 
 def _mark(ctx: ReportContext, ok: bool) -> str:
     return _style(ctx, "✓", fg="green") if ok else _style(ctx, "✗", fg="red")
+
+
+def render_view(view: Mapping[str, Any], ctx: ReportContext) -> str:
+    """A framework view (aima_ci.reports.views): the summary, then every item and its evidence."""
+    return "\n".join(_view_lines(view, ctx)) + "\n"
+
+
+def _view_lines(view: Mapping[str, Any], ctx: ReportContext) -> Iterator[str]:
+    from .views import summary_line
+
+    yield f"{view['framework']} ({view['version']}) - view of the AIMA assessment"
+    yield f"note: {view['notice']}"
+    yield summary_line(view)
+    for item in view["items"]:
+        yield ""
+        yield f"[{item['status'].upper():<8}] {item['id']}  {item['title']}"
+        for m in item["mappings"]:
+            yield f"    {m['status']:<8} {m['kind']} {m['ref']} ({m['strength']}): {m['detail']}"
+            if ctx.verbose or m["strength"] != "supporting":
+                yield f"             why: {m['rationale']}"
+
+
+FORMAT = ReportFormat(
+    name="text",
+    filename="report.txt",
+    media_type="text/plain; charset=utf-8",
+    render=render,
+    render_view=render_view,
+)

@@ -7,18 +7,16 @@ decide the item's status; ``supporting`` ones are shown for context (a level-3 a
 not met should not make an item fail).
 
 ``framework_views(assessment)`` is the entry point for other reports (the HTML report renders one
-tab per framework from it); ``render_view`` turns one view into text, Markdown or JSON.
+tab per framework from it). The formats that can show a view (text, Markdown, JSON) render one
+through their ``ReportFormat.render_view``; ``summary_line`` is the sentence they share.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aima_ci.assess.crosswalk import FRAMEWORKS, Crosswalk, Link, load_crosswalk, match_checks
-
-from . import ReportContext
 
 # Item statuses, worst first; the order is also the precedence when mappings disagree.
 ITEM_STATUSES = ("failing", "covered", "partial", "attested", "waived", "none", "not_applicable")
@@ -220,18 +218,8 @@ def framework_views(assessment: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {fid: framework_view(assessment, fid) for fid in FRAMEWORKS}
 
 
-# --------------------------------------------------------------------------- rendering
-def render_view(view: Mapping[str, Any], fmt: str, ctx: ReportContext) -> str:
-    if fmt == "json":
-        return json.dumps(view, indent=2, ensure_ascii=False) + "\n"
-    if fmt == "markdown":
-        return "\n".join(_markdown(view)) + "\n"
-    if fmt == "text":
-        return "\n".join(_text(view, ctx)) + "\n"
-    raise ValueError(f"a framework view renders as text, markdown or json, not {fmt}")
-
-
-def _summary_line(view: Mapping[str, Any]) -> str:
+# --------------------------------------------------------------------------- shared by the renderers
+def summary_line(view: Mapping[str, Any]) -> str:
     if view.get("applicable") is False:
         return f"not applicable to this run: {view['not_applicable_reason']}; nothing fails"
     s = view["summary"]
@@ -239,51 +227,3 @@ def _summary_line(view: Mapping[str, Any]) -> str:
         ", ".join(f"{s[k]} {ITEM_LABELS[k]}" for k in ITEM_STATUSES if k != "not_applicable")
         + f" (of {s['total']})"
     )
-
-
-def _text(view: Mapping[str, Any], ctx: ReportContext) -> Iterator[str]:
-    yield f"{view['framework']} ({view['version']}) - view of the AIMA assessment"
-    yield f"note: {view['notice']}"
-    yield _summary_line(view)
-    for item in view["items"]:
-        yield ""
-        yield f"[{item['status'].upper():<8}] {item['id']}  {item['title']}"
-        for m in item["mappings"]:
-            yield f"    {m['status']:<8} {m['kind']} {m['ref']} ({m['strength']}): {m['detail']}"
-            if ctx.verbose or m["strength"] != "supporting":
-                yield f"             why: {m['rationale']}"
-
-
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").strip()
-
-
-_ICON = {
-    "failing": "❌",
-    "covered": "✅",
-    "partial": "◐",
-    "attested": "📝",
-    "waived": "⏸️",
-    "none": "⬜",
-    "not_applicable": "➖",
-}
-
-
-def _markdown(view: Mapping[str, Any]) -> Iterator[str]:
-    yield f"## {_cell(view['framework'])} view of the AIMA assessment"
-    yield ""
-    yield f"> {_cell(view['notice'])} Framework version: {_cell(view['version'])}."
-    yield ""
-    yield _summary_line(view) + "."
-    yield ""
-    yield "| Item | Status | Evidence (AIMA question or aima-ci check: status) | Rationale |"
-    yield "| --- | --- | --- | --- |"
-    for item in view["items"]:
-        evidence = "<br>".join(
-            f"`{_cell(m['ref'])}` {m['status']} ({m['strength']})" for m in item["mappings"]
-        )
-        why = "<br>".join(_cell(m["rationale"]) for m in item["mappings"])
-        yield (
-            f"| **{_cell(item['id'])}** {_cell(item['title'])} | {_ICON[item['status']]}"
-            f" {ITEM_LABELS[item['status']]} | {evidence} | {why} |"
-        )

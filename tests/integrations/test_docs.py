@@ -76,16 +76,19 @@ def test_configuration_reference_covers_every_key(repo) -> None:
 
 
 def test_exit_codes_and_formats_match_the_code() -> None:
+    from aima_ci import reports
     from aima_ci.cli import main as _cli
-    from aima_ci.reports import EXTENSIONS, FORMATS
 
     text = (DOCS / "exit-codes.md").read_text()
     for code in (_cli.EXIT_PASS, _cli.EXIT_FAIL, _cli.EXIT_USAGE, _cli.EXIT_INTERNAL):
         assert f"| **{code}** |" in text
     assert (_cli.EXIT_PASS, _cli.EXIT_FAIL, _cli.EXIT_USAGE, _cli.EXIT_INTERNAL) == (0, 1, 2, 3)
     table = (DOCS / "reports.md").read_text()
-    for fmt in FORMATS:
-        assert f"| `{fmt}` | `report.{EXTENSIONS[fmt]}` |" in table, fmt
+    rows = set(re.findall(r"^\| `([a-z]+)` \| `report\.", table, re.M))
+    assert rows == set(reports.FORMATS), rows ^ set(reports.FORMATS)
+    for name in reports.FORMATS:
+        fmt = reports.get(name)
+        assert f"| `{name}` | `{fmt.filename}` | `{fmt.media_type}` |" in table, name
 
 
 def test_github_quickstart_workflow_passes_actionlint(require_tool, tmp_path) -> None:

@@ -87,7 +87,7 @@ def test_a_passing_run_prints_nothing(passing_run) -> None:
 def test_each_kind_has_its_own_cap(monkeypatch) -> None:
     """15 errors, 15 warnings and 3 notes: 10 + 10 shown, the other 13 counted in one notice."""
     from aima_ci.reports import ReportContext
-    from aima_ci.reports._issues import Issue
+    from aima_ci.reports.issues import Issue
 
     def issue(n: int, level: str) -> Issue:
         return Issue("check", f"c{n}", f"c{n} fail", f"m{n}", level, "high", "target", str(n))

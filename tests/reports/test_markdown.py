@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from aima_ci.reports import ReportContext, renderer
+from aima_ci.reports import ReportContext, get
 
 
 def test_verdict_first_and_waivers_listed(plugin_run) -> None:
@@ -27,6 +27,6 @@ def test_stays_under_one_mebibyte(plugin_run) -> None:
         for i in range(5000)
     ]
     a["problems"] = [{"kind": "waiver", "source": "s", "id": None, "message": "y" * 300}] * 2000
-    text = renderer("markdown")(a, ReportContext())
+    text = get("markdown").render(a, ReportContext())
     assert len(text.encode("utf-8")) < 1 << 20
     assert text.startswith("## ")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aima_ci.config import load_config
-from aima_ci.reports import ReportContext, renderer
+from aima_ci.reports import ReportContext, get
 from aima_ci.reports import sarif as sarif_mod
 
 SHARED_SCHEMA = (
@@ -197,10 +197,12 @@ def test_more_results_than_github_accepts_are_trimmed_with_a_note(
     plugin_run, sarif_validator
 ) -> None:
     base = len(
-        json.loads(renderer("sarif")(plugin_run.assessment, _ctx(plugin_run)))["runs"][0]["results"]
+        json.loads(get("sarif").render(plugin_run.assessment, _ctx(plugin_run)))["runs"][0][
+            "results"
+        ]
     )
     big = _synthetic(plugin_run.assessment, 30_000, message="check failed")
-    doc = json.loads(renderer("sarif")(big, _ctx(plugin_run)))
+    doc = json.loads(get("sarif").render(big, _ctx(plugin_run)))
     run = doc["runs"][0]
     assert len(run["results"]) == sarif_mod.MAX_RESULTS == 25_000
     assert len(run["tool"]["driver"]["rules"]) <= sarif_mod.MAX_RULES
@@ -218,12 +220,14 @@ def test_gzip_size_limit_trims_the_least_severe(plugin_run, monkeypatch) -> None
     assert sarif_mod.MAX_GZIP_BYTES == 10_000_000
     monkeypatch.setattr(sarif_mod, "MAX_GZIP_BYTES", 400_000)
     big = _synthetic(plugin_run.assessment, 2_000)  # ~1.1 MB of incompressible messages
-    text = renderer("sarif")(big, _ctx(plugin_run))
+    text = get("sarif").render(big, _ctx(plugin_run))
     assert len(gzip.compress(text.encode("utf-8"))) <= 400_000
     run = json.loads(text)["runs"][0]
     assert 0 < len(run["results"]) < 2_000
     base = len(
-        json.loads(renderer("sarif")(plugin_run.assessment, _ctx(plugin_run)))["runs"][0]["results"]
+        json.loads(get("sarif").render(plugin_run.assessment, _ctx(plugin_run)))["runs"][0][
+            "results"
+        ]
     )
     assert run["properties"]["omittedResults"] == 2_000 + base - len(run["results"])
     assert any(

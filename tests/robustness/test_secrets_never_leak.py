@@ -28,7 +28,8 @@ from rb_support import (
     run_cli,
 )
 
-from aima_ci.reports import EXTENSIONS
+from aima_ci.reports import get as report_format
+from aima_ci.reports import names as report_formats
 
 SECRETS = [PLANTED_ENV_SECRET, PLANTED_OPENAI_KEY]
 # The key-format value is deliberately not in the environment: the format rule alone catches it.
@@ -87,9 +88,9 @@ def leaky(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
     (root / "aima.yaml").write_text(yaml.safe_dump(config))
     outputs = []
-    args = ["run"] + [arg for fmt in sorted(EXTENSIONS) for arg in ("-f", fmt)]
+    args = ["run"] + [arg for fmt in report_formats() for arg in ("-f", fmt)]
     outputs.append(run_cli(*args, cwd=root, env=ENV))
-    for fmt in sorted(EXTENSIONS):
+    for fmt in report_formats():
         outputs.append(run_cli("report", "-f", fmt, cwd=root, env=ENV))
     outputs.append(run_cli("export", cwd=root, env=ENV))
     outputs.append(run_cli("gate", cwd=root, env=ENV))
@@ -101,8 +102,8 @@ def test_the_commands_ran(leaky):
     assert codes[0] == 1 and all(c in (0, 1) for c in codes), [
         r.stderr[-500:] for r in leaky["outputs"]
     ]
-    for ext in EXTENSIONS.values():
-        assert (leaky["evidence"] / f"report.{ext}").is_file()
+    for name in report_formats():
+        assert (leaky["evidence"] / report_format(name).filename).is_file()
 
 
 def test_no_planted_secret_in_any_evidence_file(leaky):

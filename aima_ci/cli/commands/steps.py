@@ -14,7 +14,6 @@ from aima_ci.cli.main import (
     EXIT_PASS,
     State,
     _evidence_dir,
-    _fail,
     _load,
     config_option,
     evidence_option,
@@ -201,10 +200,10 @@ def _report_context(state: State, config: Any, out: Path) -> Any:
 
 
 def _format_choice() -> click.Choice:
-    # Built lazily per command so the gate path does not import the report modules.
-    from aima_ci.reports import FORMATS
+    # The registry's names only: the gate path builds this too and must not import a renderer.
+    from aima_ci.reports import names
 
-    return click.Choice(sorted(FORMATS))
+    return click.Choice(names())
 
 
 @click.command("report")
@@ -243,14 +242,7 @@ def report_cmd(
     if output is not None:
         ctx.color = False
     with api.malformed(out / ASSESSMENT):
-        if view is not None:
-            from aima_ci.reports.views import framework_view, render_view
-
-            if fmt not in ("text", "markdown", "json"):
-                _fail(f"--view renders as text, markdown or json, not {fmt}")
-            text = render_view(framework_view(assessment, view), fmt, ctx)
-        else:
-            text = api.render(fmt, assessment, ctx)
+        text = api.render(fmt, assessment, ctx, view=view)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -301,8 +293,8 @@ def export_cmd(
     labels: tuple[str, ...],
 ) -> None:
     """Export the last assessment as metrics (maturity, targets, gate, findings, evidence age)."""
-    from aima_ci.evidence.directory import ASSESSMENT, atomic_write, read_findings
-    from aima_ci.reports.openmetrics import display_url, openmetrics, parse_labels, push, push_url
+    from aima_ci.evidence.directory import ASSESSMENT, atomic_write
+    from aima_ci.reports.openmetrics import display_url, parse_labels, push, push_url
 
     config = _load(config_path)
     out = _evidence_dir(config, out_dir)
@@ -312,8 +304,10 @@ def export_cmd(
         if push_to
         else None
     )
+    ctx = api.report_context(config, out)
+    ctx.options = {"labels": constant}
     with api.malformed(out / ASSESSMENT):
-        text = openmetrics(api.read_assessment(out), read_findings(out), labels=constant)
+        text = api.render(fmt, api.read_assessment(out), ctx)
     if output is not None:
         atomic_write(output, text)
         if not state.quiet:
@@ -392,7 +386,7 @@ def run_cmd(
     )
     ctx = _report_context(state, config, out)
     if light:
-        from aima_ci.reports._issues import light_verdict
+        from aima_ci.reports.light import light_verdict
 
         code, lines = light_verdict(assessment)
         click.echo("\n".join(lines))

@@ -8,16 +8,24 @@ from typing import Any
 
 import pytest
 
+from aima_ci import reports
 from aima_ci.assess.catalogue import load_catalogue
 from aima_ci.assess.crosswalk import FRAMEWORKS, load_crosswalk
+from aima_ci.errors import UserError
 from aima_ci.reports import ReportContext
 from aima_ci.reports.views import (
     ITEM_STATUSES,
     framework_view,
     framework_views,
     item_status,
-    render_view,
 )
+
+
+def render_view(view: dict[str, Any], fmt: str, ctx: ReportContext) -> str:
+    """A view through the format's own ``render_view``, as ``report --view`` renders it."""
+    render = reports.get(fmt).render_view
+    assert render is not None, fmt
+    return render(view, ctx)
 
 
 def blank_assessment() -> dict[str, Any]:
@@ -275,8 +283,9 @@ def test_renderers_escape_and_carry_the_notice() -> None:
     assert len(table_rows) == 10
     assert all(line.count(" | ") == 3 for line in table_rows)  # no cell broke the table
     assert json.loads(render_view(view, "json", ctx)) == view
-    with pytest.raises(ValueError, match="text, markdown or json"):
-        render_view(view, "sarif", ctx)
+    assert reports.get("sarif").render_view is None
+    with pytest.raises(UserError, match="renders as text, markdown or json, not sarif"):
+        reports.render("sarif", a, ctx, view="owasp-llm-2025")
 
 
 def test_report_view_cli_end_to_end(repo, write_config, cli) -> None:

@@ -28,7 +28,7 @@ from aima_ci.reports.openmetrics import (
     push_url,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "docs" / "grafana" / "aima-dashboard.json"
 ALERTS = ROOT / "docs" / "prometheus" / "aima-alerts.yml"
 NOW = 1_760_000_000.0  # 2025-10-09T08:53:20Z

@@ -1,6 +1,6 @@
-"""What the machine-readable reports (SARIF, Code Quality, JUnit, the GitHub Action's annotations)
-have in common: each check's result once, the problems worth flagging, ranked worst first, and
-where in ``aima.yaml`` to anchor them.
+"""The issue list: what the machine-readable formats (SARIF, Code Quality, JUnit, the GitHub
+annotations, the HTML check table) have in common: each check's result once, the problems worth
+flagging, ranked worst first, and where in ``aima.yaml`` to anchor them.
 
 AIMA criteria have no source line, so every issue points at the config line that brings it in:
 the collector's block for a check, the ``attestations`` key for an attested answer, the target
@@ -18,7 +18,7 @@ from typing import Any
 
 from aima_ci.assess.explain import failing_gaps, practice_targets, question_next_step
 
-from . import ReportContext
+from .format import ReportContext
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 # Check statuses that earn no credit and deserve a flag; waived and not_applicable do not.
@@ -332,32 +332,3 @@ def collect_issues(
     ]
     issues.sort(key=lambda i: i.rank)
     return issues, checks
-
-
-LIGHT_FAILING = ("fail", "error", "not_run")
-
-
-def light_verdict(assessment: Mapping[str, Any]) -> tuple[int, list[str]]:
-    """``aima-ci run --light``: exit 1 when a check the light collectors ran fails or errors.
-
-    Light collectors give evidence for only some questions, so the maturity gate would fail for
-    want of the rest; a pre-commit hook instead asks whether what it could check is sound.
-    """
-    checks = check_summaries(assessment, [])
-    bad = [s for s in checks.values() if s.status in LIGHT_FAILING]
-    lines = []
-    for s in sorted(checks.values(), key=lambda s: (s.status not in LIGHT_FAILING, s.check)):
-        mark = "✗" if s.status in LIGHT_FAILING else "✓"
-        lines.append(f"{mark} {s.check}: {s.status}" + (f" ({s.message})" if s.message else ""))
-        if s.status in LIGHT_FAILING and s.next_step:
-            lines.append(f"    next: {s.next_step}")
-    if not checks:
-        lines.append(
-            "aima-ci --light: the configuration is valid; no light collector is configured"
-        )
-    else:
-        verdict = (
-            f"{len(bad)} of {len(checks)} light checks failing" if bad else "all light checks pass"
-        )
-        lines.append(f"aima-ci --light: {verdict} (the maturity gate runs in CI)")
-    return (1 if bad else 0), lines
