@@ -27,16 +27,6 @@ from .settings import SPEC, Settings
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
 
-DRIFT_NEXT = (
-    "Open drift-report.html: see which columns moved and how. If the change is real (new"
-    " customers, inflation), retrain or recalibrate on recent data and make it the new reference;"
-    " if it is a pipeline bug (units, joins, defaults), fix the data feed."
-)
-MISSING_NEXT = (
-    "Find where the missing values enter (a new source, a failed join, a changed schema) and fix"
-    " the feed, or impute them explicitly in the pipeline and document it."
-)
-
 
 class EvidentlyCollector(Collector):
     name = "evidently"
