@@ -5,6 +5,10 @@ is imported (``validate_config``); a bad value must then fail with exit 2 and th
 small readers here (a path, a list of columns, a bounded whole number, a flag) were written four
 times with the same rules; one copy keeps the rules and the key naming the same everywhere.
 Standard library only.
+
+Superseded by ``aima_ci.options`` (one declarative spec per collector, see docs/plugins.md):
+the readers below now delegate to its kinds, so a collector not converted yet applies exactly
+the rules a converted one does, with the same messages.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aima_ci.options import Bool, Int, Text
 from aima_ci.plugin import CollectorConfigError
 
 # ``Collector.check_keys``: refuses keys that are neither the runner's nor in ``allowed``.
@@ -47,9 +52,7 @@ class Options:
         value = config.get(key)
         if value is None:
             return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(key, f"must be {what}")
-        return value
+        return Text(what=what).parse(value, f"{self.prefix}.{key}")
 
     def required(
         self, config: Mapping[str, Any], key: str, what: str = "a non-empty string"
@@ -76,13 +79,9 @@ class Options:
     ) -> int:
         """A whole number within bounds (``true`` is not 1 here: YAML typos must not count)."""
         value = config.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self.error(key, f"must be a whole number from {minimum} to {maximum}")
-        return value
+        return Int(minimum=minimum, maximum=maximum).parse(value, f"{self.prefix}.{key}")
 
     def flag(self, config: Mapping[str, Any], key: str, default: bool = False) -> bool:
         """A YAML boolean; a quoted "true" or a 1 is refused rather than read as true."""
         value = config.get(key, default)
-        if not isinstance(value, bool):
-            raise self.error(key, "must be true or false")
-        return value
+        return Bool().parse(value, f"{self.prefix}.{key}")

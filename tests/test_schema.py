@@ -168,3 +168,11 @@ def test_a_collector_with_a_spec_follows_the_template(name: str) -> None:
     assert cls.__module__.endswith(".collector"), cls.__module__
     settings = importlib.import_module(f"{package.__name__}.settings")
     assert any(value is cls.spec for value in vars(settings).values()), "spec not in settings.py"
+
+
+def test_the_runner_key_bounds_are_the_validators() -> None:
+    """options repeats two bounds of config.py (it may not import the config loader)."""
+    from aima_ci import config, options
+
+    assert options.MAX_TIMEOUT_SECONDS == config.MAX_TIMEOUT_SECONDS
+    assert options.MAX_TTL_DAYS == config.MAX_TTL_DAYS

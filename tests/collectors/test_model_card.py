@@ -14,6 +14,7 @@ from aima_ci_collectors.model_card.document import parse_sections
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Severity, Status
+from aima_ci.plugin import CollectorConfigError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "model_card"
 
@@ -191,3 +192,28 @@ def test_cache_inputs_include_the_default_card(repo: Path) -> None:
         evidence_dir=repo / ".aima",
     )
     assert (repo / "MODEL_CARD.md").resolve() in list(collector.cache_inputs({}, ctx))
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"pth": "CARD.md"}, "collectors.model_card.pth: unknown key"),
+        ({"path": 3}, "collectors.model_card.path: must be the model card's path"),
+        ({"required_sections": []}, "collectors.model_card.required_sections: must be a non-empty"),
+        ({"required_sections": {"a": 3}}, "collectors.model_card.required_sections: must be"),
+        ({"risk_class_required": 1}, "collectors.model_card.risk_class_required: must be true"),
+        ({"min_justification_words": 0}, "collectors.model_card.min_justification_words: must"),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        ModelCardCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")
+
+
+def test_risk_class_required_false_reports_only_the_sections() -> None:
+    c = ModelCardCollector()
+    assert [x.id for x in c.enabled_checks({"risk_class_required": False})] == [
+        "model_card.sections"
+    ]
+    assert len(c.enabled_checks({})) == 3

@@ -239,3 +239,34 @@ def test_config_is_validated() -> None:
         c.validate_config({"watch": {"drift": ["("]}})
     with pytest.raises(CollectorConfigError, match="required_sections"):
         c.validate_config({"required_sections": ["pray"]})
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"playbok": "x.md"}, "collectors.ops_readiness.playbok: unknown key"),
+        ({"alert_rules": [3]}, "collectors.ops_readiness.alert_rules[0]: must be"),
+        ({"watch": {}}, "collectors.ops_readiness.watch: must be a mapping of name to a list"),
+        ({"required_watch": ["latency"]}, "collectors.ops_readiness.required_watch: a list of"),
+        (
+            {"sections": {"comms": ["comms"]}, "required_sections": ["comms", "pray"]},
+            "collectors.ops_readiness.required_sections: a list from: detect",
+        ),
+        ({"rollback": {}}, "collectors.ops_readiness.rollback: a mapping with registry_file"),
+        ({"rollback": {"registry_file": ""}}, "collectors.ops_readiness.rollback.registry_file:"),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        OpsReadinessCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")
+
+
+def test_settings_merge_the_defaults_once() -> None:
+    s = OpsReadinessCollector().parse_settings(
+        {"watch": {"latency": ["latency_seconds"]}, "sections": {"comms": ["communication"]}}
+    )
+    assert list(s.watch) == ["latency"] and s.required_watch == ("latency",)
+    assert "comms" in s.sections and "detect" in s.sections  # configured steps add to defaults
+    assert s.required_sections == tuple(playbook.DEFAULT_SECTIONS)
+    assert not s.rollback_configured

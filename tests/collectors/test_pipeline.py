@@ -10,6 +10,11 @@ from typing import Any
 import pytest
 import yaml
 from aima_ci_collectors.pipeline import PipelineCollector
+from aima_ci_collectors.pipeline import judge as pipeline_judge
+from aima_ci_collectors.pipeline.aimaconfig import GateConfig
+from aima_ci_collectors.pipeline.ci import CiScan, GateStep
+from aima_ci_collectors.pipeline.integrations import INTEGRATIONS
+from aima_ci_collectors.pipeline.measure import PipelineReading
 from aima_ci_collectors.pipeline.scripts import invocations
 
 from aima_ci.config import load_config
@@ -257,3 +262,62 @@ def test_malformed_gitlab_include_is_a_problem_not_a_crash(repo: Path, include: 
     (repo / ".gitlab-ci.yml").write_text(f"include: {include}\n")
     gate = direct(repo)["pipeline.gate"]
     assert gate.status is Status.ERROR and ".gitlab-ci.yml:1: include" in gate.message
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"gitlab": "x.yml"}, "collectors.pipeline.gitlab: unknown key"),
+        ({"mode": "report"}, "collectors.pipeline.mode: the pipeline collector has no report"),
+        ({"gitlab_ci": 3}, "collectors.pipeline.gitlab_ci: must be a path"),
+        ({"checks": []}, "collectors.pipeline.checks: must be a list from: architecture_review"),
+        ({"checks": ["gate", "gates"]}, "collectors.pipeline.checks[1]: must be one of: "),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        PipelineCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")
+
+
+def test_checks_key_and_enabled_checks_agree() -> None:
+    c = PipelineCollector()
+    chosen = c.enabled_checks({"checks": ["bias_checks", "gate"]})
+    assert [x.id for x in chosen] == ["pipeline.gate", "pipeline.bias_checks"]
+    assert len(c.enabled_checks({})) == len(c.checks) == 14
+
+
+def test_judge_integration_from_readings_alone(tmp_path: Path) -> None:
+    """Which collectors the gate runs decides each integration question; no CI file needed."""
+    step = GateStep("github", "ci.yml", 9, "gate", "command", "run", blocking=True)
+    broken = GateStep("gitlab", ".gitlab-ci.yml", 2, "aima", "command", "run", blocking=True)
+    ok = PipelineReading(
+        CiScan(["ci.yml"], [step]), [step], {id(step): GateConfig("a.yaml", ["fairlearn", "mine"])}
+    )
+    bias = next(i for i in INTEGRATIONS if i.short == "bias_checks")
+    threat = next(i for i in INTEGRATIONS if i.short == "threat_assessment")
+    ctx = CollectorContext(
+        collector=PipelineCollector(),
+        config={},
+        root=tmp_path,
+        config_dir=tmp_path,
+        artefact_dir=tmp_path / ".aima" / "artefacts" / "pipeline",
+        evidence_dir=tmp_path / ".aima",
+    )
+    out = ctx.artefact("pipeline.json")
+    practices = {"fairlearn": {"RAI-FB"}, "mine": None}
+    f = pipeline_judge.integration(ctx, bias, ok, practices, out)
+    assert f.status is Status.PASS and f.details == {"collectors": ["fairlearn"]}
+    f = pipeline_judge.integration(ctx, threat, ok, practices, out)
+    assert f.status is Status.NOT_APPLICABLE
+    assert "collectors not installed here, so not counted: mine" in f.message
+    bad = PipelineReading(
+        CiScan([".gitlab-ci.yml"], [broken]),
+        [broken],
+        {id(broken): GateConfig(None, problem=".gitlab-ci.yml:2: no aima.yaml")},
+    )
+    f = pipeline_judge.integration(ctx, threat, bad, {}, out)
+    assert f.status is Status.ERROR and "no aima.yaml" in f.message  # unreadable: not n/a
+    none = PipelineReading(CiScan([], []), [], {})
+    assert pipeline_judge.integration(ctx, bias, none, {}, out).status is Status.FAIL
+    assert pipeline_judge.gate(ctx, none, out).message.startswith("no CI configuration found")

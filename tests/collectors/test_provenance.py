@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
-from aima_ci_collectors.provenance import ProvenanceCollector
+from aima_ci_collectors.provenance import ProvenanceCollector, judge
 
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
+from aima_ci.plugin import CollectorConfigError, CollectorContext
+from aima_ci.trust.provenance import Manifest, ManifestEntry
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "provenance"
 TODAY = "2026-03-01"
@@ -269,3 +271,69 @@ def test_dvc_auto_without_files_is_not_applicable_and_required_fails(
 def test_never_served_from_the_result_cache() -> None:
     # The hashed data files are named in the manifest, not the config, and the sign-off ages.
     assert ProvenanceCollector.cacheable is False
+
+
+def test_explicit_nulls_keep_their_documented_meaning(repo: Path) -> None:
+    """The option spec reads a null as "absent" (the default); for these two keys a null was
+    documented as a setting before the spec existed, and must stay one."""
+    assert cli(repo, "provenance", "write", "data").returncode == 0
+    sign(repo, date="2020-01-15")  # six years before TODAY
+    aged = run(repo, {"dvc": False})["provenance.signoff"][0]
+    assert aged.status is Status.FAIL and "limit 365" in aged.message  # absent: the default
+    unlimited = run(repo, {"dvc": False, "signoff_max_age_days": None})["provenance.signoff"][0]
+    assert unlimited.status is Status.PASS and unlimited.details["max_age_days"] is None
+    skipped = run(repo, {"dvc": True, "manifest": None})
+    assert set(skipped) == {"provenance.dvc"}  # null: the manifest checks are skipped
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"manifets": "m.yaml"}, "collectors.provenance.manifets: unknown key"),
+        ({"manifest": True}, "collectors.provenance.manifest: must be a path, or false"),
+        ({"dvc": "maybe"}, "collectors.provenance.dvc: must be true, false or auto"),
+        ({"signoff_max_age_days": 0}, "collectors.provenance.signoff_max_age_days: must be"),
+        ({"require_sources": "yes"}, "collectors.provenance.require_sources: must be true"),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        ProvenanceCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")
+
+
+@pytest.mark.parametrize(
+    ("who", "when", "max_age", "status", "text"),
+    [
+        ("Jane <j@example.com>", "2026-02-01", 365, Status.PASS, "signed off by Jane"),
+        ("TODO", "2026-02-01", 365, Status.FAIL, "signed_off_by is empty"),
+        ("Jane", "2026-04-01", 365, Status.FAIL, "date 2026-04-01 is in the future"),
+        ("Jane", "2026-02-30", 365, Status.FAIL, "is not a valid date"),
+        ("Jane", "2025-01-01", 365, Status.FAIL, "is 424 days old (limit 365)"),
+        ("Jane", "2025-01-01", None, Status.PASS, "signed off by Jane"),
+    ],
+)
+def test_judge_signoff_from_the_manifest_alone(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+    when: str,
+    max_age: int | None,
+    status: Status,
+    text: str,
+) -> None:
+    """The sign-off verdict needs no files on disk: judge works on the parsed manifest."""
+    monkeypatch.setenv("AIMA_CI_TODAY", TODAY)
+    entry = ManifestEntry("data/a.csv", "0" * 64, source="in-house", licence="CC0-1.0")
+    manifest = Manifest(tmp_path / "m.yaml", "m.yaml", who, when, (), (), (entry,))
+    ev = tmp_path / ".aima"
+    ctx = CollectorContext(
+        collector=ProvenanceCollector(),
+        config={},
+        root=tmp_path,
+        config_dir=tmp_path,
+        artefact_dir=ev / "artefacts" / "provenance",
+        evidence_dir=ev,
+    )
+    f = judge.signoff(ctx, manifest, [], max_age, require_sources=True)
+    assert f.status is status and text in f.message

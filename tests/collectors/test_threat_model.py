@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 import yaml
-from aima_ci_collectors.threat_model import ThreatModelCollector
-from aima_ci_collectors.threat_model.coverage import ids_from_references, named_ids
+from aima_ci_collectors.threat_model import ThreatModelCollector, judge
+from aima_ci_collectors.threat_model.lastchange import Change
+from aima_ci_collectors.threat_model.measure import Freshness
+from aima_ci_collectors.threat_model.owasp_llm import ids_from_references, named_ids
 
 from aima_ci.config import load_config
 from aima_ci.evidence.collect import collect
 from aima_ci.models import Status
+from aima_ci.plugin import CollectorConfigError, CollectorContext
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "threat_model"
 
@@ -169,7 +172,10 @@ def test_broken_pytm_models_are_errors(repo: Path, source: str, expected: str) -
     if "SystemExit" in source or "process" in expected or "sleep" in source:
         pytest.importorskip("pytm")
     (repo / "tm.py").write_text(source)
-    found = run(repo, {"path": "tm.py", "pytm_timeout": 2})
+    # Only the sleeping model is about the time limit; the others get room for a loaded machine
+    # (pytm's own import can take seconds there), so a slow start is not mistaken for a hang.
+    limit = 2 if "sleep" in source else 60
+    found = run(repo, {"path": "tm.py", "pytm_timeout": limit})
     assert {f.status for f in found.values()} == {Status.ERROR}
     assert expected in found["threat_model.present"].message
 
@@ -212,3 +218,99 @@ def test_llm_id_rules() -> None:
     # 2023 pages map by name: 'llm06-sensitive-information-disclosure' is LLM02 in 2025.
     refs = "https://genai.owasp.org/llmrisk/llm06-sensitive-information-disclosure/"
     assert ids_from_references(refs) == {"LLM02"}
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"paht": "tm.yaml"}, "collectors.threat_model.paht: unknown key"),
+        ({"kind": "word"}, "collectors.threat_model.kind: must be one of auto, pytm"),
+        ({"watch": [3]}, "collectors.threat_model.watch[0]: must be"),
+        ({"required_llm_risks": ["LLM99"]}, "collectors.threat_model.required_llm_risks: 'LLM99'"),
+        ({"fail_on_severity": "huge"}, "collectors.threat_model.fail_on_severity: must be one"),
+        ({"pytm_timeout": True}, "collectors.threat_model.pytm_timeout: must be a number"),
+    ],
+)
+def test_bad_settings_name_the_key(settings: dict[str, Any], key: str) -> None:
+    with pytest.raises(CollectorConfigError) as err:
+        ThreatModelCollector().validate_config(settings)
+    assert str(err.value).startswith(f"config: {key}")
+
+
+def test_settings_are_parsed_once_into_their_typed_form() -> None:
+    settings = ThreatModelCollector().parse_settings(
+        {
+            "watch": "model/",
+            "required_llm_risks": ["llm01:2025", "LLM06"],
+            "fail_on_severity": "Medium",
+        }
+    )
+    assert settings.watch == ("model/",)
+    assert settings.required_llm_risks == ["LLM01", "LLM06"]
+    assert (settings.fail_on_severity, settings.severity_floor) == ("Medium", 2)
+
+
+def judge_ctx(tmp_path: Path) -> CollectorContext:
+    ev = tmp_path / ".aima"
+    return CollectorContext(
+        collector=ThreatModelCollector(),
+        config={},
+        root=tmp_path,
+        config_dir=tmp_path,
+        artefact_dir=ev / "artefacts" / "threat_model",
+        evidence_dir=ev,
+    )
+
+
+@pytest.mark.parametrize(
+    ("fresh", "status", "text"),
+    [
+        (Freshness(watched=False), Status.NOT_APPLICABLE, "no 'watch' paths"),
+        (Freshness(True, use_git=True, shallow=True), Status.INCONCLUSIVE, "shallow git clone"),
+        (
+            Freshness(
+                True,
+                True,
+                False,
+                Change("tm.yaml", 100.0, "commit"),
+                (
+                    Change("model", 200.0, "commit"),
+                    Change("prompts", 50.0, "commit"),
+                ),
+            ),
+            Status.FAIL,
+            "tm.yaml (commit) is older than the last change of model (commit)",
+        ),
+        (
+            Freshness(
+                True,
+                False,
+                False,
+                Change("tm.yaml", 100.0, "mtime"),
+                (Change("gone", None, "absent"),),
+            ),
+            Status.FAIL,
+            "none of the watched paths exist: gone",
+        ),
+        (
+            Freshness(
+                True,
+                False,
+                False,
+                Change("tm.yaml", 100.0, "mtime"),
+                (
+                    Change("model", 100.0, "mtime"),
+                    Change("gone", None, "absent"),
+                ),
+            ),
+            Status.PASS,
+            "is at least as recent as model (by file times: not a git work tree)",
+        ),
+    ],
+)
+def test_judge_current_from_readings_alone(
+    tmp_path: Path, fresh: Freshness, status: Status, text: str
+) -> None:
+    """The freshness verdict needs no repository: judge works on what measure read."""
+    f = judge.current(judge_ctx(tmp_path), fresh, ())
+    assert f.status is status and text in f.message
