@@ -77,8 +77,11 @@ def run_modelscan(ctx: CollectorContext, target: Path) -> Path:
     out = ctx.artefact("modelscan-report.json")
     out.unlink(missing_ok=True)
     ctx.progress(f"scanning {target.name}", None)
+    # -P: the child's working directory (the artefact folder) is not put on sys.path, so no file
+    # there can stand in for modelscan's own modules.
     cmd = [
         sys.executable,
+        "-P",
         "-c",
         "import sys; from modelscan.cli import main; sys.argv[0] = 'modelscan'; main()",
         "scan",
