@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aima_ci.plugin import InputError
 
+from ._modelio import LabelMismatch
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -171,7 +173,7 @@ def label_indices(
                 if labels is None
                 else "check the declared classes or label_map"
             )
-            raise InputError(
+            raise LabelMismatch(
                 f"{where}: label {value!r} (sample {row + 1}) is not one of the model's classes "
                 f"{names[:20]}; {hint}"
             )
@@ -189,7 +191,7 @@ def apply_label_map(y: Any, mapping: Mapping[str, Any] | None, where: str) -> An
     for row, value in enumerate(np.asarray(y).tolist()):
         key = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
         if key not in mapping:
-            raise InputError(
+            raise LabelMismatch(
                 f"{where}: label {value!r} (row {row + 1}) is not named by label_map "
                 f"({', '.join(map(repr, list(mapping)[:10]))}); add it to label_map"
             )

@@ -4,7 +4,8 @@ Every one of them reads a file some other CI step wrote, so each needs the same 
 path stays inside the repository (``ctx.path`` refuses ``..`` and symlinks out), a missing,
 oversized, truncated or non-UTF-8 file is an InputError naming the config key and the file (the
 runner turns that into ``error`` findings, never a pass), and the shape checks name the JSON key.
-Their config rules are in ``_reportmode``.
+Their config rules are in their option spec (zap, promptfoo) or in ``_reportmode`` (aif360,
+modelscan, until they have one).
 """
 
 from __future__ import annotations
@@ -38,13 +39,21 @@ class Report:
 
 
 def read_report(ctx: CollectorContext, key: str = "report") -> Report:
-    """Resolve ``collectors.<name>.<key>`` and parse it as JSON; every failure is an InputError."""
+    """Resolve ``collectors.<name>.<key>`` from the raw config and parse it as JSON; every
+    failure is an InputError. For collectors that validate their config by hand; one with an
+    option spec passes its parsed value to ``open_report``."""
     name = ctx.collector.name
     raw = ctx.config.get(key)
     if not isinstance(raw, str) or not raw.strip():
         raise InputError(f"collectors.{name}.{key}: set it to the path of the tool's JSON report")
-    path = ctx.path(raw, key)
-    where = f"collectors.{name}.{key}: {raw}"
+    return open_report(ctx, raw, key)
+
+
+def open_report(ctx: CollectorContext, value: str, key: str = "report") -> Report:
+    """Resolve ``value`` (the already-validated ``collectors.<name>.<key>``, from a collector's
+    option spec) and parse it as JSON; every failure is an InputError naming key and file."""
+    path = ctx.path(value, key)
+    where = f"collectors.{ctx.collector.name}.{key}: {value}"
     return Report(path, load_json(path, where), where)
 
 

@@ -1,9 +1,10 @@
 """Config rules shared by the collectors that judge a report another CI step wrote.
 
-aif360, modelscan, promptfoo and zap either read a tool's JSON report (``mode: report``) or, for
-some, run the tool themselves. Their config blocks follow the same rules, kept here so the four
-cannot drift apart: how the mode is decided, that a path key is a non-empty string and present
-when needed, and that ``thresholds`` holds only the collector's own keys with sane values. Each
+aif360 and modelscan either read a tool's JSON report (``mode: report``) or run the tool
+themselves. Their config blocks follow the same rules, kept here so the two cannot drift apart:
+how the mode is decided, that a path key is a non-empty string and present when needed, and that
+``thresholds`` holds only the collector's own keys with sane values. (promptfoo and zap declare
+theirs in an option spec, ``settings.py``; once every collector does, this module goes.) Each
 helper raises CollectorConfigError naming ``collectors.<name>.<key>``, which the runner turns
 into exit 2 before any collector runs.
 """
@@ -26,14 +27,6 @@ def mode_of(config: Mapping[str, Any]) -> str:
     """``report`` or ``run``, decided as the runner decides which modules a run needs
     (``Collector.requirements``): an explicit ``mode``, else ``report`` when a report is set."""
     return run_mode(config)
-
-
-def report_only(config: Mapping[str, Any], collector: str, hint: str) -> None:
-    """For a collector with no run mode: ``mode: run`` is refused rather than silently ignored."""
-    if config.get("mode", "report") != "report":
-        raise CollectorConfigError(
-            f"collectors.{collector}.mode", f"{collector} runs in report mode only ({hint})"
-        )
 
 
 def config_path(config: Mapping[str, Any], collector: str, key: str) -> None:

@@ -29,13 +29,15 @@ except ImportError:  # the target still imports (for the replay test) without th
 
 if atheris is not None:
     with atheris.instrument_imports():
+        from aima_ci_collectors.garak.judge import assess_probes
+        from aima_ci_collectors.garak.measure import RunInfo
         from aima_ci_collectors.garak.report import cross_check_hitlog, read_report
-        from aima_ci_collectors.garak.results import RunInfo, assess_probes
         from aima_ci_collectors.garak.settings import parse_settings
         from aima_ci_collectors.garak.verdict import wilson_interval
 else:
+    from aima_ci_collectors.garak.judge import assess_probes
+    from aima_ci_collectors.garak.measure import RunInfo
     from aima_ci_collectors.garak.report import cross_check_hitlog, read_report
-    from aima_ci_collectors.garak.results import RunInfo, assess_probes
     from aima_ci_collectors.garak.settings import parse_settings
     from aima_ci_collectors.garak.verdict import wilson_interval
 

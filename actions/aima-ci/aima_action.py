@@ -36,6 +36,16 @@ from typing import Any
 MAX_SUMMARY_BYTES = 1 << 20  # per-step job summary limit
 MAX_COMMENT_CHARS = 65_536  # GitHub's limit on an issue comment body
 FORMATS = ("markdown", "junit", "codequality", "html", "github")
+# The file each format's `<format>-file` output points at. A copy of the names in aima-ci's report
+# table (aima_ci.reports), because this script runs before aima-ci is installed; a test keeps the
+# two equal, so a renamed report cannot leave an output empty without failing CI.
+REPORT_FILES = {
+    "markdown": "report.md",
+    "junit": "report.junit.xml",
+    "html": "report.html",
+    "codequality": "report.codequality.json",
+    "sarif": "report.sarif",
+}
 EXIT_USAGE = 2
 PREDICATE_TYPE = "https://aima-ci.dev/assessment/v1"
 COMMENT_MARKER = "<!-- aima-ci comment: {key} -->"
@@ -336,14 +346,7 @@ def run() -> int:
     set_output("overall-score", f"{float(overall.get('score') or 0):.2f}")
     set_output("evidence-dir", str(evidence))
     set_output("assessment-file", str(assessment_file))
-    reports = {
-        "markdown": "report.md",
-        "junit": "report.junit.xml",
-        "html": "report.html",
-        "codequality": "report.codequality.json",
-        "sarif": "report.sarif",
-    }
-    for fmt, name in reports.items():
+    for fmt, name in REPORT_FILES.items():
         path = evidence / name
         set_output(f"{fmt}-file", str(path) if path.is_file() else "")
     md = evidence / "report.md"

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aima_ci.safety.hashing import remembered_sha256
+
 # Folders whose contents change by themselves or belong to tools, never the project's inputs.
 IGNORED_NAMES = frozenset({".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
 MAX_ENTRIES = 50_000
@@ -91,6 +93,10 @@ def file_digest(path: Path) -> str:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             return "not-a-file"
+        # hashed while the collector parsed it, and unchanged since (see safety.hashing)
+        known = remembered_sha256(path, info)
+        if known is not None:
+            return known
         with open(path, "rb") as fh:
             return hashlib.file_digest(fh, "sha256").hexdigest()
     except FileNotFoundError:

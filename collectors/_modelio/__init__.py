@@ -24,15 +24,24 @@ from aima_ci.plugin import CollectorConfigError, CollectorContext, InputError
 from aima_ci.safety.modeldecl import FORMATS, format_for, needs_trust
 
 from ._loaded import DeepModel, LoadedModel
+from ._mismatch import LabelMismatch, ShapeMismatch
+from ._preflight import checked_model, mismatches, model_format, model_key
 
 __all__ = [
     "DeepModel",
+    "LabelMismatch",
     "LoadedModel",
     "ModelRef",
+    "ShapeMismatch",
+    "checked_model",
     "data_subject",
     "describe",
+    "fit_samples",
     "load_model",
     "load_ref",
+    "mismatches",
+    "model_format",
+    "model_key",
     "parse_ref",
     "require_classifier",
 ]
@@ -314,6 +323,24 @@ def require_classifier(estimator: Any, where: str, *, proba: bool) -> None:
         )
 
 
+def fit_samples(model: DeepModel, x: Any, ref: ModelRef, where: str) -> Any:
+    """The samples in the model's input shape; the shape comes from the data when undeclared.
+
+    A declared shape holding a different number of values than one sample is refused here, before
+    a reshape error deep inside numpy (art and shap both read samples this way).
+    """
+    import numpy as np
+
+    if model.input_shape is None:
+        model.input_shape = tuple(int(d) for d in x.shape[1:])
+    elif int(np.prod(model.input_shape)) != int(np.prod(x.shape[1:])):
+        raise ShapeMismatch(
+            f"{where}: the declared input_shape {list(model.input_shape)} does not match "
+            f"the data's samples {list(x.shape[1:])}; fix models.{ref.name or '<name>'}.input_shape"
+        )
+    return x.reshape((len(x), *model.input_shape))
+
+
 def settle_classes(model: DeepModel, sample: Any, where: str) -> None:
     """Run one forward pass: the declared input shape must fit, and it tells the class count."""
     import numpy as np
@@ -322,7 +349,7 @@ def settle_classes(model: DeepModel, sample: Any, where: str) -> None:
         out = model.outputs(np.asarray(sample[:3], dtype=np.float32))
     except Exception as exc:
         shape = list(model.input_shape) if model.input_shape else "the data's shape"
-        raise InputError(
+        raise ShapeMismatch(
             f"{where}: the model cannot run on inputs of shape {shape} "
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
             "fix models.<name>.input_shape to the shape of one sample"
@@ -335,12 +362,14 @@ def settle_classes(model: DeepModel, sample: Any, where: str) -> None:
             f"({type(exc).__name__}); export it with a dynamic batch dimension"
         ) from None
     n = out.shape[1] if out.shape[1] > 1 else 2
-    if model.nb_classes is not None and model.nb_classes != n:
-        raise InputError(
-            f"{where}: declared nb_classes {model.nb_classes} but the model outputs {n} scores"
+    if model.labels is not None and len(model.labels) != n:  # classes: also sets nb_classes
+        raise ShapeMismatch(
+            f"{where}: declared {len(model.labels)} classes but the model outputs {n} scores",
+            "classes",
         )
-    if model.labels is not None and len(model.labels) != n:
-        raise InputError(
-            f"{where}: declared {len(model.labels)} classes but the model outputs {n} scores"
+    if model.nb_classes is not None and model.nb_classes != n:
+        raise ShapeMismatch(
+            f"{where}: declared nb_classes {model.nb_classes} but the model outputs {n} scores",
+            "nb_classes",
         )
     model.nb_classes = n

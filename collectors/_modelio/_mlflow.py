@@ -71,11 +71,27 @@ def resolve_uri(
 ) -> tuple[Path, dict[str, str]]:
     """Download the model a URI names into ``scratch``; (its folder, version/run metadata)."""
     import mlflow
+
+    meta = lookup_uri(uri, store, root, where)
+    scratch.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="mlflow-", dir=scratch))
+    try:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=uri, dst_path=str(target), tracking_uri=store, registry_uri=store
+        )
+    except Exception as exc:
+        raise InputError(f"{where}: cannot download {uri} ({type(exc).__name__}: {exc})") from None
+    return Path(local), meta
+
+
+def lookup_uri(uri: str, store: str, root: Path, where: str) -> dict[str, str]:
+    """The registered version and run a URI names, asked of the store without downloading
+    anything (what preflight checks); InputError when it does not resolve."""
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=store, registry_uri=store)
     meta: dict[str, str] = {"uri": uri}
     try:
+        client = MlflowClient(tracking_uri=store, registry_uri=store)
         if uri.startswith("models:/"):
             name, ref = uri[len("models:/") :].split("/", 1)
             version = (
@@ -99,15 +115,7 @@ def resolve_uri(
             "tracking_uri"
         ) from None
     _refuse_outside(source, root, where)
-    scratch.mkdir(parents=True, exist_ok=True)
-    target = Path(tempfile.mkdtemp(prefix="mlflow-", dir=scratch))
-    try:
-        local = mlflow.artifacts.download_artifacts(
-            artifact_uri=uri, dst_path=str(target), tracking_uri=store, registry_uri=store
-        )
-    except Exception as exc:
-        raise InputError(f"{where}: cannot download {uri} ({type(exc).__name__}: {exc})") from None
-    return Path(local), meta
+    return meta
 
 
 def _refuse_outside(source: str, root: Path, where: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from aima_ci.plugin import InputError
 
 from ._loaded import DeepModel, LoadedModel
+from ._mismatch import ShapeMismatch
 
 
 def load_onnx(path: Path, where: str, shape: tuple[int, ...] | None) -> LoadedModel:
@@ -37,7 +38,7 @@ def load_onnx(path: Path, where: str, shape: tuple[int, ...] | None) -> LoadedMo
     if shape is None and graph_shape and all(d is not None for d in graph_shape):
         shape = tuple(int(d) for d in graph_shape)  # type: ignore[arg-type]
     elif shape is not None and graph_shape and not _fits(graph_shape, shape):
-        raise InputError(
+        raise ShapeMismatch(
             f"{where}: input_shape {list(shape)} does not match the graph's input "
             f"{[d if d is not None else '?' for d in graph_shape]}; fix models.<name>.input_shape"
         )

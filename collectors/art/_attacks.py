@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from ._config import AttackSpec
 from ._space import ModelSpace
 from ._tool import blackbox_classifier, gradient_classifier
+from .settings import AttackSpec
 
 if TYPE_CHECKING:
     import numpy as np

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from aima_ci.plugin import InputError
 
+from .._modelio import LabelMismatch
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -41,9 +43,10 @@ def label_indices(
     for row, value in enumerate(column.tolist()):
         index = lookup.get(_key(value))
         if index is None:
-            raise InputError(
+            raise LabelMismatch(
                 f"{where}: {file}: label column {label!r} has value {value!r} (row {row + 1}) "
-                f"that is not one of the model's classes {[_plain(c) for c in classes]}"
+                f"that is not one of the model's classes {[_plain(c) for c in classes]}; "
+                "map the file's labels to them with label_map"
             )
         indices[row] = index
     return indices

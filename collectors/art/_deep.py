@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._modelio import DeepModel
 from ._attacks import AttackOutcome, wilson
-from ._config import BLACK_BOX_ATTACKS, MINIMAL_ATTACKS, AttackSpec
+from .settings import BLACK_BOX_ATTACKS, MINIMAL_ATTACKS, AttackSpec
 
 if TYPE_CHECKING:
     import numpy as np

@@ -13,10 +13,10 @@ from typing import Any
 from aima_ci.plugin import InputError
 
 from .._arrays import apply_label_map, is_array_data, label_indices, load_arrays
-from .._modelio import DeepModel, LoadedModel, settle_classes
+from .._modelio import DeepModel, LoadedModel, fit_samples, settle_classes
 from .._tabular import read_table
-from ._config import PREFIX, ArtSettings
 from ._deep import DeepSpace
+from .settings import PREFIX, ArtSettings
 
 
 def deep_space(
@@ -51,14 +51,7 @@ def deep_space(
         except (KeyError, ValueError) as exc:
             raise InputError(f"{where}: the feature columns are not all numeric ({exc})") from None
         y = frame[settings.label].to_numpy()
-    if model.input_shape is None:
-        model.input_shape = tuple(int(d) for d in x.shape[1:])
-    elif int(np.prod(model.input_shape)) != int(np.prod(x.shape[1:])):
-        raise InputError(
-            f"{PREFIX}.model: the declared input_shape {list(model.input_shape)} does not match "
-            f"the data's samples {list(x.shape[1:])}; fix models.{ref.name or '<name>'}.input_shape"
-        )
-    x = x.reshape((len(x), *model.input_shape))
+    x = fit_samples(model, x, ref, f"{PREFIX}.model")
     settle_classes(model, x, f"{PREFIX}.model: {ref.shown}")
     assert model.nb_classes is not None
     y = apply_label_map(y, settings.label_map, f"{PREFIX}.label_map: {data_path.name}")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from aima_ci.plugin import InputError
 
-from ._config import PREFIX
+from .settings import PREFIX
 
 if TYPE_CHECKING:
     import numpy as np

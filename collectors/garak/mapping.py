@@ -52,7 +52,7 @@ def owasp_data() -> dict[str, Any]:
     import yaml
 
     text = resources.files(__package__).joinpath("owasp_llm.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict) or data.get("version") != 1:
         raise RuntimeError("collectors/garak/owasp_llm.yaml is malformed")
     return data

@@ -35,11 +35,12 @@ import json
 import os
 import re
 import stat
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from aima_ci.safety.hashing import Identity, identity, remember_sha256
 
 CHUNK = 8 << 20
 MAX_LINE = 64 << 20  # longer lines are refused (and counted), so memory stays bounded
@@ -187,36 +188,40 @@ def _int(value: Any) -> int | None:
 def read_report(
     path: Path, *, worst_per_probe: int = WORST_PER_PROBE, workers: int | None = None
 ) -> Report:
-    """Read one report.jsonl or hitlog.jsonl in constant memory.
+    """Read one report.jsonl or hitlog.jsonl in constant memory, hashing it in the same pass.
 
-    A large file is split at line boundaries and its later parts are read by forked children
-    (``workers``: default 2 when the file is over 128 MiB and two CPUs are available), then
-    merged in file order; the result is the same as one sequential read.
+    A file over ``HASH_CHILD_MIN_BYTES`` is hashed by a forked child while this process
+    parses it: SHA-256 costs more CPU per byte than the parse and cannot be split, and a
+    hashing thread here would fight the parser for the GIL after every block. ``workers``
+    splits the parse itself at line boundaries, later parts read by forked children and merged
+    in file order (default: 2 parts when a third CPU is free for the hash, else 1); the result
+    is the same as one sequential read. A small file is hashed inline, block by block.
     """
     report = Report(path=path)
     reader = _Reader(report, worst_per_probe)
-    before = _identity(path)
+    st_before = _stat(path)
+    before = _identity(st_before)
     size = before[0] if before is not None else 0
     parts = workers if workers is not None else _default_workers(size)
+    forking = hasattr(os, "fork") and before is not None
     hasher = hashlib.sha256()
-    hashed = 0
-    if parts > 1 and hasattr(os, "fork"):
-        # The parts are parsed in separate processes, and SHA-256 cannot be split, so one thread
-        # here hashes the file in order while the parent and the child parse (hashlib releases
-        # the GIL on large updates, so it runs beside them).
-        counted: list[int] = []
-        thread = threading.Thread(target=_hash_file, args=(path, hasher, counted), daemon=True)
-        thread.start()
+    if forking and (parts > 1 or size >= HASH_CHILD_MIN_BYTES):
+        child = _start_hashing(path)
         try:
-            _read_in_parts(reader, size, parts)
+            if parts > 1:
+                _read_in_parts(reader, size, parts)
+            else:
+                reader.run()
         finally:
-            thread.join()
-        hashed = sum(counted)
+            hashed, hexdigest = _finish_hashing(child, path)
     else:
         reader.hasher = hasher
         reader.run()
-        hashed = reader.hashed
-    _check_unchanged(report, before, _identity(path), hashed, hasher)
+        hashed, hexdigest = reader.hashed, None
+    after = _identity(_stat(path))
+    _check_unchanged(report, before, after, hashed, hexdigest or hasher.hexdigest())
+    if report.sha256 is not None and st_before is not None:
+        remember_sha256(path, identity(st_before), report.sha256)
     reader.finish()
     if worst_per_probe and report.kind == "report":
         reader.find_worst()
@@ -224,35 +229,99 @@ def read_report(
     return report
 
 
-def _identity(path: Path) -> tuple[int, int, int, int] | None:
-    """What must not change while the file is read: size, mtime, inode and device."""
+def _stat(path: Path) -> os.stat_result | None:
     try:
-        st = os.stat(path)
+        return os.stat(path)
     except OSError:
         return None
-    if not stat.S_ISREG(st.st_mode):
+
+
+def _identity(st: os.stat_result | None) -> Identity | None:
+    """What must not change while the file is read: size first (the reader's part bounds use
+    it), then device, inode, modification and status-change times (safety.hashing)."""
+    if st is None or not stat.S_ISREG(st.st_mode):
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+    return (st.st_size, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _hash_file(path: Path, hasher: Any, counted: list[int]) -> None:
-    """Hash the whole file in order (the hashing half of a parallel read)."""
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    total = 0
-    with open(path, "rb") as fh:
-        while n := fh.readinto(view):
-            hasher.update(view[:n])
-            total += n
-    counted.append(total)
+HASH_BLOCK = 1 << 20
+# Above this a forked child hashes the file beside the parse (a fork costs a few ms; hashing
+# 16 MiB inline about 12 ms of the parse's own core).
+HASH_CHILD_MIN_BYTES = 16 << 20
+
+
+def _start_hashing(path: Path) -> tuple[int, int] | None:
+    """Fork a child that hashes the whole file in order and writes ``<bytes> <hex>`` to a pipe.
+
+    A separate process has its own GIL and its own core; it only reads the file and sends back
+    plain text, never objects. Returns (pid, read end of the pipe), or None when no process
+    can be started (the file is then hashed here after the parse).
+    """
+    try:
+        rfd, wfd = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(rfd)
+        os.close(wfd)
+        return None
+    if pid == 0:  # pragma: no cover - the child's own coverage is not collected
+        code = 1
+        try:
+            os.close(rfd)
+            digest = hashlib.sha256()
+            buf = bytearray(HASH_BLOCK)
+            view = memoryview(buf)
+            total = 0
+            with open(path, "rb") as fh:
+                while n := fh.readinto(view):
+                    digest.update(view[:n])
+                    total += n
+            os.write(wfd, f"{total} {digest.hexdigest()}".encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    return pid, rfd
+
+
+def _finish_hashing(child: tuple[int, int] | None, path: Path) -> tuple[int, str]:
+    """The child's (byte count, hex digest); hashed here instead if the child failed or never
+    started, so the result never depends on the fork."""
+    try:
+        if child is None:
+            raise ValueError("no hashing child")
+        pid, rfd = child
+        with os.fdopen(rfd, "rb") as inp:
+            data = inp.read(200)
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise ValueError("hashing child failed")
+        count, hexdigest = data.decode("ascii").split(" ")
+        if len(hexdigest) != 64:
+            raise ValueError("bad digest")
+        return int(count), hexdigest
+    except ValueError:
+        digest = hashlib.sha256()
+        total = 0
+        try:
+            with open(path, "rb") as fh:
+                while block := fh.read(HASH_BLOCK):
+                    digest.update(block)
+                    total += len(block)
+        except OSError:
+            return -1, ""
+        return total, digest.hexdigest()
 
 
 def _check_unchanged(
     report: Report,
-    before: tuple[int, int, int, int] | None,
-    after: tuple[int, int, int, int] | None,
+    before: Identity | None,
+    after: Identity | None,
     hashed: int,
-    hasher: Any,
+    hexdigest: str,
 ) -> None:
     """Fail closed: the digest names the bytes that were parsed only if the file held still.
 
@@ -271,7 +340,7 @@ def _check_unchanged(
             "all",
         )
         return
-    report.sha256 = hasher.hexdigest()
+    report.sha256 = hexdigest
 
 
 class _Reader:
@@ -1012,13 +1081,18 @@ def _at_least(version: str | None, floor: tuple[int, ...]) -> bool:
 
 
 def _default_workers(size: int) -> int:
+    """Parse parts for a file of ``size`` bytes: a second part only when a third CPU is free.
+
+    The hashing child takes one CPU for the whole read and costs more per byte than the parse,
+    so on two CPUs splitting the parse only adds a process competing for the same two cores.
+    """
     if size < PARALLEL_MIN_BYTES:
         return 1
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(2, cpus))
+    return 2 if cpus >= 3 else 1
 
 
 def _part_to_json(part: _Reader) -> bytes:

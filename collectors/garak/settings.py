@@ -1,8 +1,14 @@
-"""The collector's config keys (public contract: docs/collectors/garak.md), checked up front.
+"""The ``collectors.garak`` keys (public contract: docs/collectors/garak.md), declared once.
 
-Everything is validated before any collector runs, so a typo fails the command with exit 2 and
-the key's name instead of an ``error`` finding an hour into a scan. Literal secrets are refused
-here too: an API key belongs in an environment variable, named by ``api_key_env``.
+The runner parses the block with ``SPEC`` before any collector runs (aima_ci.options), so a typo
+fails the command with exit 2 and the key's name instead of an ``error`` finding an hour into a
+scan; the collector gets the typed ``Settings`` as ``ctx.settings``, and the same declaration
+gives the JSON Schema of aima.yaml and the table in the docs. Literal secrets are refused here
+too: an API key belongs in an environment variable, named by ``api_key_env``.
+
+Two things garak needs beyond a plain spec (``GarakSpec``): its mode is ``run`` whenever
+``target_type`` is set (a block naming both a target and a report is a run-mode block with a
+stray ``report``), and ``thresholds`` takes any probe, family or tag name, not a fixed set.
 """
 
 from __future__ import annotations
@@ -12,27 +18,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aima_ci.plugin import COMMON_KEYS as CORE_KEYS  # read by the runner and scoring
-from aima_ci.plugin import CollectorConfigError
+from aima_ci.options import (
+    FilePath,
+    Float,
+    Int,
+    Invalid,
+    MapOf,
+    Option,
+    Raw,
+    Spec,
+    Text,
+    Values,
+)
 from aima_ci.safety.redact import KEY_PATTERNS, SECRET_NAME
 
-PREFIX = "collectors.garak"
-BOTH_MODES_KEYS = frozenset({"thresholds", "expected_probes", "max_examples"})
-RUN_KEYS = frozenset(
-    {
-        "target_type",
-        "target_name",
-        "generator_config",
-        "generator_options",
-        "probes",
-        "generations",
-        "parallel_attempts",
-        "seed",
-        "prompt_cap",
-        "api_key_env",
-    }
-)
-REPORT_KEYS = frozenset({"report", "hitlog"})
+NAME = "garak"
+RUN = ("run",)
+REPORT = ("report",)
 
 _NAME = r"[A-Za-z0-9_]+"
 PROBE_NAME = re.compile(rf"^(?:probes\.)?({_NAME})(?:\.({_NAME}))?$")
@@ -110,39 +112,8 @@ class Settings:
         return probes, families
 
 
-def _err(key: str, reason: str) -> CollectorConfigError:
-    return CollectorConfigError(f"{PREFIX}.{key}", reason)
-
-
-def _int(config: Mapping[str, Any], key: str, default: int | None, lo: int, hi: int) -> int | None:
-    if key not in config or config[key] is None:
-        return default
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise _err(key, f"must be a whole number from {lo} to {hi}")
-    return value
-
-
-def _str(config: Mapping[str, Any], key: str) -> str | None:
-    if key not in config or config[key] is None:
-        return None
-    value = config[key]
-    if not isinstance(value, str) or not value.strip():
-        raise _err(key, "must be a non-empty string")
-    return value.strip()
-
-
-def _str_list(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = config.get(key)
-    if value is None:
-        return ()
-    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
-    if not isinstance(items, list) or not all(isinstance(v, str) and v.strip() for v in items):
-        raise _err(key, "must be a list of non-empty strings")
-    return tuple(v.strip() for v in items)
-
-
-def parse_selector(raw: str, key: str) -> Selector:
+def parse_selector(raw: str, at: str = "") -> Selector:
+    """One ``probes`` entry; ``at`` (``[i]``) places an error below the key."""
     text = raw.strip()
     exclude = text.startswith("-")
     body = text[1:] if exclude else text
@@ -156,10 +127,10 @@ def parse_selector(raw: str, key: str) -> Selector:
     m = TAG.match(body)
     if m:
         return Selector(raw, "tag", m.group(1), exclude)
-    raise _err(
-        key,
+    raise Invalid(
         f"{raw!r} is not a probe (encoding.InjectBase64), a family (encoding), a tag"
         " (owasp:llm01) or a tier (tier:1)",
+        at,
     )
 
 
@@ -190,90 +161,219 @@ def find_literal_secret(value: Any, path: str = "") -> str | None:
     return None
 
 
-def parse_settings(config: Mapping[str, Any]) -> Settings:
-    """Validate the collector's keys; raises CollectorConfigError naming the first bad one."""
-    mode = config.get("mode")
-    if mode is None:
-        mode = "report" if "report" in config and "target_type" not in config else "run"
-    if mode not in ("run", "report"):
-        raise _err("mode", "must be 'run' or 'report'")
-    allowed = CORE_KEYS | BOTH_MODES_KEYS | (RUN_KEYS if mode == "run" else REPORT_KEYS)
-    for key in config:
-        if key not in allowed:
-            other = REPORT_KEYS if mode == "run" else RUN_KEYS
-            hint = f" (a {'report' if mode == 'run' else 'run'}-mode key)" if key in other else ""
-            raise _err(
-                str(key),
-                f"unknown key in {mode} mode{hint}; known: {', '.join(sorted(allowed))}",
-            )
+def _names(value: Any) -> tuple[str, ...]:
+    """A list of non-empty strings, or one comma-separated string (``probes: dan,encoding``)."""
+    items = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) and v.strip() for v in items):
+        raise Invalid("must be a list of non-empty strings")
+    return tuple(v.strip() for v in items)
 
-    thresholds: dict[str, float] = {}
-    raw_thresholds = config.get("thresholds") or {}
-    if not isinstance(raw_thresholds, Mapping):
-        raise _err("thresholds", "must map 'default', a probe, a family or a tag to a pass rate")
-    for name, value in raw_thresholds.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise _err(f"thresholds.{name}", "must be a pass rate from 0 to 1")
-        thresholds[str(name)] = float(value)
 
-    expected = _str_list(config, "expected_probes")
-    for i, name in enumerate(expected):
+def _probes(value: Any) -> tuple[Selector, ...]:
+    selectors = tuple(parse_selector(p, f"[{i}]") for i, p in enumerate(_names(value)))
+    if not selectors:
+        raise Invalid("required in run mode: probe names, families or tags")
+    if all(p.exclude for p in selectors):
+        raise Invalid("selects nothing: every entry is an exclusion")
+    return selectors
+
+
+def _expected(value: Any) -> tuple[str, ...]:
+    names = _names(value)
+    for i, name in enumerate(names):
         if not PROBE_NAME.match(name):
-            raise _err(f"expected_probes[{i}]", f"{name!r} is not a probe or family name")
-    expected = tuple(n.removeprefix("probes.") for n in expected)
+            raise Invalid(f"{name!r} is not a probe or family name", f"[{i}]")
+    return tuple(n.removeprefix("probes.") for n in names)
+
+
+def _reports(value: Any) -> tuple[str, ...]:
+    reports = _names(value)
+    if not reports:
+        raise Invalid("required in report mode: a report.jsonl path or glob")
+    return reports
+
+
+def _generator_options(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise Invalid("must be a mapping of garak generator options")
+    leaked = find_literal_secret(value)
+    if leaked:
+        raise Invalid(
+            "looks like a literal credential: put it in an environment variable, name that"
+            " variable with api_key_env and write $KEY where garak should use it",
+            f".{leaked}",
+        )
+    return dict(value)
+
+
+def _parallel(value: Any) -> int | None:
+    """``false`` (garak's default: one at a time) or 1-64 parallel attempts."""
+    if value is False:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
+        raise Invalid("must be a whole number from 1 to 64")
+    return value
+
+
+_STRINGS = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}}]}  # fmt: skip
+_TEXT = Text(what="a non-empty string", strip=True)
+THRESHOLDS = MapOf(
+    Float(minimum=0, maximum=1, what="a pass rate from 0 to 1"),
+    what="a mapping of 'default', a probe, a family or a tag to a pass rate",
+)
+
+
+@dataclass(frozen=True)
+class GarakSpec(Spec):
+    """A Spec with garak's mode rule and free-form threshold names (see the module docstring)."""
+
+    def mode_of(self, name: str, config: Mapping[str, Any]) -> str | None:
+        if "mode" in config:
+            return super().mode_of(name, config)
+        return "report" if "report" in config and "target_type" not in config else "run"
+
+    def all_options(self, name: str = "") -> tuple[Option, ...]:
+        thresholds = Option(
+            "thresholds",
+            THRESHOLDS,
+            doc="Pass-rate thresholds in [0, 1] (built-in default 0.95): keys `default`, a"
+            " family, a probe or a garak tag; most specific wins (probe > family > tag, the"
+            " strictest of several > default).",
+        )
+        return (*super().all_options(name), thresholds)
+
+
+def _build(values: Values) -> Settings:
     common: dict[str, Any] = {
-        "mode": mode,
-        "thresholds": thresholds,
-        "expected_probes": expected,
-        "max_examples": _int(config, "max_examples", 5, 0, 50),
+        "mode": values["mode"],
+        "thresholds": dict(values["thresholds"] or {}),
+        "expected_probes": values["expected_probes"],
+        "max_examples": values["max_examples"],
     }
-    if mode == "report":
-        reports = _str_list(config, "report")
-        if not reports:
-            raise _err("report", "required in report mode: a report.jsonl path or glob")
-        return Settings(**common, reports=reports, hitlog=_str(config, "hitlog"))
-
-    target_type = _str(config, "target_type")
-    if target_type is None:
-        raise _err("target_type", "required in run mode (a garak generator, e.g. rest or openai)")
-    if not TARGET_TYPE.match(target_type):
-        raise _err("target_type", f"{target_type!r} is not a garak generator name")
-    probes_raw = _str_list(config, "probes")
-    if not probes_raw:
-        raise _err("probes", "required in run mode: probe names, families or tags")
-    probes = tuple(parse_selector(p, f"probes[{i}]") for i, p in enumerate(probes_raw))
-    if all(p.exclude for p in probes):
-        raise _err("probes", "selects nothing: every entry is an exclusion")
-
-    options = config.get("generator_options")
-    if options is not None and not isinstance(options, Mapping):
-        raise _err("generator_options", "must be a mapping of garak generator options")
-    if options is not None:
-        leaked = find_literal_secret(options)
-        if leaked:
-            raise _err(
-                f"generator_options.{leaked}",
-                "looks like a literal credential: put it in an environment variable, name that"
-                " variable with api_key_env and write $KEY where garak should use it",
-            )
-    api_key_env = _str(config, "api_key_env")
-    if api_key_env is not None and not ENV_NAME.match(api_key_env):
-        raise _err("api_key_env", "must be an environment variable name (the name, not the key)")
-    parallel = config.get("parallel_attempts")
-    if parallel is None or parallel is False:
-        parallel_value = None
-    else:
-        parallel_value = _int(config, "parallel_attempts", None, 1, 64)
+    if values["mode"] == "report":
+        return Settings(**common, reports=values["report"], hitlog=values["hitlog"])
     return Settings(
         **common,
-        target_type=target_type,
-        target_name=_str(config, "target_name"),
-        generator_config=_str(config, "generator_config"),
-        generator_options=dict(options) if options is not None else None,
-        probes=probes,
-        generations=_int(config, "generations", 1, 1, 1000) or 1,
-        parallel_attempts=parallel_value,
-        seed=_int(config, "seed", 42, 0, 2**31 - 1),
-        prompt_cap=_int(config, "prompt_cap", 256, 1, 1_000_000) or 256,
-        api_key_env=api_key_env,
+        target_type=values["target_type"],
+        target_name=values["target_name"],
+        generator_config=values["generator_config"],
+        generator_options=values["generator_options"],
+        probes=values["probes"],
+        generations=values["generations"],
+        parallel_attempts=values["parallel_attempts"],
+        seed=values["seed"],
+        prompt_cap=values["prompt_cap"],
+        api_key_env=values["api_key_env"],
     )
+
+
+SPEC = GarakSpec(
+    options=(
+        # run mode
+        Option(
+            "target_type",
+            Text(TARGET_TYPE.pattern[1:-1], what="a garak generator name", strip=True),
+            required=True,
+            modes=RUN,
+            missing="required in run mode (a garak generator, e.g. rest or openai)",
+            doc="garak `--target_type`: rest, openai.OpenAICompatible, ...",
+        ),
+        Option("target_name", _TEXT, modes=RUN, doc="garak `--target_name` (model name, or URI)."),
+        Option(
+            "generator_config",
+            FilePath("file"),
+            modes=RUN,
+            doc="garak's generator option file (`-G`), JSON or YAML, inside the repository;"
+            " literal credentials in it are refused.",
+        ),
+        Option(
+            "generator_options",
+            Raw({"type": "object"}, _generator_options, "a mapping", "mapping"),
+            modes=RUN,
+            doc="The same options inline; merged over `generator_config`. Literal credentials"
+            " are refused with their path.",
+        ),
+        Option(
+            "api_key_env",
+            Text(
+                ENV_NAME.pattern[1:-1],
+                what="an environment variable name (the name, not the key)",
+                strip=True,
+            ),
+            modes=RUN,
+            doc="The NAME of the variable holding the API key (garak's `key_env_var`).",
+        ),
+        Option(
+            "probes",
+            Raw(_STRINGS, _probes, "a list of non-empty strings", "list or comma string"),
+            required=True,
+            modes=RUN,
+            missing="required in run mode: probe names, families or tags",
+            doc="`family.Class`, `family`, `owasp:llm01` / `tag:...`, `tier:1`; `-` excludes."
+            " Names are checked against the installed garak before any collector runs.",
+        ),
+        Option("generations", Int(1, 1000), default=1, modes=RUN, doc="Outputs per prompt."),
+        Option(
+            "parallel_attempts",
+            Raw(
+                {"anyOf": [{"const": False}, {"type": "integer", "minimum": 1, "maximum": 64}]},
+                _parallel,
+                "false or a whole number from 1 to 64",
+                "`false` or 1-64",
+            ),
+            modes=RUN,
+            doc="garak `system.parallel_attempts` (default `false`).",
+        ),
+        Option(
+            "seed",
+            Int(0, 2**31 - 1),
+            default=42,
+            modes=RUN,
+            doc="garak `run.seed` (which prompts a capped probe samples).",
+        ),
+        Option(
+            "prompt_cap",
+            Int(1, 1_000_000),
+            default=256,
+            modes=RUN,
+            doc="`run.soft_probe_prompt_cap`: prompts per probe.",
+        ),
+        # report mode
+        Option(
+            "report",
+            Raw(_STRINGS, _reports, "a list of non-empty strings", "path/glob or list"),
+            required=True,
+            modes=REPORT,
+            missing="required in report mode: a report.jsonl path or glob",
+            doc="`*.report.jsonl` (or a `*.hitlog.jsonl`) paths or globs; every hit must stay"
+            " inside the repository (symlinks too).",
+        ),
+        Option(
+            "hitlog",
+            FilePath("file"),
+            modes=REPORT,
+            doc="A hitlog to cross-check with the report(s).",
+        ),
+        # both modes
+        Option(
+            "expected_probes",
+            Raw(_STRINGS, _expected, "a list of non-empty strings", "list"),
+            default=(),
+            doc="Probes (`family.Class`) or families that must have results.",
+        ),
+        Option(
+            "max_examples",
+            Int(0, 50),
+            default=5,
+            doc="Worst failing attempts kept per probe for the artefact (0: none).",
+        ),
+    ),
+    modes=("run", "report"),
+    build=_build,
+)
+
+
+def parse_settings(config: Mapping[str, Any]) -> Settings:
+    """The typed settings of a ``collectors.garak`` block; CollectorConfigError names the key."""
+    settings: Settings = SPEC.parse(NAME, config)
+    return settings

@@ -16,17 +16,20 @@ from typing import Any
 from aima_ci.plugin import InputError
 
 from .._arrays import is_array_data, label_indices, load_arrays
-from .._modelio import DeepModel, LoadedModel, settle_classes
+from .._modelio import DeepModel, LoadedModel, fit_samples, settle_classes
 from .._tabular import read_table, sample_indices
-from ._config import PREFIX, ShapSettings
 from ._explain import Explanation, import_shap
+from .settings import PREFIX, ShapSettings
 
 GRADIENT_SAMPLES = 50  # expected-gradient draws per row (SHAP's default 200 is 4x the time)
 
 
-def explain_deep(
+def deep_inputs(
     loaded: LoadedModel, data_path: Path, labels: Path | None, settings: ShapSettings
-) -> Explanation:
+) -> tuple[DeepModel, Any]:
+    """The network and its samples in its input shape, after one forward pass that settles the
+    class count and proves the shape fits; array labels, when present, must be its classes.
+    Also run by ``ShapCollector.preflight``: a mismatch is exit 2 before any collector runs."""
     import numpy as np
 
     model = loaded.estimator if loaded.is_deep else _wrap(loaded.estimator)
@@ -45,13 +48,21 @@ def explain_deep(
         columns = list(settings.features or frame.columns)
         x = frame[columns].to_numpy(dtype=np.float32)
         y = None
-    if model.input_shape is None:
-        model.input_shape = tuple(int(d) for d in x.shape[1:])
-    x = x.reshape((len(x), *model.input_shape))
+    x = fit_samples(model, x, settings.model, f"{PREFIX}.model")
     settle_classes(model, x, f"{PREFIX}.model: {settings.model.shown}")
     assert model.nb_classes is not None
     if y is not None:  # the labels must be the model's classes, as for art
         label_indices(y, model.labels, model.nb_classes, where)
+    return model, x
+
+
+def explain_deep(
+    loaded: LoadedModel, data_path: Path, labels: Path | None, settings: ShapSettings
+) -> Explanation:
+    import numpy as np
+
+    model, x = deep_inputs(loaded, data_path, labels, settings)
+    assert model.input_shape is not None and model.nb_classes is not None
     rows = sample_indices(len(x), settings.sample_size, settings.seed)
     background_rows = sample_indices(len(x), settings.background_size, settings.seed + 1)
     sample, background = x[rows], x[background_rows]

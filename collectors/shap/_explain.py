@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aima_ci.plugin import InputError
 
 from .._tabular import missing_value_summary, sample_indices
+from ._parallel import split_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -172,9 +173,15 @@ def explain_tree(
         ) from exc
     names = list(features) if prefix is None else _encoded_names(prefix, z.shape[1])
     explainer = shap.TreeExplainer(final, feature_perturbation="tree_path_dependent")
-    values = np.asarray(explainer.shap_values(z, check_additivity=False), dtype=np.float64)
-    if isinstance(values, list) or values.ndim == 2:
-        values = np.stack(values, axis=-1) if isinstance(values, list) else values[:, :, None]
+
+    def tree_shap(rows: np.ndarray) -> np.ndarray:
+        raw = explainer.shap_values(rows, check_additivity=False)
+        if isinstance(raw, list):  # older shap: one (rows, features) array per class
+            return np.stack([np.asarray(r, dtype=np.float64) for r in raw], axis=-1)
+        out = np.asarray(raw, dtype=np.float64)
+        return out[:, :, None] if out.ndim == 2 else out
+
+    values = split_rows(tree_shap, z)  # one C++ TreeSHAP per core (see _parallel)
     base = np.asarray(explainer.expected_value, dtype=np.float64).reshape(1, -1)
     additivity = float(np.abs(values.sum(axis=1) + base - expected.reshape(len(z), -1)).max())
     return Explanation(

@@ -492,3 +492,104 @@ def test_an_unchanged_file_has_no_changed_problem(tmp_path):
     path.write_bytes(REPEAT.read_bytes())
     r = read_report(path, workers=2)
     assert r.sha256 is not None and not [p for p in r.problems if p.kind == "changed"]
+
+
+# --------------------------------------------------------------------------- hashing child
+@pytest.mark.parametrize("change", [None, _append, _touch, _replace_same_bytes])
+def test_one_part_with_the_hashing_child(tmp_path, monkeypatch, change):
+    """A large file is hashed by a forked child beside a one-part parse: same digest, and a
+    file changed during the read still gets none."""
+    import hashlib
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes() * 2)
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+    if change is not None:
+        _change_during(monkeypatch, "run", lambda: change(path))
+    r = read_report(path, workers=1)
+    if change is None:
+        assert r.sha256 == expected
+        assert not [p for p in r.problems if p.kind == "changed"]
+    else:
+        assert r.sha256 is None
+        assert [p.scope for p in r.problems if p.kind == "changed"] == ["all"]
+
+
+def test_a_failed_hashing_child_is_replaced_by_hashing_here(tmp_path, monkeypatch):
+    import hashlib
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+
+    def broken_write(fd, data):  # only the hashing child writes with os.write
+        raise OSError("pipe broken")
+
+    monkeypatch.setattr(report_mod.os, "write", broken_write)
+    r = read_report(path, workers=1)
+    assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- one read
+def test_the_read_log_reuses_the_digest_only_while_the_file_is_unchanged(tmp_path, monkeypatch):
+    """The worker's read log digests every file the collector opened; for the report it takes
+    the digest computed in the reader's pass instead of reading a gigabyte again, but only
+    while device, inode, size, mtime and ctime are what they were during that read."""
+    import hashlib
+
+    from aima_ci.evidence import readlog
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    r = read_report(path, workers=1)
+    assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("the report was hashed a second time")
+
+    with monkeypatch.context() as m:
+        m.setattr(readlog.hashlib, "file_digest", no_second_read)
+        assert readlog.file_digest(path) == r.sha256
+
+    # Same bytes written again, mtime put back: only the ctime shows the write, and that is
+    # enough to hash again (and find the new content, here the same).
+    st = path.stat()
+    path.write_bytes(REPEAT.read_bytes())
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with monkeypatch.context() as m:
+        m.setattr(readlog.hashlib, "file_digest", no_second_read)
+        with pytest.raises(AssertionError, match="hashed a second time"):
+            readlog.file_digest(path)
+    # Different bytes of the same size and mtime: the real digest, not the remembered one.
+    data = bytearray(REPEAT.read_bytes())
+    data[-2:-1] = b" "
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert readlog.file_digest(path) == hashlib.sha256(bytes(data)).hexdigest() != r.sha256
+
+
+def test_a_file_changed_while_read_is_not_remembered(tmp_path, monkeypatch):
+    from aima_ci.safety.hashing import remembered_sha256
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    _change_during(monkeypatch, "run", lambda: _append(path))
+    assert read_report(path, workers=1).sha256 is None
+    assert remembered_sha256(path) is None
+
+
+def test_no_process_for_the_hash_means_hashing_here(tmp_path, monkeypatch):
+    import hashlib
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(report_mod.os, "fork", no_fork)
+    r = read_report(path, workers=1)
+    assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert r.evals and not [p for p in r.problems if p.kind == "changed"]

@@ -36,6 +36,7 @@ def context(root: Path) -> CollectorContext:
         config_dir=root,
         artefact_dir=root / "out" / "artefacts" / "art",
         evidence_dir=root / "out",
+        settings={},  # the loaders read no settings
     )
 
 
@@ -218,3 +219,29 @@ def test_a_declared_pickle_without_trust_is_never_opened(root: Path, name: str) 
 def test_a_path_whose_format_cannot_be_told_is_a_config_error() -> None:
     with pytest.raises(CollectorConfigError, match="cannot tell the format"):
         parse_ref("model/weights.xyz", False, "collectors.art.model")
+
+
+def test_skops_is_imported_without_torch_and_trusts_the_same_types() -> None:
+    """The allow-list skops builds at import is identical whether torch is imported on the way."""
+    import json
+    import subprocess
+
+    probe = (
+        "import json, sys\n{}\nimport skops.io._trusted_types as t\n"
+        "lists = {{n: sorted(map(str, v)) for n, v in vars(t).items()\n"
+        "         if n.isupper() and isinstance(v, (list, tuple, set, frozenset))}}\n"
+        "print(json.dumps([lists, 'torch' in sys.modules]))\n"
+    )
+    plain = "import skops.io"
+    ours = "from aima_ci_collectors._modelio._sklearn import import_skops\nimport_skops()"
+    results = []
+    for setup in (plain, ours):
+        out = subprocess.run(
+            [sys.executable, "-c", probe.format(setup)], capture_output=True, text=True, check=True
+        )
+        results.append(json.loads(out.stdout))
+    (reference, torch_plain), (lists, torch_ours) = results
+    assert lists == reference and len(lists["SKLEARN_ESTIMATOR_TYPE_NAMES"]) > 100
+    assert torch_plain and not torch_ours
+    after = "from aima_ci_collectors._modelio._sklearn import import_skops\nimport_skops()\nimport torch"
+    subprocess.run([sys.executable, "-c", after], check=True, capture_output=True)

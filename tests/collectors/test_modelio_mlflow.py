@@ -49,15 +49,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"root": root, "run_id": run.info.run_id, "model": model, "frame": frame}
 
 
-def ctx_for(root: Path, name: str = "shap") -> CollectorContext:
-    collector = ShapCollector()
+def ctx_for(root: Path, config: dict[str, Any] | None = None) -> CollectorContext:
+    """A context for the loaders (no settings) or, given a config, for the shap collector."""
     return CollectorContext(
-        collector=collector,
-        config={},
+        collector=ShapCollector(),
+        config=config or {},
         root=root,
         config_dir=root,
-        artefact_dir=root / "out" / "artefacts" / name,
+        artefact_dir=root / "out" / "artefacts" / "shap",
         evidence_dir=root / "out",
+        settings=None if config else {},
     )
 
 
@@ -93,9 +94,7 @@ def test_shap_explains_a_registered_model(store) -> None:
     }
     collector = ShapCollector()
     collector.validate_config(config)
-    ctx = ctx_for(root)
-    ctx.config = config
-    findings = list(collector.collect(ctx))
+    findings = list(collector.collect(ctx_for(root, config)))
     assert {f.status for f in findings} == {Status.PASS}, findings[0].message
     assert dict(findings[0].subjects[0].meta)["version"] == "1"
 

@@ -109,3 +109,30 @@ def test_a_torch_network_is_explained_by_its_gradients(root: Path, tmp_path: Pat
     assert doc["method"]["explainer"] == "GradientExplainer"
     assert doc["importance"][0]["feature"] == "x[0,0,0]"
     assert findings[0].subjects[0].format == "torchscript"
+
+
+def test_tree_shap_split_across_processes_equals_one_call() -> None:
+    """The forked slices give the same numbers in the same order; a failed child is recomputed."""
+    import os
+
+    import shap
+    from aima_ci_collectors.shap._parallel import split_rows
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 5))
+    forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(x, x[:, 0] > 0)
+    explainer = shap.TreeExplainer(forest, feature_perturbation="tree_path_dependent")
+
+    def values(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(explainer.shap_values(rows, check_additivity=False), dtype=np.float64)
+
+    serial = values(x)
+    np.testing.assert_array_equal(split_rows(values, x, processes=3), serial)
+    parent = os.getpid()
+
+    def fails_in_children(rows: np.ndarray) -> np.ndarray:
+        if os.getpid() != parent:
+            raise RuntimeError("a child that dies")
+        return values(rows)
+
+    np.testing.assert_array_equal(split_rows(fails_in_children, x, processes=3), serial)

@@ -616,3 +616,15 @@ def test_release_refuses_a_tag_that_is_not_the_package_and_component_version(tmp
     )
     res = check(f"v{version}", stale)
     assert res.returncode == 1 and "templates/aima-ci.yml installs 0.0.1" in res.stdout
+
+
+def test_action_report_file_names_match_the_report_table() -> None:
+    """The action names the report files itself (it runs before aima-ci is installed); each
+    must be the file ``aima-ci run`` writes for that format, or its output would stay empty."""
+    from aima_ci.reports import get, names
+
+    for fmt, name in aima_action.REPORT_FILES.items():
+        assert fmt in names()
+        assert get(fmt).filename == name, fmt
+    assert get("github").filename == "report.github.txt"
+    assert set(aima_action.FORMATS) <= set(names())

@@ -1,4 +1,4 @@
-"""From parsed reports to findings: per-probe verdicts, per-family checks and the scan check.
+"""Judge: from the parsed reports (measure.py) to findings: per-probe verdicts, per-family checks and the scan check.
 
 The rules that keep this fail-closed:
 - a probe/detector pair passes only on its Wilson lower bound (verdict.py); zero evaluated
@@ -35,6 +35,7 @@ from .mapping import (
     threshold_for,
     titles_2025,
 )
+from .measure import RunInfo
 from .report import Problem, Report, worst_attempts
 from .settings import Settings
 from .verdict import judge, prompts_needed
@@ -53,18 +54,6 @@ MAX_PROBLEMS_LISTED = 50
 
 def worst(statuses: Iterable[Status]) -> Status:
     return min(statuses, key=lambda s: RANK[s], default=Status.NOT_RUN)
-
-
-@dataclass
-class RunInfo:
-    """What happened around the reports: the garak process (run mode) or the import."""
-
-    mode: str
-    failure: str = ""  # non-empty when the run itself failed (exit code, timeout, bad spec)
-    details: dict[str, Any] = field(default_factory=dict)
-    artefacts: list[Path] = field(default_factory=list)
-    target: Subject | None = None
-    secret: str | None = field(default=None, repr=False)  # to redact; never stored
 
 
 @dataclass

@@ -1,7 +1,8 @@
-"""The ``collectors.art`` config keys (a public contract, see docs/collectors/art.md), checked early.
+"""The ``collectors.art`` keys (public contract: docs/collectors/art.md), declared once in ``SPEC``.
 
-Parsing is pure Python with no tool import, so ``validate_config`` can reject a typo before any
-collector starts and the message names the exact key.
+The runner parses the block with it before any collector starts (a typo or a bad value is exit 2
+naming the key) and hands the collector an ``ArtSettings``; the same declaration gives the JSON
+Schema of aima.yaml and the table in the docs. Parsing is pure Python with no tool import.
 """
 
 from __future__ import annotations
@@ -10,32 +11,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aima_ci.options import (
+    Bool,
+    Choice,
+    FilePath,
+    Float,
+    Int,
+    ListOf,
+    Option,
+    Raw,
+    Spec,
+    Text,
+    Values,
+)
 from aima_ci.plugin import CollectorConfigError
 
-from .._modelio import ModelRef, parse_device, parse_ref
-from .._options import KeyCheck, Options
+from .._modelio import DEVICES, ModelRef, parse_ref
 
-OPTIONS = Options("art")
-PREFIX = OPTIONS.prefix
+PREFIX = "collectors.art"
 PATH = "a path relative to the config file"
-KEYS = {
-    "model",
-    "data",
-    "label",
-    "features",
-    "attacks",
-    "sample_size",
-    "seed",
-    "trust_model",
-    "thresholds",
-    "clip_values",
-    "eps_units",
-    "labels",
-    "device",
-    "label_map",
-}
-THRESHOLD_KEYS = {"robustness_ratio", "min_samples"}
 EPS_UNITS = ("std", "absolute")
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 # Per attack: parameter -> (type, default); ``eps`` defaults to DEFAULT_EPS.
 ATTACK_PARAMS: dict[str, dict[str, tuple[type, Any]]] = {
@@ -147,44 +143,39 @@ def default_attacks(has_gradients: bool, *, deep: bool = False) -> tuple[AttackS
     return tuple(_attack(item, f"{PREFIX}.attacks[default {i}]") for i, item in enumerate(raw))
 
 
-def parse(config: Mapping[str, Any], check_keys: KeyCheck) -> ArtSettings:
-    """The settings, or a CollectorConfigError naming the key; ``check_keys`` refuses typos."""
-    OPTIONS.refuse_mode(config)
-    check_keys(config, KEYS)
-    attacks_raw = config.get("attacks")
-    attacks: tuple[AttackSpec, ...] | None = None
-    if attacks_raw is not None:
-        if not isinstance(attacks_raw, list) or not attacks_raw:
-            raise CollectorConfigError(f"{PREFIX}.attacks", "must be a non-empty list of attacks")
-        attacks = tuple(_attack(a, f"{PREFIX}.attacks[{i}]") for i, a in enumerate(attacks_raw))
-    _thresholds(config.get("thresholds"))
-    eps_units = config.get("eps_units")
-    if eps_units is not None and eps_units not in EPS_UNITS:
-        raise CollectorConfigError(f"{PREFIX}.eps_units", f"must be one of {', '.join(EPS_UNITS)}")
-    features = config.get("features")
-    if "model" not in config:
-        raise OPTIONS.error("model", f"is required (a name from models: or {PATH})")
-    data = OPTIONS.required(config, "data", PATH)
-    label = OPTIONS.text(config, "label", "a column name")
-    if label is None and data.lower().endswith((".csv", ".tsv", ".txt", ".parquet", ".pq")):
-        raise OPTIONS.error("label", "is required for a table (the column with the true class)")
+def _build(values: Values) -> ArtSettings:
+    """Rules across keys: a table needs its label column; trust comes with a path model."""
+    data = values["data"]
+    if values["label"] is None and data.lower().endswith(TABLE_SUFFIXES):
+        raise values.error("label", "is required for a table (the column with the true class)")
     return ArtSettings(
-        model=parse_ref(config["model"], OPTIONS.flag(config, "trust_model"), f"{PREFIX}.model"),
+        model=parse_ref(values["model"], values["trust_model"], f"{PREFIX}.model"),
         data=data,
-        label=label,
-        features=None if features is None else OPTIONS.columns(features, "features"),
-        attacks=attacks,
-        sample_size=OPTIONS.whole(
-            config, "sample_size", DEFAULT_SAMPLE_SIZE, minimum=1, maximum=MAX_ROWS
-        ),
-        # numpy's seed range
-        seed=OPTIONS.whole(config, "seed", DEFAULT_SEED, minimum=0, maximum=2**32 - 1),
-        eps_units=None if eps_units is None else str(eps_units),
-        clip_values=_clip(config.get("clip_values")),
-        labels=OPTIONS.text(config, "labels", PATH),
-        device=parse_device(config, f"{PREFIX}.device"),
-        label_map=_label_map(config.get("label_map")),
+        label=values["label"],
+        features=values["features"],
+        attacks=values["attacks"],
+        sample_size=values["sample_size"],
+        seed=values["seed"],
+        eps_units=values["eps_units"],
+        clip_values=values["clip_values"],
+        labels=values["labels"],
+        device=values["device"],
+        label_map=values["label_map"],
     )
+
+
+def _attacks(raw: Any) -> tuple[AttackSpec, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise CollectorConfigError(f"{PREFIX}.attacks", "must be a non-empty list of attacks")
+    return tuple(_attack(a, f"{PREFIX}.attacks[{i}]") for i, a in enumerate(raw))
+
+
+def _model(raw: Any) -> Any:
+    """A declared model (the config loader expands the name into its declaration) or a path;
+    ``_build`` reads it with the ``trust_model`` beside it."""
+    if isinstance(raw, Mapping) or (isinstance(raw, str) and raw.strip()):
+        return raw
+    raise ValueError(f"must be a declared model name (models:) or {PATH}")
 
 
 def _label_map(raw: Any) -> dict[str, Any] | None:
@@ -254,27 +245,6 @@ def _number(raw: Any, key: str, kind: type, *, zero_ok: bool = False) -> float |
     return float(raw)
 
 
-def _thresholds(raw: Any) -> None:
-    if raw is None:
-        return
-    if not isinstance(raw, Mapping):
-        raise CollectorConfigError(f"{PREFIX}.thresholds", "must be a mapping")
-    for name, value in raw.items():
-        if name not in THRESHOLD_KEYS:
-            raise CollectorConfigError(
-                f"{PREFIX}.thresholds.{name}",
-                f"unknown threshold; expected {', '.join(sorted(THRESHOLD_KEYS))}",
-            )
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not 0 <= value <= MAX_PARAM  # also refuses NaN and infinities
-        ):
-            raise CollectorConfigError(
-                f"{PREFIX}.thresholds.{name}", "must be a non-negative finite number"
-            )
-
-
 def _clip(raw: Any) -> tuple[float, float] | None:
     if raw is None:
         return None
@@ -292,3 +262,99 @@ def _clip(raw: Any) -> tuple[float, float] | None:
             f"{PREFIX}.clip_values", "must be [min, max]: finite numbers with min < max"
         )
     return (float(raw[0]), float(raw[1]))
+
+
+_THRESHOLD = Float(minimum=0, maximum=MAX_PARAM, what="a non-negative finite number")
+
+SPEC = Spec(
+    options=(
+        Option(
+            "model",
+            Raw(
+                schema={"type": ["string", "object"]},
+                check=_model,
+                what="a model name or path",
+                type_name="string",
+            ),
+            required=True,
+            missing=f"is required (a name from models: or {PATH})",
+            doc="A name from `models:`, or a model file (.skops, .onnx, .pt, .keras ...).",
+        ),
+        Option(
+            "data",
+            FilePath("any"),
+            required=True,
+            missing=f"is required ({PATH})",
+            doc="Evaluation data: a CSV/Parquet table, an .npz (x, y), an .npy of samples, or a"
+            " folder of images with one subfolder per class.",
+        ),
+        Option("label", Text(what="a column name"), doc="The true-class column of a table."),
+        Option(
+            "features",
+            ListOf(Text(what="a column name"), min_items=1, unique=True),
+            doc="The model's input columns (default: the model's `feature_names_in_`, else the"
+            " other columns).",
+        ),
+        Option(
+            "attacks",
+            Raw(
+                schema={"type": "array", "items": {"type": ["string", "object"]}, "minItems": 1},
+                check=_attacks,
+                what="a list of attacks",
+                type_name="list of attacks",
+            ),
+            doc="Attacks with their parameters, e.g. `{name: FastGradientMethod, eps: 0.1}`"
+            f" ({', '.join(ATTACK_PARAMS)}); default: white-box FGSM and PGD when the model has"
+            " gradients, else black-box.",
+        ),
+        Option(
+            "sample_size",
+            Int(minimum=1, maximum=MAX_ROWS),
+            default=DEFAULT_SAMPLE_SIZE,
+            doc="Rows attacked (a seeded sample; an attack's own sample_size wins).",
+        ),
+        Option(
+            "seed", Int(minimum=0, maximum=2**32 - 1), default=DEFAULT_SEED, doc="Sampling seed."
+        ),
+        Option(
+            "trust_model",
+            Bool(),
+            default=False,
+            doc="For a model given by path only: allow a pickle (runs code from the file).",
+        ),
+        Option(
+            "clip_values",
+            Raw(
+                schema={"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                check=_clip,
+                what="[min, max]",
+                type_name="[min, max]",
+            ),
+            doc="The valid input range (default: the model declaration's, else the data's).",
+        ),
+        Option(
+            "eps_units",
+            Choice(*EPS_UNITS),
+            doc="What eps is measured in (default: std for tables, absolute for arrays and images).",
+        ),
+        Option("labels", FilePath("file"), doc="An .npy of labels beside an .npy of samples."),
+        Option(
+            "device",
+            Choice(*DEVICES),
+            default="auto",
+            doc="Where torch runs the model (auto: CUDA when torch sees a GPU).",
+        ),
+        Option(
+            "label_map",
+            Raw(
+                schema={"type": "object", "additionalProperties": {"type": ["number", "string"]}},
+                check=_label_map,
+                what="a mapping of labels",
+                type_name="mapping",
+            ),
+            doc="The data's labels as the model's classes, e.g. `{good: 1, bad: 0}`.",
+        ),
+    ),
+    thresholds={"robustness_ratio": _THRESHOLD, "min_samples": _THRESHOLD},
+    build=_build,
+)
