@@ -73,7 +73,7 @@ def _threshold(checks: tuple[Check, ...], check_id: str) -> float | None:
 
 
 def test_thresholds_in_code_match_the_data() -> None:
-    from aima_ci_collectors.evidently import _settings as evidently_settings
+    from aima_ci_collectors.evidently import settings as evidently_settings
     from aima_ci_collectors.garak import mapping as garak_mapping
 
     evidently = FIRST_PARTY["evidently"]

@@ -371,7 +371,9 @@ class Runner:
         # Its own process group (a timeout kills all it spawned) and the death signal (a
         # SIGKILL of aima-ci takes it along): see safety.childproc.
         proc = spawn(
-            [sys.executable, "-m", "aima_ci.evidence._worker"],
+            # -P: '-m' would put the working directory (the config's folder, in the checkout)
+            # first on sys.path, so a committed json.py or pandas.py would run in the worker.
+            [sys.executable, "-P", "-m", "aima_ci.evidence._worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -14,36 +14,23 @@ Mapping (the collector's own reading of AIMA v1.0, not an official crosswalk):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from aima_ci.models import Finding
 from aima_ci.plugin import Collector, CollectorContext, Starter, load_checks
 
-from . import _settings
+from .judge import judge
+from .measure import measure
+from .settings import SPEC, Settings
 
 if TYPE_CHECKING:
     from aima_ci.models import RepoFacts
 
-DRIFT_NEXT = (
-    "Open drift-report.html: see which columns moved and how. If the change is real (new"
-    " customers, inflation), retrain or recalibrate on recent data and make it the new reference;"
-    " if it is a pipeline bug (units, joins, defaults), fix the data feed."
-)
-MISSING_NEXT = (
-    "Find where the missing values enter (a new source, a failed join, a changed schema) and fix"
-    " the feed, or impute them explicitly in the pipeline and document it."
-)
-
 
 class EvidentlyCollector(Collector):
     name = "evidently"
-    # Config paths preflight() checks before any collector runs.
-    input_paths: ClassVar[Mapping[str, str]] = {
-        "reference": "any",
-        "current": "any",
-        "report": "file",
-    }
+    spec = SPEC  # the keys, their checks, the paths preflight checks, the schema and docs table
     version = "1.0.0"
     description = "Data drift and missing values, reference vs current data (evidently)"
     tool = "evidently"
@@ -74,11 +61,12 @@ class EvidentlyCollector(Collector):
             notes={"current": "point it at a production sample when you have one"},
         )
 
-    def validate_config(self, config: Mapping[str, Any]) -> None:
-        _settings.parse(config, self.check_keys)
-
     def collect(self, ctx: CollectorContext) -> Iterator[Finding]:
-        settings = _settings.parse(ctx.config, self.check_keys)
-        from ._run import run
-
-        yield from run(self, ctx, settings)
+        settings: Settings = ctx.settings
+        drift_share = ctx.threshold("evidently.drift_share")
+        missing_share = ctx.threshold("evidently.missing_values", "missing_share")
+        assert drift_share is not None and missing_share is not None
+        measured = measure(ctx, settings, drift_share)
+        ctx.progress("judging", 0.9)
+        yield from judge(ctx, measured, settings, drift_share, missing_share)
+        ctx.progress("done", 1.0)

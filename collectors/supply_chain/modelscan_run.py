@@ -30,6 +30,7 @@ def scan(path: Path, timeout: float) -> dict[str, Any]:
         out = Path(tmp) / "report.json"
         cmd = [
             sys.executable,
+            "-P",  # the working directory stays off sys.path: nothing there shadows modelscan
             "-c",
             "from modelscan.cli import main; main()",
             "scan",

@@ -42,6 +42,7 @@ def generate(out: Path, python: str, timeout: float, validate: bool) -> SbomResu
         )
     cmd = [
         sys.executable,
+        "-P",  # the working directory (the artefact folder) stays off sys.path
         "-m",
         "cyclonedx_py",
         "environment",

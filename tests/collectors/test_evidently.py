@@ -447,8 +447,10 @@ def test_report_mode_through_the_runner(repo, tmp_path, write_config) -> None:
             "collectors.evidently.thresholds.columns",
         ),
         (
+            # no mode: report mode, as for every collector (the runner's rule), so the run keys
+            # are the misplaced ones
             {"reference": "a.csv", "current": "b.csv", "report": "r.json"},
-            "collectors.evidently.report",
+            "collectors.evidently.reference",
         ),
         ({"reference": "a.csv"}, "collectors.evidently.current"),
         (

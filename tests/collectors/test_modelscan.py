@@ -193,3 +193,34 @@ def test_bad_config_names_the_key(config: dict[str, Any], key: str) -> None:
     with pytest.raises(CollectorConfigError) as info:
         ModelscanCollector().validate_config(config)
     assert info.value.key == key
+
+
+def test_the_other_modes_path_is_tolerated_and_each_mode_needs_its_own() -> None:
+    """As before the spec: a block naming both paths works in either mode (switching the mode
+    is one line), and the mode's own path is required."""
+    c = ModelscanCollector()
+    both = {"report": "r.json", "path": "models"}
+    assert c.settings_for(both).mode == "report"
+    run_mode = c.settings_for({**both, "mode": "run"})
+    assert (run_mode.mode, run_mode.path) == ("run", "models")
+    assert c.settings_for({"report": "r.json", "min_severity": "High"}).min_severity == "HIGH"
+    with pytest.raises(CollectorConfigError) as info:
+        c.validate_config({"mode": "run", "report": "r.json"})
+    assert info.value.key == "collectors.modelscan.path"
+
+
+@needs_modelscan
+def test_a_planted_module_in_the_working_folder_is_not_imported(repo: Path) -> None:
+    """modelscan runs with the artefact folder as its working directory; a file there named
+    like modelscan's own package must not be imported in its place (python -P)."""
+    folder = repo / ".aima" / "artefacts" / "modelscan"
+    folder.mkdir(parents=True)
+    marker = repo / "planted-ran"
+    (folder / "modelscan.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\nraise SystemExit(9)\n"
+    )
+    (repo / "models").mkdir()
+    (repo / "models" / "model.pkl").write_bytes(pickle.dumps(_RunsShell()))
+    found = run({"mode": "run", "path": "models"}, repo)
+    assert not marker.exists()
+    assert found["modelscan.unsafe_operators"].value == 1

@@ -239,3 +239,21 @@ def test_deeply_nested_json_is_an_error(repo: Path) -> None:
     found = direct(repo, {"data": "data/deep.jsonl", "purpose": PURPOSE})
     (f,) = found["privacy.pii_scan"]
     assert f.status is Status.ERROR and "data/deep.jsonl:1: JSON nested too deeply" in f.message
+
+
+def test_settings_are_parsed_once_into_typed_values() -> None:
+    """The spec gives collect() typed settings with the documented defaults, and refuses a
+    misspelt threshold instead of leaving the default silently in force."""
+    c = PrivacyCollector()
+    settings = c.settings_for({"data": "x.csv"})
+    assert settings.data == ("x.csv",)
+    assert (settings.sample_rows, settings.sample, settings.seed) == (1000, "random", 0)
+    assert settings.pii_types == detectors.PII_TYPES and settings.purpose is None
+    inline = c.settings_for({"data": ["a.csv", "b/*.parquet"], "purpose": {"description": "x"}})
+    assert inline.data == ("a.csv", "b/*.parquet") and inline.purpose == {"description": "x"}
+    with pytest.raises(CollectorConfigError) as info:
+        c.validate_config({"data": "x.csv", "thresholds": {"pii_cell": 1}})
+    assert info.value.key == "collectors.privacy.thresholds.pii_cell"
+    with pytest.raises(CollectorConfigError) as info:
+        c.validate_config({"data": "x.csv", "purpose": 3})
+    assert info.value.key == "collectors.privacy.purpose"

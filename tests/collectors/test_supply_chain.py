@@ -436,3 +436,31 @@ def test_config_is_validated() -> None:
         c.validate_config({"max_file_mb": -1})
     with pytest.raises(CollectorConfigError, match=r"sbom\.colour"):
         c.validate_config({"sbom": {"colour": 1}})
+
+
+def test_settings_are_parsed_once_into_typed_values() -> None:
+    """sbom: true / false / a mapping, modelscan's auto/true/false, and the loader's
+    declared_models (the models: trust decisions) all reach collect() as typed settings."""
+    c = SupplyChainCollector()
+    default = c.settings_for({})
+    assert default.sbom is not None and default.sbom.python is None
+    assert default.modelscan == "auto" and default.max_bytes == 2048 << 20
+    assert c.settings_for({"sbom": False}).sbom is None
+    env = c.settings_for({"sbom": {"python": ".venv/bin/python", "timeout": 5}}).sbom
+    assert env is not None and (env.python, env.timeout, env.validate) == (
+        ".venv/bin/python",
+        5.0,
+        False,
+    )
+    assert c.settings_for({"modelscan": False}).modelscan is False
+    declared = [{"name": "m", "path": "model.pkl", "trust": True}]
+    assert c.settings_for({"declared_models": declared}).declared_models == tuple(declared)
+    for bad, key in (
+        ({"modelscan": "yes"}, "collectors.supply_chain.modelscan"),
+        ({"modelscan": 1}, "collectors.supply_chain.modelscan"),
+        ({"sbom": "yes"}, "collectors.supply_chain.sbom"),
+        ({"models": [""]}, "collectors.supply_chain.models[0]"),
+    ):
+        with pytest.raises(CollectorConfigError) as info:
+            c.validate_config(bad)
+        assert info.value.key == key, bad

@@ -1,106 +1,37 @@
-"""One evidently collector run: get a drift result (run it, or read it), judge it, keep evidence."""
+"""Judging an evidently drift result: the dataset's drift share, each column, missing values.
+
+Whether a column drifted comes only from evidently's own test status (see ``_result``); this
+module decides what that means for the build: the share against ``drift_share``, each drifted
+column at the severity ``column_drift`` asks for, and the worst column's missing share against
+``missing_share``.
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from aima_ci.models import Finding, Severity, Status, Subject
-from aima_ci.plugin import Collector, CollectorContext, InputError
-from aima_ci.safety.safeio import rel
+from aima_ci.models import Finding, Severity, Status
+from aima_ci.plugin import CollectorContext
 
 from . import _result
-from ._settings import Settings
+from .measure import Measured
+from .settings import Settings
 
 
-def _display(ctx: CollectorContext, path: Path) -> str:
-    return rel(ctx.root, path)
-
-
-def _from_run(
-    ctx: CollectorContext, settings: Settings, drift_share: float
-) -> tuple[Any, list[Subject], list[Path]]:
-    from .. import _tabular
-    from . import _engine, _tables
-
-    assert settings.reference is not None and settings.current is not None
-    ref_path = ctx.path(settings.reference, "reference")
-    cur_path = ctx.path(settings.current, "current")
-    displays = (_display(ctx, ref_path), _display(ctx, cur_path))
-    subjects = [
-        ctx.subject("dataset", ref_path, name=f"reference: {ref_path.name}"),
-        ctx.subject("dataset", cur_path, name=f"current: {cur_path.name}"),
-    ]
-    ctx.progress("reading data", 0.05)
-    reference = _tabular.read_table(ref_path, f"collectors.evidently.reference: {displays[0]}")
-    current = _tabular.read_table(cur_path, f"collectors.evidently.current: {displays[1]}")
-    columns = _tables.choose_columns(reference, current, settings.columns, displays)
-    for key, names in (
-        ("categorical", settings.categorical),
-        ("column_methods", list(settings.column_methods)),
-        ("thresholds.columns", list(settings.column_thresholds)),
-    ):
-        outside = [n for n in names if n not in columns]
-        if outside:
-            raise InputError(
-                f"collectors.evidently.{key}: column '{outside[0]}' is not among the compared columns"
-            )
-    numerical, categorical = _tables.check_columns(
-        reference, current, columns, settings.categorical, displays
-    )
-    ctx.progress("running evidently", 0.3)
-    json_path = ctx.artefact("drift-report.json")
-    html_path = ctx.artefact("drift-report.html") if settings.html else None
-    text = _engine.run_report(
-        reference, current, numerical, categorical, settings, drift_share, json_path, html_path
-    )
-    import json
-
-    artefacts = [json_path] + ([html_path] if html_path else [])
-    return json.loads(text), subjects, artefacts
-
-
-def _from_report(
-    ctx: CollectorContext, settings: Settings
-) -> tuple[Any, list[Subject], list[Path]]:
-    assert settings.report is not None
-    path = ctx.path(settings.report, "report")
-    display = _display(ctx, path)
-    if not path.is_file():
-        raise InputError(f"collectors.evidently.report: {display}: not a file")
-    try:
-        data = _result.load(path)
-    except _result.ResultError as exc:
-        raise InputError(f"collectors.evidently.report: {display}: {exc}") from None
-    copy = ctx.artefact("drift-report.json")
-    shutil.copyfile(path, copy)
-    return data, [ctx.subject("report", path)], [copy]
-
-
-def run(collector: Collector, ctx: CollectorContext, settings: Settings) -> Iterator[Finding]:
-    drift_share = ctx.threshold("evidently.drift_share")
-    missing_share = ctx.threshold("evidently.missing_values", "missing_share")
-    assert drift_share is not None and missing_share is not None
-    if settings.mode == "run":
-        data, subjects, artefacts = _from_run(ctx, settings, drift_share)
-        where = "collectors.evidently"
-    else:
-        data, subjects, artefacts = _from_report(ctx, settings)
-        where = f"collectors.evidently.report: {subjects[0].path}"
-    try:
-        result = _result.parse(data)
-        if settings.mode == "report" and settings.columns:
-            result = _result.restrict(result, settings.columns)
-    except _result.ResultError as exc:
-        raise InputError(f"{where}: {exc}") from None
-    ctx.progress("judging", 0.9)
-    common: dict[str, Any] = {"subjects": subjects, "artefacts": artefacts}
+def judge(
+    ctx: CollectorContext,
+    measured: Measured,
+    settings: Settings,
+    drift_share: float,
+    missing_share: float,
+) -> Iterator[Finding]:
+    """The share finding, one finding per column, then the missing-values finding."""
+    result = measured.result
+    common: dict[str, Any] = {"subjects": measured.subjects, "artefacts": measured.artefacts}
     yield _share_finding(ctx, result, drift_share, settings, common)
     yield from _column_findings(ctx, result, settings, common)
     yield _missing_finding(ctx, result, missing_share, settings, common)
-    ctx.progress("done", 1.0)
 
 
 def _column_details(result: _result.DriftResult) -> dict[str, Any]:
