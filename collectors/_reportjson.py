@@ -4,8 +4,7 @@ Every one of them reads a file some other CI step wrote, so each needs the same 
 path stays inside the repository (``ctx.path`` refuses ``..`` and symlinks out), a missing,
 oversized, truncated or non-UTF-8 file is an InputError naming the config key and the file (the
 runner turns that into ``error`` findings, never a pass), and the shape checks name the JSON key.
-Their config rules are in their option spec (zap, promptfoo) or in ``_reportmode`` (aif360,
-modelscan, until they have one).
+Their config rules are in each collector's option spec (``settings.py``).
 """
 
 from __future__ import annotations
