@@ -392,6 +392,16 @@ class Collector:
     # one validates in ``validate_config`` and reads ``ctx.config`` (``ctx.settings`` is then
     # the config itself).
     spec: ClassVar[Spec | None] = None
+    # Modules the worker imports BEFORE it starts recording reads (evidence.readlog), because
+    # importing them reads only installed library files, never the repository: the recorder's
+    # audit hook sees every audit event of the process, and importing pandas and evidently
+    # raises about a million. Opt-in and only for tools that need no set-up first: a collector
+    # that sets environment variables (thread limits, a Keras backend) before importing its
+    # tool must not preload it. Imported only when the run needs the tool (its top-level
+    # module is in ``requirements(config)``: report mode preloads nothing); a failed import is
+    # reported as the tool missing (not_run), or as a crash (error). Any preloaded module whose
+    # file lies inside the repository root is still recorded as read (preload.py).
+    preload: ClassVar[tuple[str, ...]] = ()
 
     def check(self, check_id: str) -> Check:
         for check in self.checks:
@@ -405,6 +415,11 @@ class Collector:
         if config is not None and run_mode(config) == "report":
             return self.report_requires
         return self.requires
+
+    def preloads(self, config: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        """The ``preload`` modules this run imports early: those of a tool it needs."""
+        needed = set(self.requirements(config))
+        return tuple(mod for mod in self.preload if mod.partition(".")[0] in needed)
 
     def missing_requirements(self, config: Mapping[str, Any] | None = None) -> list[str]:
         return [mod for mod in self.requirements(config) if importlib.util.find_spec(mod) is None]

@@ -84,13 +84,19 @@ def main() -> int:
                 events, {"event": "progress", "message": msg, "fraction": frac}
             ),
         )
+        from aima_ci.evidence.preload import import_early, record_preloaded
         from aima_ci.evidence.readlog import Recorder
 
+        root = Path(request["root"])
         recorder = Recorder(
-            Path(request["root"]),
+            root,
             [Path(request["evidence_dir"]), *map(Path, request.get("record_exclude") or [])],
         )
+        # The tool's own import, before the recorder's hook sees every audit event it raises
+        # (Collector.preload); a missing tool fails here exactly as it would in collect().
+        early = import_early(collector.preloads(request.get("config") or {}), root)
         recorder.install()
+        record_preloaded(recorder, early)
         for finding in collector.collect(ctx):
             _emit(events, {"event": "finding", "finding": finding.to_dict()})
         log = recorder.log()
