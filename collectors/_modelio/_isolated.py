@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import aima_ci
 from aima_ci.plugin import Collector, CollectorConfigError, Preflight
 from aima_ci.safety.atomic import atomic_write
 from aima_ci.safety.childproc import kill_group, spawn
@@ -147,12 +146,21 @@ def _memo_path(
     material = {
         "class": f"{kind.__module__}:{kind.__qualname__}",
         "method": method,
-        "versions": [aima_ci.__version__, collector.version, collector.tool_version()],
+        "versions": [_aima_ci_version(), collector.version, collector.tool_version()],
         "config": config,
         "files": files,
     }
     blob = json.dumps(material, sort_keys=True, default=str).encode()
     return folder / (hashlib.sha256(blob).hexdigest() + ".ok")
+
+
+def _aima_ci_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aima-ci")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _memo_dir(root: Path) -> Path | None:

@@ -144,7 +144,8 @@ def test_gate_path_loads_no_renderer(plugin_run: Any) -> None:
     )
     code, loaded = json.loads(res.stdout.strip().splitlines()[-1])
     assert code == 1, res.stdout + res.stderr  # the gate really ran (and failed, as designed)
-    assert loaded == ["aima_ci.reports", "aima_ci.reports.format"]
+    # At most the format table itself (the CLI may build its --format choices lazily).
+    assert set(loaded) <= {"aima_ci.reports", "aima_ci.reports.format"}, loaded
 
 
 def test_the_readme_command_table_names_every_format() -> None:
