@@ -480,9 +480,12 @@ class Collector:
 
         Called after validate_config for every enabled collector of a collect/run; raise
         CollectorConfigError (``check.fail(key, reason)``) and the command exits 2 naming the
-        key. Not for expensive work (no tool import, no model load): a missing file, a path out
-        of the repository, a FIFO, a directory where a file belongs, a name the tool does not
-        know. The default checks every ``FilePath`` of the ``spec`` (at any depth) and
+        key. Keep it cheap in aima-ci's own process (no tool import, no model load): a missing
+        file, a path out of the repository, a FIFO, a directory where a file belongs, a name the
+        tool does not know. A check that needs the model loaded (a declared input shape, labels
+        outside its classes) runs in a separate helper process, as art's and shap's do
+        (aima_ci_collectors._modelio._isolated), and ``check.remember`` says whether a passed
+        one may be remembered across runs. The default checks every ``FilePath`` of the ``spec`` (at any depth) and
         ``input_paths``; override it (calling ``super()``) to add collector-specific checks.
         """
         for key, kind in self.input_paths.items():
