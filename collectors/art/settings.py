@@ -27,6 +27,7 @@ from aima_ci.options import (
 from aima_ci.plugin import CollectorConfigError
 
 from .._modelio import DEVICES, ModelRef, parse_ref
+from .._modelio._option import model_option
 
 PREFIX = "collectors.art"
 PATH = "a path relative to the config file"
@@ -170,14 +171,6 @@ def _attacks(raw: Any) -> tuple[AttackSpec, ...]:
     return tuple(_attack(a, f"{PREFIX}.attacks[{i}]") for i, a in enumerate(raw))
 
 
-def _model(raw: Any) -> Any:
-    """A declared model (the config loader expands the name into its declaration) or a path;
-    ``_build`` reads it with the ``trust_model`` beside it."""
-    if isinstance(raw, Mapping) or (isinstance(raw, str) and raw.strip()):
-        return raw
-    raise ValueError(f"must be a declared model name (models:) or {PATH}")
-
-
 def _label_map(raw: Any) -> dict[str, Any] | None:
     """``{good: 1, bad: 0}``: the data's labels as the model's classes (keys compared as text)."""
     if raw is None:
@@ -268,18 +261,7 @@ _THRESHOLD = Float(minimum=0, maximum=MAX_PARAM, what="a non-negative finite num
 
 SPEC = Spec(
     options=(
-        Option(
-            "model",
-            Raw(
-                schema={"type": ["string", "object"]},
-                check=_model,
-                what="a model name or path",
-                type_name="string",
-            ),
-            required=True,
-            missing=f"is required (a name from models: or {PATH})",
-            doc="A name from `models:`, or a model file (.skops, .onnx, .pt, .keras ...).",
-        ),
+        model_option(f"is required (a name from models: or {PATH})"),
         Option(
             "data",
             FilePath("any"),

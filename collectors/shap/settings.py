@@ -6,13 +6,12 @@ The runner parses the block with it before any collector starts and hands the co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from aima_ci.options import Bool, Choice, FilePath, Int, ListOf, Option, Raw, Spec, Text, Values
+from aima_ci.options import Bool, Choice, FilePath, Int, ListOf, Option, Spec, Text, Values
 
 from .._modelio import DEVICES, ModelRef, parse_ref
+from .._modelio._option import model_option
 
 PREFIX = "collectors.shap"
 PATH = "a path relative to the config file"
@@ -58,27 +57,9 @@ def _build(values: Values) -> ShapSettings:
     )
 
 
-def _model(raw: Any) -> Any:
-    """A declared model (expanded from its name by the config loader) or a path."""
-    if isinstance(raw, Mapping) or (isinstance(raw, str) and raw.strip()):
-        return raw
-    raise ValueError(f"must be a declared model name (models:) or {PATH}")
-
-
 SPEC = Spec(
     options=(
-        Option(
-            "model",
-            Raw(
-                schema={"type": ["string", "object"]},
-                check=_model,
-                what="a model name or path",
-                type_name="string",
-            ),
-            required=True,
-            missing=f"is required ({PATH})",
-            doc="A name from `models:`, or a model file (.skops, .onnx, .pt, .keras ...).",
-        ),
+        model_option(f"is required ({PATH})"),
         Option(
             "data",
             FilePath("any"),
