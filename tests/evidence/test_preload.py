@@ -131,6 +131,29 @@ def test_a_repository_module_a_preload_pulled_in_is_still_in_the_cache_key(
     assert "listing of lib changed" in (reads.first_difference(root) or "")
 
 
+def test_a_preloaded_module_linked_into_the_repository_is_in_the_cache_key(
+    tmp_path: Path, root: Path
+):
+    # Outside the root by its path, inside by what it resolves to: a module file that is a
+    # symlink into the checkout, and a package reached through a symlinked folder. The
+    # recorder resolves each folder once (preload._inside); the file itself is still checked.
+    (root / "lib" / "linked_impl.py").write_text("VALUE = 1\n")
+    (root / "lib" / "pkg_impl").mkdir()
+    (root / "lib" / "pkg_impl" / "__init__.py").write_text("VALUE = 2\n")
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / "linked_dep.py").unlink(missing_ok=True)
+    (site / "linked_dep.py").symlink_to(root / "lib" / "linked_impl.py")
+    (site / "linked_pkg").unlink(missing_ok=True)
+    (site / "linked_pkg").symlink_to(root / "lib" / "pkg_impl", target_is_directory=True)
+    result, log = _run_worker(tmp_path, root, "planted_tool", extra="import linked_dep, linked_pkg")
+    assert result["recorder_on_at_import"] is False
+    assert log is not None
+    assert "lib/linked_impl.py" in log["files"]
+    assert "lib/pkg_impl/__init__.py" in log["files"]
+    assert "lib/pkg_impl" in log["listings"]
+
+
 def test_a_preload_found_inside_the_repository_is_refused(tmp_path: Path, root: Path):
     # A preload name the checkout supplies is left to collect(), under the recorder.
     (root / "lib" / "repo_tool.py").write_text("VALUE = 1\n")
