@@ -40,7 +40,14 @@ from aima_ci.evidence.runner import (
 )
 from aima_ci.evidence.seal import NoKey, load_key, seal
 from aima_ci.models import EvidenceError
-from aima_ci.plugin import Collector, CollectorConfigError, load_some, now_iso, sha256_file
+from aima_ci.plugin import (
+    Collector,
+    CollectorConfigError,
+    discover_names,
+    load_some,
+    now_iso,
+    sha256_file,
+)
 from aima_ci.safety.redact import Redactor, named_env_values
 
 if TYPE_CHECKING:  # keep shard/cache imports out of the module's import time
@@ -119,10 +126,13 @@ def collect(
     from aima_ci.evidence.freshness import RepoDigests, now_utc, ttl_lookup, ttl_overrides
 
     configured = select_collectors(config, only, light)
-    preflight_config(config, configured, None if available is None else set(available))
     broken: dict[str, str] = {}
     if available is None:
-        available, broken = load_some(configured)
+        eps = discover_names()  # scanned once for both uses
+        preflight_config(config, configured, set(eps))
+        available, broken = load_some(configured, eps)
+    else:
+        preflight_config(config, configured, set(available))
     parts: dict[str, dict[str, Any]] = {}
     if shard is not None:
         from aima_ci.evidence.shard import plan_shard
