@@ -353,11 +353,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-n", "--rounds", type=int, default=3)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--bare", help=argparse.SUPPRESS)
+    # The bare script ending as aima-ci's worker does (_worker.exit_without_teardown): a
+    # like-for-like reference for benchmarks/evidently_collect.py, never the verdict's.
+    parser.add_argument("--fast-exit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     by_name = {b.name: b for b in BENCHES}
     if args.bare:
         bench = by_name[args.bare]
         bench.bare(bench.config_dir)
+        if args.fast_exit:
+            import atexit
+
+            atexit._run_exitfuncs()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         return 0
     unknown = [n for n in args.only if n not in by_name]
     if unknown:
