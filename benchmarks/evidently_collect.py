@@ -13,8 +13,9 @@ The verdict is the issue's: the ratio of the medians, collector / bare, on wall 
 Printed beside it, because one round's load can move either command by seconds: the median (and
 range) of the paired ratios (each round's collector over the same round's bare), the collector's
 overhead in seconds (median of the paired differences, wall and CPU), the CPU ratio (steadier on
-a shared machine), how many paired ratios fall on each side of the target, and the load average
-of every round.
+a shared machine), how many paired ratios fall on each side of the target, a 95 % bootstrap
+interval of the ratio of medians (whole rounds resampled: does the target lie inside it?), and
+the load average of every round.
 
 A third command, on by default (``--no-like-for-like`` skips it), is the same bare script ending
 as aima-ci's worker does, with ``os._exit`` after its ``atexit`` functions
@@ -130,6 +131,22 @@ def _paired(
     )
 
 
+def bootstrap_interval(
+    pairs: Sequence[tuple[float, float]], resamples: int = 4000, seed: int = 18
+) -> tuple[float, float]:
+    """A 95 % interval of the ratio of medians, resampling whole rounds (a round's two timings
+    stay together, so what the load did to both stays paired). Fixed seed: the same rounds
+    print the same interval."""
+    import random
+
+    rng = random.Random(seed)
+    ratios = sorted(
+        statistics.median(a for a, _ in sample) / statistics.median(b for _, b in sample)
+        for sample in (rng.choices(pairs, k=len(pairs)) for _ in range(resamples))
+    )
+    return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
+
+
 def compare(runs: dict[str, list[Timing]], top: str, ref: str) -> tuple[float, list[str]]:
     """The ratio of medians (wall) of ``top`` over ``ref``, and the lines that explain it."""
     med = {
@@ -143,10 +160,20 @@ def compare(runs: dict[str, list[Timing]], top: str, ref: str) -> tuple[float, l
     cpu = med[top].cpu / med[ref].cpu
     ratios, dwall, dcpu = _paired(runs, top, ref)
     best = min(t.wall for t in runs[top]) / min(t.wall for t in runs[ref])
+    low, high = bootstrap_interval(
+        [(a.wall, b.wall) for a, b in zip(runs[top], runs[ref], strict=True)]
+    )
+    settled = (
+        "the target lies inside it: these rounds do not settle the verdict"
+        if low <= TARGET < high
+        else "the target lies outside it"
+    )
     lines = [
         f"  medians: {top} {med[top].wall:.2f} s wall / {med[top].cpu:.2f} s CPU,"
         f" {ref} {med[ref].wall:.2f} s wall / {med[ref].cpu:.2f} s CPU",
         f"  ratio of medians: {wall:.3f}x wall, {cpu:.3f}x CPU; best of each: {best:.3f}x wall",
+        f"  95 % bootstrap interval of the wall ratio of medians (rounds resampled):"
+        f" {low:.3f}-{high:.3f}x; {settled}",
         f"  paired ratios (wall): median {statistics.median(ratios):.3f}x,"
         f" range {min(ratios):.3f}-{max(ratios):.3f}x,"
         f" {sum(r <= TARGET for r in ratios)} of {len(ratios)} within {TARGET:.2f}x",
