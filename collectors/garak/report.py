@@ -32,6 +32,7 @@ import hashlib
 import heapq
 import itertools
 import json
+import mmap
 import os
 import re
 import stat
@@ -245,6 +246,7 @@ def _identity(st: os.stat_result | None) -> Identity | None:
 
 
 HASH_BLOCK = 1 << 20
+HASH_WINDOW = 8 << 20  # bytes mapped at once by the hashing child (a multiple of the page size)
 # Above this a forked child hashes the file beside the parse (a fork costs a few ms; hashing
 # 16 MiB inline about 12 ms of the parse's own core).
 HASH_CHILD_MIN_BYTES = 16 << 20
@@ -271,20 +273,49 @@ def _start_hashing(path: Path) -> tuple[int, int] | None:
         code = 1
         try:
             os.close(rfd)
-            digest = hashlib.sha256()
-            buf = bytearray(HASH_BLOCK)
-            view = memoryview(buf)
-            total = 0
-            with open(path, "rb") as fh:
-                while n := fh.readinto(view):
-                    digest.update(view[:n])
-                    total += n
-            os.write(wfd, f"{total} {digest.hexdigest()}".encode())
+            total, hexdigest = _hash_mapped(path)
+            os.write(wfd, f"{total} {hexdigest}".encode())
             code = 0
         finally:
             os._exit(code)
     os.close(wfd)
     return pid, rfd
+
+
+def _hash_mapped(path: Path) -> tuple[int, str]:
+    """(bytes hashed, SHA-256 hex) of ``path``, mapped ``HASH_WINDOW`` bytes at a time.
+
+    Only for the hashing child. Mapping the page cache instead of ``read()`` into a buffer
+    saves the copy (measured on a 1 GiB report: 0.15 s of the child's 1.1 s of CPU, and the
+    child is the longest part of the read). A window at a time keeps the child's resident set
+    (mapped pages count) at one window. A file cut short while mapped raises SIGBUS: that kills
+    this child only, and the parent then hashes the file itself (``_finish_hashing``) and finds
+    it changed. A file that cannot be mapped is read instead.
+    """
+    digest = hashlib.sha256()
+    total = 0
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            while total < size:
+                n = min(HASH_WINDOW, size - total)
+                with mmap.mmap(fh.fileno(), n, access=mmap.ACCESS_READ, offset=total) as window:
+                    digest.update(window)
+                total += n
+        except (OSError, ValueError):  # no mmap for this file (a FUSE or /proc file, say)
+            fh.seek(total)
+            buf = bytearray(HASH_BLOCK)
+            view = memoryview(buf)
+            while n := fh.readinto(view):
+                digest.update(view[:n])
+                total += n
+            return total, digest.hexdigest()
+        # bytes appended after the size was taken: hash them too, so the count shows them
+        fh.seek(total)
+        while block := fh.read(HASH_BLOCK):
+            digest.update(block)
+            total += len(block)
+    return total, digest.hexdigest()
 
 
 def _finish_hashing(child: tuple[int, int] | None, path: Path) -> tuple[int, str]:

@@ -531,6 +531,56 @@ def test_a_failed_hashing_child_is_replaced_by_hashing_here(tmp_path, monkeypatc
     assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def test_the_hashing_child_maps_the_file_a_window_at_a_time(tmp_path, monkeypatch):
+    """Several windows and a short last one give the file's digest, and a file that cannot be
+    mapped (mmap refused part-way) is read from where the mapping stopped."""
+    import hashlib
+    import mmap
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes() * 3)  # not a multiple of the window
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    size = path.stat().st_size
+    monkeypatch.setattr(report_mod, "HASH_WINDOW", mmap.ALLOCATIONGRANULARITY)
+    assert size % mmap.ALLOCATIONGRANULARITY and size > 3 * mmap.ALLOCATIONGRANULARITY
+    assert report_mod._hash_mapped(path) == (size, expected)
+
+    real_mmap, calls = mmap.mmap, []
+
+    def refused_after_two(*args, **kwargs):
+        calls.append(kwargs.get("offset"))
+        if len(calls) > 2:
+            raise OSError("mmap refused")
+        return real_mmap(*args, **kwargs)
+
+    monkeypatch.setattr(report_mod.mmap, "mmap", refused_after_two)
+    assert report_mod._hash_mapped(path) == (size, expected)
+    assert len(calls) == 3
+    # and through the forked child, as read_report uses it
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+    r = read_report(path, workers=1)
+    assert r.sha256 == expected and not [p for p in r.problems if p.kind == "changed"]
+
+
+def test_bytes_appended_after_the_child_took_the_size_are_counted(tmp_path, monkeypatch):
+    """The child's byte count covers what it hashed beyond the size it mapped, so the parent
+    sees a count that differs from the size it read (and gives no digest)."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    size = path.stat().st_size
+    real_fstat = os.fstat
+
+    def fstat_then_append(fd):
+        st = real_fstat(fd)
+        with open(path, "ab") as fh:
+            fh.write(b"{}\n")
+        return st
+
+    monkeypatch.setattr(report_mod.os, "fstat", fstat_then_append)
+    total, _ = report_mod._hash_mapped(path)
+    assert total == size + 3
+
+
 # --------------------------------------------------------------------------- one read
 def test_the_read_log_reuses_the_digest_only_while_the_file_is_unchanged(tmp_path, monkeypatch):
     """The worker's read log digests every file the collector opened; for the report it takes
