@@ -581,6 +581,52 @@ def test_bytes_appended_after_the_child_took_the_size_are_counted(tmp_path, monk
     assert total == size + 3
 
 
+@pytest.mark.parametrize("small", [True, False])
+def test_a_change_during_the_worst_attempts_pass_also_gets_no_digest(tmp_path, monkeypatch, small):
+    """The worst-attempts pass reads the file again (while the child may still hash): the
+    file must hold still until after it too, inline hash or hashing child alike."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    if not small:
+        monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+    original = report_mod._Reader.find_worst
+
+    def then_touch(self):
+        original(self)
+        _touch(path)
+
+    monkeypatch.setattr(report_mod._Reader, "find_worst", then_touch)
+    r = read_report(path, workers=1)
+    assert r.sha256 is None
+    assert [p.scope for p in r.problems if p.kind == "changed"] == ["all"]
+
+
+def test_meanwhile_runs_after_the_parse_and_before_the_digest_is_taken(tmp_path, monkeypatch):
+    """The reader's own wrap-up (worst attempts decoded) and then the caller's run while the
+    hashing child may still be busy, before its digest is collected; the digest is the file's."""
+    import hashlib
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+    order = []
+    decode, finish_hashing = report_mod._decode_worst, report_mod._finish_hashing
+
+    def decoding(report):
+        order.append("decode")
+        return decode(report)
+
+    def collecting(child, p):
+        order.append("digest")
+        return finish_hashing(child, p)
+
+    monkeypatch.setattr(report_mod, "_decode_worst", decoding)
+    monkeypatch.setattr(report_mod, "_finish_hashing", collecting)
+    r = read_report(path, workers=1, meanwhile=lambda: order.append("meanwhile"))
+    assert order == ["decode", "meanwhile", "digest"]
+    assert r.examples and r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 # --------------------------------------------------------------------------- one read
 def test_the_read_log_reuses_the_digest_only_while_the_file_is_unchanged(tmp_path, monkeypatch):
     """The worker's read log digests every file the collector opened; for the report it takes
