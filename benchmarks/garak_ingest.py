@@ -99,22 +99,6 @@ with open(sys.argv[1], "rb") as fh:
 print(digest.hexdigest(), f"@@t={time.perf_counter() - t0}")
 """
 
-COLLECTOR = """
-import sys, tempfile
-from pathlib import Path
-from typing import Any
-from aima_ci.plugin import CollectorContext
-from aima_ci_collectors.garak import GarakCollector
-report = Path(sys.argv[1])
-out = Path(tempfile.mkdtemp(prefix="garak-bench-evidence-"))
-c = GarakCollector()
-config = {"mode": "report", "report": str(report)}
-ctx = CollectorContext(collector=c, config=config, root=report.parent, config_dir=report.parent,
-                       artefact_dir=out / "artefacts" / "garak", evidence_dir=out)
-findings = list(c.collect(ctx))
-print(" ".join(f"{f.check}={f.status}" for f in findings))
-"""
-
 
 def build_report(path: Path, size_mb: int) -> dict[str, int]:
     """Write the synthetic report; returns the attempt count per probe."""
