@@ -144,9 +144,9 @@ def build_report(path: Path, size_mb: int) -> dict[str, int]:
                 # garak writes UTF-8 as is (ensure_ascii=False): a third of prompts carry some
                 variant = (f"#{i} «café» — ünïcödé 🚀" if i % 3 == 0 else f"#{i}").encode()
                 for status in (1, 2):
-                    t = templates[probe][status][hit]
+                    template = templates[probe][status][hit]
                     out.write(
-                        t.replace(b"@UUID@", u)
+                        template.replace(b"@UUID@", u)
                         .replace(b"@SEQ@", str(seq).encode())
                         .replace(b"@TXT@", variant)
                     )
