@@ -562,6 +562,27 @@ def test_the_hashing_child_maps_the_file_a_window_at_a_time(tmp_path, monkeypatc
     assert r.sha256 == expected and not [p for p in r.problems if p.kind == "changed"]
 
 
+def test_a_hashing_child_killed_by_sigbus_is_replaced_by_hashing_here(tmp_path, monkeypatch):
+    """What a file cut short under the child's mapping does (SIGBUS) kills the child only: the
+    worker hashes the file itself, so an unchanged file still gets its digest."""
+    import hashlib
+    import resource
+    import signal
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+
+    def sigbus(p):  # runs in the forked child only
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file left behind
+        os.kill(os.getpid(), signal.SIGBUS)
+
+    monkeypatch.setattr(report_mod, "_hash_mapped", sigbus)
+    r = read_report(path, workers=1)
+    assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert r.evals and not [p for p in r.problems if p.kind == "changed"]
+
+
 def test_bytes_appended_after_the_child_took_the_size_are_counted(tmp_path, monkeypatch):
     """The child's byte count covers what it hashed beyond the size it mapped, so the parent
     sees a count that differs from the size it read (and gives no digest)."""
