@@ -65,14 +65,14 @@ PARSE_ONLY = """
 import sys, time
 from pathlib import Path
 from aima_ci_collectors.garak.report import Report, _Reader, _decode_worst
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 r = Report(path=Path(sys.argv[1]))
 reader = _Reader(r, 5)
 reader.run()
 reader.finish()
 reader.find_worst()
 n = len(list(_decode_worst(r)))
-print(len(r.evals), sum(r.attempts.values()), n, len(r.problems), f"@@t={time.perf_counter() - t0}")
+print(len(r.evals), sum(r.attempts.values()), n, len(r.problems), f"@@t={time.perf_counter() - t0} @@c={time.process_time() - c0}")
 """
 
 # The floor of any command that must vouch for the report's bytes: SHA-256 of the whole file,
@@ -81,13 +81,13 @@ print(len(r.evals), sum(r.attempts.values()), n, len(r.problems), f"@@t={time.pe
 # time, which saves the copy (what the collector's hashing child does). The faster is the floor.
 HASH_ONLY = """
 import hashlib, sys, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 with open(sys.argv[1], "rb") as fh:
-    print(hashlib.file_digest(fh, "sha256").hexdigest(), f"@@t={time.perf_counter() - t0}")
+    print(hashlib.file_digest(fh, "sha256").hexdigest(), f"@@t={time.perf_counter() - t0} @@c={time.process_time() - c0}")
 """
 HASH_MAPPED = """
 import hashlib, mmap, os, sys, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 digest, done, window = hashlib.sha256(), 0, 8 << 20
 with open(sys.argv[1], "rb") as fh:
     size = os.fstat(fh.fileno()).st_size
@@ -96,7 +96,7 @@ with open(sys.argv[1], "rb") as fh:
         with mmap.mmap(fh.fileno(), n, access=mmap.ACCESS_READ, offset=done) as m:
             digest.update(m)
         done += n
-print(digest.hexdigest(), f"@@t={time.perf_counter() - t0}")
+print(digest.hexdigest(), f"@@t={time.perf_counter() - t0} @@c={time.process_time() - c0}")
 """
 
 
@@ -215,6 +215,7 @@ STARTUP = "start-up: aima-ci collect, 56 KB report"
 READ = "read_report (parse + hashing child)"
 _RSS = re.compile(r"@@rss=(\d+)")
 _INNER = re.compile(r" ?@@t=([0-9.e-]+)")  # a script's own time for its work, after its start
+_INNER_CPU = re.compile(r" ?@@c=([0-9.e-]+)")  # and the CPU time of that work
 
 
 def measure(
@@ -250,13 +251,15 @@ def measure(
     err = _RSS.sub("", err)
     out = b"".join(out_chunks).decode("utf-8", "replace")
     inner = _INNER.findall(out)
+    inner_cpu = _INNER_CPU.findall(out)
     return {
         "inner": float(inner[-1]) if inner else None,
+        "inner_cpu": float(inner_cpu[-1]) if inner_cpu else None,
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss_mb": rss_mb,
         "rc": proc.returncode,
-        "out": _INNER.sub("", out).strip()[-300:],
+        "out": _INNER_CPU.sub("", _INNER.sub("", out)).strip()[-300:],
         "err": err.strip()[-300:],
     }
 
@@ -274,8 +277,9 @@ def median_of(runs: list[dict[str, object]]) -> dict[str, object]:
     ordered = sorted(runs, key=lambda r: float(r["wall"]))  # type: ignore[arg-type]
     median = dict(ordered[len(ordered) // 2])
     median["rss_mb"] = max(float(r["rss_mb"]) for r in ordered)  # type: ignore[arg-type]
-    inner = sorted(float(r["inner"]) for r in ordered if r.get("inner") is not None)  # type: ignore[arg-type]
-    median["inner"] = inner[len(inner) // 2] if inner else None
+    for key in ("inner", "inner_cpu", "cpu"):  # each its own median
+        values = sorted(float(r[key]) for r in ordered if r.get(key) is not None)  # type: ignore[arg-type]
+        median[key] = values[len(values) // 2] if values else None
     return median
 
 
@@ -428,6 +432,19 @@ def bench_size(size_mb: int, args: argparse.Namespace) -> dict[str, bool]:
         f" {parse:.2f} s of work (cpu {cpu(PARSE):.2f} with its start); start-up and wrap-up"
         f" (same command, 56 KB report) {start:.2f} s (cpu {cpu(STARTUP):.2f}); whole"
         f" {ours:.2f} s (cpu {cpu(WHOLE):.2f})"
+    )
+
+    def inner_cpu(name: str) -> float:
+        value = by[name].get("inner_cpu")
+        return float(value) if value is not None else cpu(name)  # type: ignore[arg-type]
+
+    parts = cpu(STARTUP) + inner_cpu(floor_name) + inner_cpu(PARSE)
+    # CPU time is what a loaded machine turns into wall time: the whole command's should be
+    # the sum of its parts, or some work is done twice.
+    print(
+        f"cpu: whole {cpu(WHOLE):.2f} s; start-up {cpu(STARTUP):.2f} + hash"
+        f" {inner_cpu(floor_name):.2f} + parse {inner_cpu(PARSE):.2f} = {parts:.2f} s"
+        f" ({cpu(WHOLE) - parts:+.2f} s unaccounted for)"
     )
     print(
         f"two cores at best: start-up + max(hash, parse) = {start:.2f} + max({hashing:.2f},"
