@@ -134,6 +134,10 @@ def exit_without_teardown(code: int) -> NoReturn:
     """
     import atexit
 
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        # A profiler or coverage tracer (``python -m cProfile -m aima_ci.evidence._worker``)
+        # writes its results after the program returns: it gets the normal exit.
+        sys.exit(code)
     main_thread = threading.main_thread()
     for thread in threading.enumerate():
         if thread is not main_thread and not thread.daemon:
@@ -146,5 +150,22 @@ def exit_without_teardown(code: int) -> NoReturn:
     os._exit(code)
 
 
+def profiled_main() -> int:
+    """``main``, under cProfile when ``AIMA_CI_WORKER_PROFILE`` names a file prefix: the stats
+    go to ``<prefix>.<pid>`` (one file per worker with ``--jobs``). The worker's own cost
+    (start-up, preload, the read recorder, the tool) is then visible in a real ``aima-ci
+    collect``, where the parent's cProfile sees only a thread waiting on a pipe."""
+    prefix = os.environ.get("AIMA_CI_WORKER_PROFILE")
+    if not prefix:
+        return main()
+    import cProfile
+
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(main)
+    finally:
+        profile.dump_stats(f"{prefix}.{os.getpid()}")
+
+
 if __name__ == "__main__":
-    exit_without_teardown(main())
+    exit_without_teardown(profiled_main())

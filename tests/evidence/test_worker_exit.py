@@ -42,7 +42,9 @@ class ExitProbe(Collector):
 """
 
 
-def _run(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+def _run(
+    tmp_path: Path, *python_args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     site = tmp_path / "site"
     site.mkdir(exist_ok=True)
     (site / "exit_probe.py").write_text(COLLECTOR)
@@ -62,7 +64,7 @@ def _run(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], 
     }
     paths = [str(site), os.environ.get("PYTHONPATH", "")]
     proc = subprocess.run(
-        [sys.executable, "-P", "-m", "aima_ci.evidence._worker"],
+        [sys.executable, "-P", *python_args, "-m", "aima_ci.evidence._worker"],
         input=json.dumps(request),
         capture_output=True,
         text=True,
@@ -96,3 +98,27 @@ def test_a_crashed_worker_keeps_its_exit_code_and_its_clean_up(tmp_path: Path) -
     assert "RuntimeError: probe crash" in proc.stderr
     assert (tmp_path / "out" / "atexit-ran").read_text() == "yes"
     assert (tmp_path / "out" / "thread-finished").read_text() == "yes"
+
+
+def test_a_profiler_gets_the_normal_exit_and_writes_its_stats(tmp_path: Path) -> None:
+    import pstats
+
+    stats = tmp_path / "worker.prof"
+    proc, events = _run(tmp_path, "-m", "cProfile", "-o", str(stats))
+    assert "done" in events, proc.stderr
+    functions = {name for _, _, name in pstats.Stats(str(stats)).stats}  # type: ignore[attr-defined]
+    assert "collect" in functions and "exit_without_teardown" in functions
+
+
+def test_aima_ci_worker_profile_profiles_the_worker_a_runner_starts(tmp_path: Path) -> None:
+    import pstats
+
+    prefix = tmp_path / "profiles" / "worker"
+    prefix.parent.mkdir()
+    proc, events = _run(tmp_path, AIMA_CI_WORKER_PROFILE=str(prefix))
+    assert proc.returncode == 0 and "done" in events
+    [written] = prefix.parent.iterdir()
+    assert written.name.startswith("worker.") and written.name.split(".")[1].isdigit()
+    functions = {name for _, _, name in pstats.Stats(str(written)).stats}  # type: ignore[attr-defined]
+    assert "collect" in functions and "main" in functions
+    assert (tmp_path / "out" / "atexit-ran").read_text() == "yes"  # still the fast exit's duties
