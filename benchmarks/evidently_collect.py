@@ -29,7 +29,7 @@ aima-ci's modules again (about 0.8 s of CPU in the parent alone, none of it in t
 whose libraries are installed). So, as benchmarks/gate.py does, aima_ci and its collectors are
 compiled once and both commands run without that variable, after one untimed warm-up each.
 
-Usage: python benchmarks/evidently_collect.py [--repeat 7] [--no-like-for-like]
+Usage: python benchmarks/evidently_collect.py [--repeat 9] [--no-like-for-like]
 (Not ``evidently.py``: a script's folder comes first on sys.path, and that name would shadow
 the evidently package in the bare script.)
 """
@@ -186,7 +186,7 @@ def compare(runs: dict[str, list[Timing]], top: str, ref: str) -> tuple[float, l
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--repeat", type=int, default=7, help="rounds (default 7; at least 5 for a verdict)"
+        "--repeat", type=int, default=9, help="rounds (default 9; at least 5 for a verdict)"
     )
     parser.add_argument(
         "--no-like-for-like",
