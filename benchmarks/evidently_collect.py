@@ -164,7 +164,7 @@ def compare(runs: dict[str, list[Timing]], top: str, ref: str) -> tuple[float, l
         [(a.wall, b.wall) for a, b in zip(runs[top], runs[ref], strict=True)]
     )
     settled = (
-        "the target lies inside it: these rounds do not settle the verdict"
+        "the target lies inside it: these rounds do not settle which side of it this ratio is on"
         if low <= TARGET < high
         else "the target lies outside it"
     )
