@@ -67,6 +67,9 @@ class ConfigError(UserError):
 
 @dataclass(frozen=True)
 class Target:
+    """The maturity the project must reach (``target:`` in the config); the gate applies its
+    dated ``schedule`` entries on the day it runs (gate.effective_target)."""
+
     level: int = 1
     score: float | None = None
     domains: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -77,6 +80,9 @@ class Target:
 
 @dataclass(frozen=True)
 class Config:
+    """The validated project config: checked when loaded, so a bad key is exit 2 naming the
+    file and key before any step runs."""
+
     path: Path | None  # None when built from defaults
     root: Path
     raw: Mapping[str, Any]

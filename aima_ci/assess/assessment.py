@@ -39,6 +39,8 @@ SCHEMA_ID = "https://aima-ci.dev/schemas/assessment-1.json"
 
 @dataclass(frozen=True)
 class Inputs:
+    """What scoring reads from the evidence and the people's files, checked and parsed once."""
+
     findings: list[Finding]
     run: Mapping[str, Any]
     active_waivers: list[Waiver]
@@ -118,7 +120,10 @@ def build_assessment(
     inputs: Inputs,
     config: Config,
     today: dt.date,
+    domains: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The assessment as written to assessment.json. ``domains``: ``scored.domains`` already
+    serialised (the gate was evaluated on them), so 144 questions are not serialised twice."""
     counts: Counter[str] = Counter()
     for f in findings:
         counts[str(f.status)] += weight(f)
@@ -130,7 +135,7 @@ def build_assessment(
         "date": today.isoformat(),
         "config": config.display,
         "overall": {"score": round(scored.score, 4), "level": scored.level, "plus": scored.plus},
-        "domains": [d.to_dict() for d in scored.domains],
+        "domains": [d.to_dict() for d in scored.domains] if domains is None else domains,
         "gate": gate.to_dict(),
         "findings": {"total": sum(counts.values()), "by_status": dict(sorted(counts.items()))},
         "collectors": list(collector_runs(inputs.run).values()),
@@ -261,7 +266,13 @@ def score_assessment(
         outcomes=outcomes,
     )
     assessment = build_assessment(
-        scored, gate, findings=findings, inputs=inputs, config=config, today=today
+        scored,
+        gate,
+        findings=findings,
+        inputs=inputs,
+        config=config,
+        today=today,
+        domains=provisional["domains"],
     )
     assessment["outcomes"] = outcomes
     assessment["freshness"] = freshness

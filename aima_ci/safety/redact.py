@@ -21,7 +21,6 @@ import functools
 import json
 import os
 import re
-import string
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -159,7 +158,7 @@ _UUID = (
     r"(?<![0-9a-fA-F-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"(?![0-9a-fA-F-])"
 )
-_HEXDIGITS = frozenset(string.hexdigits)
+_HEXDIGITS = frozenset("0123456789abcdefABCDEF")  # string.hexdigits, without its import
 
 
 def secret_env_values(environ: Mapping[str, str] | None = None) -> dict[str, str]:
