@@ -272,4 +272,9 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, no_color: bool) -> None:
 
 
 def main() -> None:
+    from aima_ci.cli.codecache import enable
+
+    # Every command builds the data model's dataclasses; their methods are compiled once and
+    # kept beside the package's bytecode, not compiled again at every start (codecache.py).
+    enable()
     cli(prog_name="aima-ci")
