@@ -70,6 +70,18 @@ def _file_findings(ctx: CollectorContext, scan: FileScan, measured: Measured) ->
         return
     sample, subject, counts = scan.sample, scan.subject, scan.counts
     assert sample is not None and subject is not None and measured.report is not None
+    if not sample.rows:
+        # An empty (or header-only) file has no PII because it has no data: that proves nothing
+        # about the data the model sees, so it earns no pass.
+        yield ctx.finding(
+            "privacy.pii_scan",
+            Status.NOT_RUN,
+            message=f"{display}: no rows to scan (empty dataset); point `data` at the real data",
+            subjects=[subject],
+            details={"rows_sampled": 0},
+        )
+        yield _minimisation(ctx, scan, measured, subject)
+        return
     declared = measured.declared
     personal = set(declared.personal_data) if declared else set()
     undeclared = {c: dict(v) for c, v in counts.items() if c not in personal}

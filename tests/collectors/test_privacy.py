@@ -111,6 +111,14 @@ def test_clean_data_within_its_purpose_passes(repo: Path) -> None:
     assert [f.status for f in found["privacy.minimisation"]] == [Status.PASS]
 
 
+def test_an_empty_dataset_earns_no_pii_pass(repo: Path) -> None:
+    (repo / "data" / "train.csv").write_text("age,income,email,approved\n")
+    found = direct(repo, {"data": "data/train.csv", "purpose": PURPOSE})
+    [scan] = found["privacy.pii_scan"]
+    assert scan.status is Status.NOT_RUN and "no rows" in scan.message
+    assert [f.status for f in found["privacy.minimisation"]] == [Status.PASS]
+
+
 def test_missing_purpose_fails_both_purpose_checks(repo: Path) -> None:
     found = direct(repo, {"data": "data/train.csv"})
     assert found["privacy.purpose_declared"][0].status is Status.FAIL
