@@ -205,7 +205,7 @@ def assess(
         check_complete(out)
         # Each evidence file is hashed once: checked against the manifest here, recorded in
         # the scoring inputs, listed in the new manifest (only what scoring writes is new).
-        # The big one is hashed in a thread while the scoring code loads.
+        # The big one is hashed in a thread while the scoring code loads and scores.
         digests = Digests(out)
         digests.prefetch(FINDINGS)
         from aima_ci.assess.assessment import score_assessment, write_assessment
