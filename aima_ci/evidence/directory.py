@@ -137,7 +137,8 @@ class Digests:
 
     def prefetch(self, rel: str) -> None:
         """Start hashing a large file in a thread (hashlib releases the GIL), so the hash of a
-        20 MB findings.jsonl runs while the scoring code is imported and scores; regular files only."""
+        20 MB findings.jsonl runs while the scoring code is imported and scores; regular
+        files only."""
         import threading
 
         path = self.directory / rel
