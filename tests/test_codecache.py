@@ -153,3 +153,17 @@ def _environ() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def test_a_cache_grown_past_its_bound_keeps_only_what_was_used(tmp_path, monkeypatch):
+    path = tmp_path / "methods.bin"
+    stale = {f"x = {n}\n": compile(f"x = {n}\n", "<string>", "exec") for n in range(5)}
+    path.write_bytes(marshal.dumps((codecache._magic(), stale)))
+    monkeypatch.setattr(codecache, "MAX_ENTRIES", 3)
+    cache = CodeCache(path)
+    assert len(cache.codes) == 5
+    _build(cache, monkeypatch)
+    cache.save()
+    kept = CodeCache(path).codes
+    assert kept and not set(kept) & set(stale)  # the class's methods, none of the stale ones
+    assert set(kept) == cache.used

@@ -26,8 +26,10 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-# Past this many sources (code edited many times in a checkout), the file keeps only those used.
-MAX_ENTRIES = 4000
+# Past this many sources (dataclasses edited many times in a checkout, plugins that make classes
+# on the fly), the file keeps only those this process used: every command of aima-ci together
+# needs a few hundred, and a bigger file would cost its reading more than it saves.
+MAX_ENTRIES = 1000
 
 
 class CodeCache:
