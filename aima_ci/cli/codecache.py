@@ -91,8 +91,8 @@ def _read(path: Path) -> dict[str, CodeType]:
 
 
 def default_path() -> Path | None:
-    """``aima_ci/__pycache__/dataclass-methods.<tag>.bin``, or None where Python itself would
-    write no bytecode there."""
+    """``aima_ci/__pycache__/dataclass-methods.<tag>.bin``, or None where Python keeps the
+    package's bytecode elsewhere (a ``pycache_prefix``) or has no cache tag."""
     tag = sys.implementation.cache_tag
     if tag is None or sys.pycache_prefix is not None:
         return None
