@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from aima_ci.models import Check, Severity
@@ -51,7 +51,9 @@ def owasp_data() -> dict[str, Any]:
     """The crosswalk data; read once, lazily (listing collectors must stay cheap)."""
     import yaml
 
-    text = resources.files(__package__).joinpath("owasp_llm.yaml").read_text(encoding="utf-8")
+    # beside this module, as checks.yaml is (importlib.resources would cost every worker an
+    # import of 5-8 ms for one file an installed wheel keeps on disk anyway)
+    text = Path(__file__).with_name("owasp_llm.yaml").read_text(encoding="utf-8")
     data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict) or data.get("version") != 1:
         raise RuntimeError("collectors/garak/owasp_llm.yaml is malformed")

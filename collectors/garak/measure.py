@@ -186,12 +186,18 @@ def _report_mode(ctx: CollectorContext, settings: Settings) -> tuple[list[Report
         ctx.progress(
             f"garak: reading {path.name} ({path.stat().st_size >> 20} MiB)", i / len(paths)
         )
-        reports.append(read_report(path, worst_per_probe=settings.max_examples))
+        last = i == len(paths) - 1 and not settings.hitlog
+        meanwhile = (lambda: _warm_up(ctx)) if last else None
+        reports.append(
+            read_report(path, worst_per_probe=settings.max_examples, meanwhile=meanwhile)
+        )
     if settings.hitlog:
         hitlog_path = ctx.path(settings.hitlog, "hitlog")
         if not hitlog_path.is_file():
             raise InputError(f"collectors.garak.hitlog: {settings.hitlog} is not a file")
-        hitlog = read_report(hitlog_path, worst_per_probe=settings.max_examples)
+        hitlog = read_report(
+            hitlog_path, worst_per_probe=settings.max_examples, meanwhile=lambda: _warm_up(ctx)
+        )
         if hitlog.kind != "hitlog" and hitlog.lines:
             raise InputError(f"collectors.garak.hitlog: {settings.hitlog} is not a garak hitlog")
         for report in reports:
@@ -207,6 +213,16 @@ def _report_mode(ctx: CollectorContext, settings: Settings) -> tuple[list[Report
             target = Subject(kind="llm-endpoint", name=f"{ttype}:{tname}" if tname else str(ttype))
     details = {"imported": [_display(ctx, p) for p in paths]}
     return reports, RunInfo("report", "", details, [], target=target)
+
+
+def _warm_up(ctx: CollectorContext) -> None:
+    """What the findings need next, loaded while the report's hashing child finishes: on two
+    cores the hash of a large report outlasts the parse, so this costs no wall time there.
+    The verdict code, and the installed garak's version that every finding carries (a scan of
+    every installed distribution's metadata: ~30 ms of CPU, remembered per process)."""
+    from . import judge  # noqa: F401
+
+    ctx.collector.tool_version()
 
 
 def _display(ctx: CollectorContext, path: Path) -> str:

@@ -32,10 +32,11 @@ import hashlib
 import heapq
 import itertools
 import json
+import mmap
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,11 @@ def _int(value: Any) -> int | None:
 
 # --------------------------------------------------------------------------- the reader
 def read_report(
-    path: Path, *, worst_per_probe: int = WORST_PER_PROBE, workers: int | None = None
+    path: Path,
+    *,
+    worst_per_probe: int = WORST_PER_PROBE,
+    workers: int | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Report:
     """Read one report.jsonl or hitlog.jsonl in constant memory, hashing it in the same pass.
 
@@ -196,6 +201,13 @@ def read_report(
     splits the parse itself at line boundaries, later parts read by forked children and merged
     in file order (default: 2 parts when a third CPU is free for the hash, else 1); the result
     is the same as one sequential read. A small file is hashed inline, block by block.
+
+    On two cores the child's hash is the longer of the two (SHA-256 ~0.83 s/GiB here, the parse
+    ~0.7 s/GiB), so everything that needs no digest is done before waiting for it: the
+    verdict checks (``finish``), the worst-attempts pass and their decoding, then
+    ``meanwhile`` (the caller's own wrap-up, warmed up while this core would idle). The file
+    must hold still from before the first read to after the last of these and the hash, or it
+    gets no digest.
     """
     report = Report(path=path)
     reader = _Reader(report, worst_per_probe)
@@ -212,21 +224,32 @@ def read_report(
                 _read_in_parts(reader, size, parts)
             else:
                 reader.run()
+            _after_parse(reader, worst_per_probe, meanwhile)
         finally:
             hashed, hexdigest = _finish_hashing(child, path)
     else:
         reader.hasher = hasher
         reader.run()
         hashed, hexdigest = reader.hashed, None
+        _after_parse(reader, worst_per_probe, meanwhile)
     after = _identity(_stat(path))
     _check_unchanged(report, before, after, hashed, hexdigest or hasher.hexdigest())
     if report.sha256 is not None and st_before is not None:
         remember_sha256(path, identity(st_before), report.sha256)
+    return report
+
+
+def _after_parse(
+    reader: _Reader, worst_per_probe: int, meanwhile: Callable[[], object] | None
+) -> None:
+    """The reader's work after its block pass, none of which needs the digest."""
+    report = reader.r
     reader.finish()
     if worst_per_probe and report.kind == "report":
         reader.find_worst()
     report.examples = list(_decode_worst(report))
-    return report
+    if meanwhile is not None:
+        meanwhile()
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -245,6 +268,7 @@ def _identity(st: os.stat_result | None) -> Identity | None:
 
 
 HASH_BLOCK = 1 << 20
+HASH_WINDOW = 8 << 20  # bytes mapped at once by the hashing child (a multiple of the page size)
 # Above this a forked child hashes the file beside the parse (a fork costs a few ms; hashing
 # 16 MiB inline about 12 ms of the parse's own core).
 HASH_CHILD_MIN_BYTES = 16 << 20
@@ -271,20 +295,49 @@ def _start_hashing(path: Path) -> tuple[int, int] | None:
         code = 1
         try:
             os.close(rfd)
-            digest = hashlib.sha256()
-            buf = bytearray(HASH_BLOCK)
-            view = memoryview(buf)
-            total = 0
-            with open(path, "rb") as fh:
-                while n := fh.readinto(view):
-                    digest.update(view[:n])
-                    total += n
-            os.write(wfd, f"{total} {digest.hexdigest()}".encode())
+            total, hexdigest = _hash_mapped(path)
+            os.write(wfd, f"{total} {hexdigest}".encode())
             code = 0
         finally:
             os._exit(code)
     os.close(wfd)
     return pid, rfd
+
+
+def _hash_mapped(path: Path) -> tuple[int, str]:
+    """(bytes hashed, SHA-256 hex) of ``path``, mapped ``HASH_WINDOW`` bytes at a time.
+
+    Only for the hashing child. Mapping the page cache instead of ``read()`` into a buffer
+    saves the copy (measured on a 1 GiB report: 0.15 s of the child's 1.1 s of CPU, and the
+    child is the longest part of the read). A window at a time keeps the child's resident set
+    (mapped pages count) at one window. A file cut short while mapped raises SIGBUS: that kills
+    this child only, and the parent then hashes the file itself (``_finish_hashing``) and finds
+    it changed. A file that cannot be mapped is read instead.
+    """
+    digest = hashlib.sha256()
+    total = 0
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            while total < size:
+                n = min(HASH_WINDOW, size - total)
+                with mmap.mmap(fh.fileno(), n, access=mmap.ACCESS_READ, offset=total) as window:
+                    digest.update(window)
+                total += n
+        except (OSError, ValueError):  # no mmap for this file (a FUSE or /proc file, say)
+            fh.seek(total)
+            buf = bytearray(HASH_BLOCK)
+            view = memoryview(buf)
+            while n := fh.readinto(view):
+                digest.update(view[:n])
+                total += n
+            return total, digest.hexdigest()
+        # bytes appended after the size was taken: hash them too, so the count shows them
+        fh.seek(total)
+        while block := fh.read(HASH_BLOCK):
+            digest.update(block)
+            total += len(block)
+    return total, digest.hexdigest()
 
 
 def _finish_hashing(child: tuple[int, int] | None, path: Path) -> tuple[int, str]:

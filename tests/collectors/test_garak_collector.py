@@ -374,3 +374,47 @@ def test_report_changed_while_read_is_an_error(repo, monkeypatch):
     f = collect(repo, {"mode": "report", "report": "reports/garak-0.17.1-rest.report.jsonl"})
     assert f["garak.encoding"].status is Status.ERROR
     assert all(x.status is not Status.PASS for x in f.values())
+
+
+def test_one_collect_command_reads_the_report_in_its_worker_only(repo, monkeypatch):
+    """The whole ``collect``: the report is hashed once, in the worker's one reading pass. The
+    parent process (runner, read-log handling, findings, manifest, seal) never opens it, and
+    the worker's read log and the finding's subject carry that pass's digest."""
+    import hashlib
+    import sys
+
+    from aima_ci.config import load_config
+    from aima_ci.evidence.collect import collect as run_collect
+
+    monkeypatch.setenv("AIMA_CI_NO_CACHE", "1")
+    name = "garak-0.17.1-rest.report.jsonl"
+    report = repo / "reports" / name
+    (repo / "aima.yaml").write_text(
+        json.dumps({"collectors": {"garak": {"mode": "report", "report": f"reports/{name}"}}})
+    )
+    target = os.path.realpath(report)
+    opened: list[str] = []
+    active = [True]
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:  # audit hooks cannot be removed
+        if (
+            active[0]
+            and event == "open"
+            and isinstance(args[0], (str, bytes, os.PathLike))
+            and os.path.realpath(os.fsdecode(args[0])) == target
+        ):
+            opened.append(event)
+
+    sys.addaudithook(hook)
+    try:
+        runs = run_collect(load_config(repo / "aima.yaml"), repo / ".aima")
+        assert opened == []
+        data = report.read_bytes()  # the hook does see this process's reads
+        assert opened == ["open"]
+    finally:
+        active[0] = False
+    digest = hashlib.sha256(data).hexdigest()
+    (run,) = runs
+    assert run.reads is not None and run.reads["files"][f"reports/{name}"] == digest
+    subjects = {s.digest for f in run.findings for s in f.subjects if s.kind == "garak-report"}
+    assert subjects == {f"sha256:{digest}"}

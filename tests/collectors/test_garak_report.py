@@ -531,6 +531,123 @@ def test_a_failed_hashing_child_is_replaced_by_hashing_here(tmp_path, monkeypatc
     assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def test_the_hashing_child_maps_the_file_a_window_at_a_time(tmp_path, monkeypatch):
+    """Several windows and a short last one give the file's digest, and a file that cannot be
+    mapped (mmap refused part-way) is read from where the mapping stopped."""
+    import hashlib
+    import mmap
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes() * 3)  # not a multiple of the window
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    size = path.stat().st_size
+    monkeypatch.setattr(report_mod, "HASH_WINDOW", mmap.ALLOCATIONGRANULARITY)
+    assert size % mmap.ALLOCATIONGRANULARITY and size > 3 * mmap.ALLOCATIONGRANULARITY
+    assert report_mod._hash_mapped(path) == (size, expected)
+
+    real_mmap, calls = mmap.mmap, []
+
+    def refused_after_two(*args, **kwargs):
+        calls.append(kwargs.get("offset"))
+        if len(calls) > 2:
+            raise OSError("mmap refused")
+        return real_mmap(*args, **kwargs)
+
+    monkeypatch.setattr(report_mod.mmap, "mmap", refused_after_two)
+    assert report_mod._hash_mapped(path) == (size, expected)
+    assert len(calls) == 3
+    # and through the forked child, as read_report uses it
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+    r = read_report(path, workers=1)
+    assert r.sha256 == expected and not [p for p in r.problems if p.kind == "changed"]
+
+
+def test_a_hashing_child_killed_by_sigbus_is_replaced_by_hashing_here(tmp_path, monkeypatch):
+    """What a file cut short under the child's mapping does (SIGBUS) kills the child only: the
+    worker hashes the file itself, so an unchanged file still gets its digest."""
+    import hashlib
+    import resource
+    import signal
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+
+    def sigbus(p):  # runs in the forked child only
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file left behind
+        os.kill(os.getpid(), signal.SIGBUS)
+
+    monkeypatch.setattr(report_mod, "_hash_mapped", sigbus)
+    r = read_report(path, workers=1)
+    assert r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert r.evals and not [p for p in r.problems if p.kind == "changed"]
+
+
+def test_bytes_appended_after_the_child_took_the_size_are_counted(tmp_path, monkeypatch):
+    """The child's byte count covers what it hashed beyond the size it mapped, so the parent
+    sees a count that differs from the size it read (and gives no digest)."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    size = path.stat().st_size
+    real_fstat = os.fstat
+
+    def fstat_then_append(fd):
+        st = real_fstat(fd)
+        with open(path, "ab") as fh:
+            fh.write(b"{}\n")
+        return st
+
+    monkeypatch.setattr(report_mod.os, "fstat", fstat_then_append)
+    total, _ = report_mod._hash_mapped(path)
+    assert total == size + 3
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_a_change_during_the_worst_attempts_pass_also_gets_no_digest(tmp_path, monkeypatch, small):
+    """The worst-attempts pass reads the file again (while the child may still hash): the
+    file must hold still until after it too, inline hash or hashing child alike."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    if not small:
+        monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+    original = report_mod._Reader.find_worst
+
+    def then_touch(self):
+        original(self)
+        _touch(path)
+
+    monkeypatch.setattr(report_mod._Reader, "find_worst", then_touch)
+    r = read_report(path, workers=1)
+    assert r.sha256 is None
+    assert [p.scope for p in r.problems if p.kind == "changed"] == ["all"]
+
+
+def test_meanwhile_runs_after_the_parse_and_before_the_digest_is_taken(tmp_path, monkeypatch):
+    """The reader's own wrap-up (worst attempts decoded) and then the caller's run while the
+    hashing child may still be busy, before its digest is collected; the digest is the file's."""
+    import hashlib
+
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(REPEAT.read_bytes())
+    monkeypatch.setattr(report_mod, "HASH_CHILD_MIN_BYTES", 0)
+    order = []
+    decode, finish_hashing = report_mod._decode_worst, report_mod._finish_hashing
+
+    def decoding(report):
+        order.append("decode")
+        return decode(report)
+
+    def collecting(child, p):
+        order.append("digest")
+        return finish_hashing(child, p)
+
+    monkeypatch.setattr(report_mod, "_decode_worst", decoding)
+    monkeypatch.setattr(report_mod, "_finish_hashing", collecting)
+    r = read_report(path, workers=1, meanwhile=lambda: order.append("meanwhile"))
+    assert order == ["decode", "meanwhile", "digest"]
+    assert r.examples and r.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 # --------------------------------------------------------------------------- one read
 def test_the_read_log_reuses_the_digest_only_while_the_file_is_unchanged(tmp_path, monkeypatch):
     """The worker's read log digests every file the collector opened; for the report it takes
