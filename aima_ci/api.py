@@ -205,15 +205,16 @@ def assess(
         check_complete(out)
         # Each evidence file is hashed once: checked against the manifest here, recorded in
         # the scoring inputs, listed in the new manifest (only what scoring writes is new).
-        # The big one is hashed in a thread while the scoring code loads.
+        # The big one is hashed in a thread while the scoring code loads and scores.
         digests = Digests(out)
         digests.prefetch(FINDINGS)
-        from aima_ci.assess.assessment import assess as score_evidence
+        from aima_ci.assess.assessment import score_assessment, write_assessment
         from aima_ci.evidence.seal import reseal
 
-        sealed = _sealed_input(config, out, digests)
         mark_incomplete(out, "score")
-        assessment = score_evidence(
+        # Scored in memory first (from the findings index while findings.jsonl is hashed),
+        # then the input is judged as it was when scoring began: nothing is written before.
+        assessment = score_assessment(
             config,
             out,
             today=today(),
@@ -223,6 +224,8 @@ def assess(
             baseline_source=source,
             digest_of=digests,
         )
+        sealed = _sealed_input(config, out, digests)
+        write_assessment(out, assessment, digests)
         from aima_ci.evidence.index import refresh_index
 
         refresh_index(out, digests)

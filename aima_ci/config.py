@@ -67,6 +67,9 @@ class ConfigError(UserError):
 
 @dataclass(frozen=True)
 class Target:
+    """The maturity the project must reach (``target:`` in the config); the gate applies its
+    dated ``schedule`` entries on the day it runs (gate.effective_target)."""
+
     level: int = 1
     score: float | None = None
     domains: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -77,6 +80,9 @@ class Target:
 
 @dataclass(frozen=True)
 class Config:
+    """The validated project config: checked when loaded, so a bad key is exit 2 naming the
+    file and key before any step runs."""
+
     path: Path | None  # None when built from defaults
     root: Path
     raw: Mapping[str, Any]
@@ -362,7 +368,7 @@ def _path(value: str, base: Path, root: Path, key: str, err: Any) -> Path:
         raise err(key, str(exc)) from None
 
 
-_PRACTICE = re.compile(r"^[A-Z]{3}-[A-Z]{2}$")
+_PRACTICE = r"^[A-Z]{3}-[A-Z]{2}$"  # compiled by re.match when a target names practices
 
 
 def _level(value: Any, key: str, err: Any) -> int:
@@ -417,7 +423,7 @@ def _parse_target(value: Any, err: Any) -> Target:
     if not isinstance(raw_practices, dict):
         raise err("target.practices", "must map practice IDs to levels")
     for pid, goal in raw_practices.items():
-        if not isinstance(pid, str) or not _PRACTICE.match(pid):
+        if not isinstance(pid, str) or not re.match(_PRACTICE, pid):
             raise err(f"target.practices.{pid}", "not a practice ID such as VER-ST")
         practices[pid] = _parse_goal(goal, f"target.practices.{pid}", err)
     schedule_raw = value.get("schedule") or []
@@ -452,7 +458,7 @@ def _parse_target(value: Any, err: Any) -> Target:
     )
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"  # compiled by re.fullmatch on first use
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -465,7 +471,7 @@ def parse_date(value: Any) -> dt.date | None:
         return None
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+    if isinstance(value, str) and re.fullmatch(_ISO_DATE, value.strip()):
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
@@ -512,7 +518,7 @@ def schema_options() -> tuple[Any, ...]:
         Obj(Option("level", level, doc="Level 0-3."), Option("score", score, doc="Score 0-3.")),
     )
     domains = Obj(*(Option(d, goal) for d in DOMAIN_IDS))
-    practices = MapOf(goal, keys=Text(_PRACTICE.pattern.strip("^$"), what="a practice id"))
+    practices = MapOf(goal, keys=Text(_PRACTICE.strip("^$"), what="a practice id"))
     date = Text(_DATE, what="an ISO date (YYYY-MM-DD)")
     target = Obj(
         Option("level", level, default=1, doc="The level every domain must reach."),
@@ -544,7 +550,7 @@ def schema_options() -> tuple[Any, ...]:
         Option("clip_values", ListOf(Float(), min_items=2, max_items=2), doc="[min, max]."),
         Option("nb_classes", Int(minimum=2, maximum=modeldecl.MAX_DIM)),
         Option("classes", ListOf(OneOf(Text(), Int()), min_items=2)),
-        Option("factory", Text(modeldecl._FACTORY.pattern.strip("^$"))),
+        Option("factory", Text(modeldecl._FACTORY.strip("^$"))),
         Option("tracking_uri", Text()),
     )
     waiver = Obj(
@@ -576,7 +582,7 @@ def schema_options() -> tuple[Any, ...]:
         ),
         Option(
             "models",
-            MapOf(OneOf(FilePath("any"), model), keys=Text(modeldecl._NAME.pattern.strip("^$"))),
+            MapOf(OneOf(FilePath("any"), model), keys=Text(modeldecl._NAME.strip("^$"))),
             doc="Models declared once, named by collectors (model: <name>).",
         ),
         Option("collectors", Raw(schema={"type": "object"}), doc="Collector name -> settings."),

@@ -308,3 +308,25 @@ def test_scoring_every_line_leaves_the_index_those_lines_give(scored_evidence, m
     assert index_differences(out) == []
     manifest = json.loads((out / "manifest.json").read_text())
     assert FINDINGS_INDEX in {f["path"] for f in manifest["files"]}
+
+
+def test_findings_edited_after_writing_are_refused_though_scoring_reads_the_index(
+    scored_evidence, monkeypatch, tmp_path
+):
+    """score scores from the index while findings.jsonl is hashed in a thread, and checks
+    findings.jsonl against the manifest afterwards: a finding turned from fail to pass (the
+    index untouched) is still refused, and nothing is written from it."""
+    from aima_ci import api
+    from aima_ci.evidence.seal import seal
+
+    config, out = scored_evidence
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("AIMA_CI_TODAY", TODAY.isoformat())
+    seal(out, config.root)
+    text = (out / "findings.jsonl").read_text()
+    (out / "findings.jsonl").write_text(text.replace('"status": "fail"', '"status": "pass"'))
+    with pytest.raises(EvidenceError, match=r"findings\.jsonl: does not match manifest"):
+        api.assess(config, out)
+    assert not (out / "assessment.json").exists() and not (out / "summary.json").exists()
+    with pytest.raises(EvidenceError, match=r"findings\.jsonl: does not match manifest"):
+        score_assessment(config, out, today=TODAY, now=NOW)

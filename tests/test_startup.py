@@ -11,7 +11,8 @@ import sys
 import pytest
 
 # Never needed to score: the collector runner and plugin loader, the report renderers, what
-# `init` found, the history store, the html entity table.
+# `init` found, the history store, the html entity table, tempfile (and the shutil and random
+# it brings) for naming temp files (safety/atomic.py names its own).
 NOT_FOR_SCORE = {
     "aima_ci.evidence.runner",
     "aima_ci.plugin",
@@ -20,6 +21,9 @@ NOT_FOR_SCORE = {
     "concurrent.futures",
     "html",
     "sqlite3",
+    "tempfile",
+    "shutil",
+    "random",
 }
 # The gate decides on the stored summary when it still holds: no scoring, no catalogue, no
 # writing (tempfile), no redaction.

@@ -39,6 +39,8 @@ SCHEMA_ID = "https://aima-ci.dev/schemas/assessment-1.json"
 
 @dataclass(frozen=True)
 class Inputs:
+    """What scoring reads from the evidence and the people's files, checked and parsed once."""
+
     findings: list[Finding]
     run: Mapping[str, Any]
     active_waivers: list[Waiver]
@@ -54,17 +56,26 @@ def known_check_ids(findings: Iterable[Finding]) -> set[str]:
 
 
 def read_scoring_findings(
-    evidence_dir: Path, digest_of: Digests, *, indexed: bool = True
+    evidence_dir: Path, digest_of: Digests, *, indexed: bool = True, check_findings: bool = True
 ) -> tuple[list[Finding], bool]:
     """The findings to score, checked against the manifest: the findings index's groups when
-    it may stand for findings.jsonl (``indexed``), else every line of findings.jsonl."""
-    check_listed(evidence_dir, FINDINGS, RUN, digest_of=digest_of)
+    it may stand for findings.jsonl (``indexed``), else every line of findings.jsonl.
+
+    ``check_findings=False`` (score_assessment): when the index stands for findings.jsonl,
+    the big file is checked against the manifest by the caller once its hash (running in a
+    thread) is needed anyway, before the result leaves it; every line is checked first."""
+    check_listed(
+        evidence_dir, *((FINDINGS, RUN) if check_findings else (RUN,)), digest_of=digest_of
+    )
     if indexed:
         from aima_ci.evidence.index import load_index
 
-        index = load_index(evidence_dir, listed_digests(evidence_dir), digest_of)
+        listed = listed_digests(evidence_dir)
+        index = load_index(evidence_dir, listed, digest_of, check_findings=check_findings)
         if index is not None:
             return list(index.findings), True
+    if not check_findings:
+        check_listed(evidence_dir, FINDINGS, digest_of=digest_of)
     return read_findings(evidence_dir), False
 
 
@@ -76,9 +87,13 @@ def load_inputs(
     digest_of: Digests | None = None,
     *,
     indexed: bool = True,
+    check_findings: bool = True,
 ) -> Inputs:
     findings, from_index = read_scoring_findings(
-        evidence_dir, digest_of or Digests(evidence_dir), indexed=indexed
+        evidence_dir,
+        digest_of or Digests(evidence_dir),
+        indexed=indexed,
+        check_findings=check_findings,
     )
     try:
         run = read_json(evidence_dir / RUN)
@@ -118,7 +133,10 @@ def build_assessment(
     inputs: Inputs,
     config: Config,
     today: dt.date,
+    domains: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The assessment as written to assessment.json. ``domains``: ``scored.domains`` already
+    serialised (the gate was evaluated on them), so 144 questions are not serialised twice."""
     counts: Counter[str] = Counter()
     for f in findings:
         counts[str(f.status)] += weight(f)
@@ -130,7 +148,7 @@ def build_assessment(
         "date": today.isoformat(),
         "config": config.display,
         "overall": {"score": round(scored.score, 4), "level": scored.level, "plus": scored.plus},
-        "domains": [d.to_dict() for d in scored.domains],
+        "domains": [d.to_dict() for d in scored.domains] if domains is None else domains,
         "gate": gate.to_dict(),
         "findings": {"total": sum(counts.values()), "by_status": dict(sorted(counts.items()))},
         "collectors": list(collector_runs(inputs.run).values()),
@@ -192,13 +210,20 @@ def assess(
         now=now,
         digest_of=digest_of,
     )
+    write_assessment(evidence_dir, assessment, digest_of)
+    return assessment
+
+
+def write_assessment(
+    evidence_dir: Path, assessment: dict[str, Any], digest_of: Digests | None = None
+) -> None:
+    """assessment.json and the summary.json the gate reads."""
     write_json(evidence_dir / ASSESSMENT, assessment)
     summary = summarise(assessment)
     summary["inputs"] = assessment["inputs"]  # what the gate re-checks now (recheck.py)
     write_json(evidence_dir / SUMMARY, summary)
     if digest_of is not None:
         digest_of.forget(ASSESSMENT, SUMMARY)
-    return assessment
 
 
 def score_assessment(
@@ -233,7 +258,8 @@ def score_assessment(
     today = today or dt.datetime.now(dt.UTC).date()
     digest_of = digest_of or Digests(evidence_dir)
     catalogue = load_catalogue()
-    inputs = load_inputs(config, evidence_dir, today, catalogue, digest_of)
+    # findings.jsonl is checked below, after scoring from the index: its hash runs meanwhile.
+    inputs = load_inputs(config, evidence_dir, today, catalogue, digest_of, check_findings=False)
     overrides = ttl_overrides(config.checks, config.collectors)
     clock, repo = now or clock_for(today), RepoDigests(config.root)
     findings, freshness = evaluate_freshness(inputs.findings, clock, overrides, repo)
@@ -247,7 +273,7 @@ def score_assessment(
     from aima_ci.assess.outcome import evaluate_outcomes
 
     outcomes = evaluate_outcomes(findings, config.fail_on, inputs.active_waivers)
-    provisional = {
+    provisional: dict[str, Any] = {
         "overall": {"score": scored.score, "level": scored.level, "plus": scored.plus},
         "domains": [d.to_dict() for d in scored.domains],
     }
@@ -261,7 +287,13 @@ def score_assessment(
         outcomes=outcomes,
     )
     assessment = build_assessment(
-        scored, gate, findings=findings, inputs=inputs, config=config, today=today
+        scored,
+        gate,
+        findings=findings,
+        inputs=inputs,
+        config=config,
+        today=today,
+        domains=provisional["domains"],
     )
     assessment["outcomes"] = outcomes
     assessment["freshness"] = freshness
@@ -273,6 +305,8 @@ def score_assessment(
     from aima_ci.safety.redact import Redactor
 
     assessment = Redactor().json_data(assessment)
+    if inputs.indexed:  # scored from the index: findings.jsonl must still be what it indexes
+        check_listed(evidence_dir, FINDINGS, digest_of=digest_of)
     assessment["inputs"] = scoring_inputs(
         config, evidence_dir, findings, freshness, today, ttl_lookup(overrides), digest_of
     )

@@ -8,19 +8,33 @@ module only reads it. IDs follow the scheme other tools rely on: domain ``VER``,
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from typing import Any
 
 LEVELS = (1, 2, 3)
 STREAM_LETTERS = ("A", "B")
-QUESTION_ID = re.compile(r"^([A-Z]{3})-([A-Z]{2})-([AB])([123])$")
-PRACTICE_ID = re.compile(r"^[A-Z]{3}-[A-Z]{2}$")
-STREAM_ID = re.compile(r"^[A-Z]{3}-[A-Z]{2}-[AB]$")
+# The ID scheme as patterns (QUESTION_ID, PRACTICE_ID, STREAM_ID), compiled when first read:
+# scoring never needs them, and every compile at import is paid by every start of score.
+_ID_PATTERNS = {
+    "QUESTION_ID": r"^([A-Z]{3})-([A-Z]{2})-([AB])([123])$",
+    "PRACTICE_ID": r"^[A-Z]{3}-[A-Z]{2}$",
+    "STREAM_ID": r"^[A-Z]{3}-[A-Z]{2}-[AB]$",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ID_PATTERNS:
+        import re
+
+        pattern = globals()[name] = re.compile(_ID_PATTERNS[name])
+        return pattern
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
 class Question:
+    """One AIMA criterion: what a finding's link or an attestation answers."""
+
     id: str
     practice: str
     stream: str  # "A" or "B"
@@ -40,6 +54,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Stream:
+    """Stream A or B of a practice: its questions by level, as the toolkit scores them."""
+
     id: str
     letter: str
     title: str  # the worksheet's own stream title
@@ -52,6 +68,8 @@ class Stream:
 
 @dataclass(frozen=True)
 class Practice:
+    """One of AIMA's 24 practices: the unit a maturity level is scored for."""
+
     id: str
     name: str
     domain: str
@@ -66,6 +84,8 @@ class Practice:
 
 @dataclass(frozen=True)
 class Domain:
+    """One of AIMA's 8 domains: its practices, scored as their mean and minimum."""
+
     id: str
     name: str
     practices: tuple[Practice, ...]
@@ -74,6 +94,9 @@ class Domain:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """The AIMA catalogue as shipped (data/catalogue.json, parsed once per process by
+    load_catalogue), so scoring on any machine judges against the same questions."""
+
     version: str
     meta: dict[str, Any]
     domains: tuple[Domain, ...]

@@ -21,6 +21,9 @@ OK_COLLECTOR_STATUSES = frozenset({"ok", "reused"})
 
 @dataclass(frozen=True)
 class GateFailure:
+    """One reason the gate fails (its kind, what it concerns, expected and actual), reported
+    on its own line under the verdict."""
+
     kind: str  # domain_level, practice_level, overall_score, required_collector, regression,
     # error, finding (the outcome policy)
     id: str
@@ -65,6 +68,9 @@ class EffectiveTarget:
 
 @dataclass(frozen=True)
 class GateResult:
+    """The verdict and every failure behind it; pure data, so ``score`` records it in the
+    assessment and ``gate`` re-derives it without writing anything."""
+
     passed: bool
     target: EffectiveTarget
     failures: tuple[GateFailure, ...] = field(default_factory=tuple)

@@ -64,6 +64,8 @@ STATUS_RANK = {
 
 @dataclass(frozen=True)
 class CheckResult:
+    """One check's evidence for one question: what it showed and whether that earned credit."""
+
     check: str
     status: Status
     credit: bool
@@ -102,6 +104,8 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class QuestionResult:
+    """A question's value and the evidence that decided it (its basis), for the report."""
+
     id: str
     level: int
     stream: str
@@ -147,6 +151,8 @@ def _as_dict(result: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class StreamResult:
+    """A stream's questions and their sum, the half of a practice's score."""
+
     id: str
     letter: str
     title: str
@@ -160,6 +166,8 @@ class StreamResult:
 
 @dataclass(frozen=True)
 class PracticeResult:
+    """A practice's score and level, the AIMA toolkit's formula over both streams."""
+
     id: str
     name: str
     score: float
@@ -173,6 +181,8 @@ class PracticeResult:
 
 @dataclass(frozen=True)
 class DomainResult:
+    """A domain's score (mean of its practices) and level (their minimum)."""
+
     id: str
     name: str
     score: float

@@ -215,6 +215,29 @@ def _today() -> dt.date:
     return api.today()
 
 
+def _note(text: str) -> None:
+    """A note for the user on stderr (a cache ignored, a verdict re-scored), never the verdict."""
+    click.echo(f"note: {text}", err=True)
+
+
+def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]) -> None:
+    """The verdict as gate and run print it."""
+    o = assessment["overall"]
+    verdict = "PASSED" if gate["passed"] else "FAILED"
+    if state.color:
+        verdict = click.style(verdict, fg="green" if gate["passed"] else "red", bold=True)
+    click.echo(
+        f"AIMA gate {verdict}: overall level {o['level']}{'+' if o['plus'] else ''}"
+        f" (score {o['score']:.2f}), target level {gate['target']['level']}"
+    )
+    from aima_ci.assess.gate import verdict_line
+
+    click.echo(verdict_line(gate))
+    if not state.quiet:
+        for f in gate["failures"]:
+            click.echo(f"  - {f['message']}")
+
+
 light_option = click.option(
     "--light",
     is_flag=True,
@@ -234,14 +257,14 @@ COMMANDS: dict[str, str] = {
     "controls": "browse:controls_cmd",
     "explain": "browse:explain_cmd",
     "export": "steps:export_cmd",
-    "gate": "steps:gate_cmd",
+    "gate": "verdict:gate_cmd",
     "history": "trust:history_cmd",
     "init": "browse:init_cmd",
     "merge": "trust:merge_cmd",
     "provenance": "trust:provenance_group",
     "report": "steps:report_cmd",
     "run": "steps:run_cmd",
-    "score": "steps:score_cmd",
+    "score": "verdict:score_cmd",
     "toolkit": "onboard:toolkit_group",
     "verify": "trust:verify_cmd",
 }
@@ -272,4 +295,9 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, no_color: bool) -> None:
 
 
 def main() -> None:
+    from aima_ci.cli.codecache import enable
+
+    # Every command builds the data model's dataclasses; their methods are compiled once and
+    # kept beside the package's bytecode, not compiled again at every start (codecache.py).
+    enable()
     cli(prog_name="aima-ci")

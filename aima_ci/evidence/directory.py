@@ -94,9 +94,15 @@ def write_json(path: Path, data: Any, *, indent: bool | None = None) -> None:
 def read_json(path: Path) -> Any:
     try:
         with open(path, "rb") as fh:
-            return json.loads(fh.read().decode("utf-8"))
+            raw = fh.read()
     except FileNotFoundError:
         raise EvidenceError(f"{path.name} not found in {path.parent}") from None
+    return _parse_json(path, raw)
+
+
+def _parse_json(path: Path, raw: bytes) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and integers past the 4300-digit conversion limit;
         # RecursionError, nesting deeper than the decoder can follow.
@@ -131,7 +137,8 @@ class Digests:
 
     def prefetch(self, rel: str) -> None:
         """Start hashing a large file in a thread (hashlib releases the GIL), so the hash of a
-        20 MB findings.jsonl runs while the scoring code is imported; regular files only."""
+        20 MB findings.jsonl runs while the scoring code is imported and scores; regular
+        files only."""
         import threading
 
         path = self.directory / rel
@@ -223,6 +230,11 @@ def read_findings(directory: Path) -> list[Finding]:
     return list(_PARSED[key])
 
 
+# The key subjects are deduplicated and sorted by in the manifest. One encoder for all of them:
+# json.dumps builds a new one per call, which was most of the cost of 450 subjects.
+_SUBJECT_KEY = json.JSONEncoder(sort_keys=True)
+
+
 def build_manifest(
     directory: Path, subjects: Iterable[dict[str, Any]] = (), digest_of: Digests | None = None
 ) -> dict[str, Any]:
@@ -237,7 +249,8 @@ def build_manifest(
             raise EvidenceError(f"evidence directory holds a symlink: {rel}")
         if path.is_file():
             files.append({"path": rel, "sha256": sha256_of(rel), "size": path.stat().st_size})
-    unique_subjects = {json.dumps(s, sort_keys=True): s for s in subjects}
+    key = _SUBJECT_KEY.encode  # json.dumps(s, sort_keys=True), without a new encoder per call
+    unique_subjects = {key(s): s for s in subjects}
     return {
         "version": 1,
         "algorithm": "sha256",
@@ -294,12 +307,30 @@ def verify_manifest(directory: Path, digest_of: Digests | None = None) -> list[s
 def listed_digests(directory: Path) -> dict[str, str | None]:
     """The manifest's SHA-256 per listed path (empty without a manifest); EvidenceError for a
     manifest that is not one."""
-    if not (directory / MANIFEST).is_file():
+    path = directory / MANIFEST
+    if not path.is_file():
         return {}
-    manifest = read_json(directory / MANIFEST)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise EvidenceError(f"{MANIFEST} not found in {directory}") from None
+    # Score asks for this several times (the findings, the index, the manifest's subjects):
+    # parsed once per content, never per modification time (an edit within one clock tick).
+    key = (str(path), raw)
+    if key not in _LISTED:
+        _LISTED.clear()
+        _LISTED[key] = _listed(_parse_json(path, raw), path)
+    return dict(_LISTED[key])
+
+
+_LISTED: dict[tuple[str, bytes], dict[str, str | None]] = {}
+
+
+def _listed(manifest: Any, path: Path) -> dict[str, str | None]:
     files = manifest.get("files") if isinstance(manifest, dict) else None
     if not isinstance(files, list):
-        raise EvidenceError(f"{directory / MANIFEST}: malformed (no 'files' list)")
+        raise EvidenceError(f"{path}: malformed (no 'files' list)")
     return {
         e["path"]: e.get("sha256")
         for e in files

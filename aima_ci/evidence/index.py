@@ -200,10 +200,19 @@ def parse_index(data: Any, findings_sha256: str, where: str) -> Index:
     return Index(findings, subjects, total)
 
 
-def load_index(directory: Path, listed: Mapping[str, str | None], digest_of: Any) -> Index | None:
+def load_index(
+    directory: Path,
+    listed: Mapping[str, str | None],
+    digest_of: Any,
+    *,
+    check_findings: bool = True,
+) -> Index | None:
     """The index of ``directory`` when it may stand for findings.jsonl, else None (read the
     findings). ``listed``: the manifest's SHA-256 per file (empty without a manifest);
-    ``digest_of(name)``: the current SHA-256 of an evidence file, hashed once per command."""
+    ``digest_of(name)``: the current SHA-256 of an evidence file, hashed once per command.
+    ``check_findings=False``: take findings.jsonl's digest from the manifest without hashing
+    it here; the caller checks the file against the manifest (check_listed) before anything
+    derived from the index leaves it (score hashes a 20 MB findings.jsonl while it scores)."""
     from aima_ci.evidence.directory import FINDINGS, read_json
 
     path = directory / INDEX
@@ -211,8 +220,8 @@ def load_index(directory: Path, listed: Mapping[str, str | None], digest_of: Any
         return None
     if not (directory / FINDINGS).is_file():
         return None  # read_findings names the problem
-    findings_digest = digest_of(FINDINGS)
-    if findings_digest is None or listed[FINDINGS] != findings_digest:
+    findings_digest = digest_of(FINDINGS) if check_findings else listed[FINDINGS]
+    if not isinstance(findings_digest, str) or listed[FINDINGS] != findings_digest:
         return None  # check_listed names the damage
     if digest_of(INDEX) != listed[INDEX]:
         raise EvidenceError(

@@ -49,9 +49,16 @@ DECL_KEYS = {
     "factory",
     "tracking_uri",
 }
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
-_FACTORY = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
-_URI = re.compile(r"^(models:/[^/\s]+/[^/\s]+|runs:/[0-9a-f]{1,64}/\S+)$")
+# Compiled when a config declares a model (_match): every start of score reads the config.
+_NAME = r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$"
+_FACTORY = r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$"
+_URI = r"^(models:/[^/\s]+/[^/\s]+|runs:/[0-9a-f]{1,64}/\S+)$"
+
+
+def _match(pattern: str, value: str) -> bool:
+    return re.match(pattern, value) is not None
+
+
 MAX_DIM = 100_000
 MAX_VALUE = 1e9
 
@@ -97,7 +104,7 @@ def parse_models(raw: Any, base: Path, root: Path, err: Err) -> dict[str, dict[s
     out: dict[str, dict[str, Any]] = {}
     for name, decl in raw.items():
         key = f"models.{name}"
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not _match(_NAME, name):
             raise err(key, "a model name is a letter then letters, digits, '_', '.', '-'")
         if isinstance(decl, str):
             decl = {"path": decl}
@@ -126,7 +133,7 @@ def _declaration(
             f"{key}.format", f"{fmt!r} is not a known format; use one of {', '.join(FORMATS)}"
         )
     factory = decl.get("factory")
-    if factory is not None and (not isinstance(factory, str) or not _FACTORY.match(factory)):
+    if factory is not None and (not isinstance(factory, str) or not _match(_FACTORY, factory)):
         raise err(
             f"{key}.factory", "must be 'package.module:function' (a module in the repository)"
         )
@@ -151,7 +158,7 @@ def _declaration(
             )
     else:
         uri = decl["uri"]
-        if not isinstance(uri, str) or not _URI.match(uri):
+        if not isinstance(uri, str) or not _match(_URI, uri):
             raise err(
                 f"{key}.uri", "must be models:/<name>/<version or @alias> or runs:/<run id>/<path>"
             )

@@ -1,4 +1,4 @@
-"""collect, score, gate, report, export and run: the evidence pipeline."""
+"""collect, report, export and run: the evidence pipeline (score and gate: ``verdict``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from aima_ci.cli.main import (
     EXIT_FAIL,
     EXIT_PASS,
     State,
+    _echo_verdict,
     _evidence_dir,
     _load,
+    _note,
     config_option,
     evidence_option,
     gate_options,
@@ -27,7 +29,7 @@ from aima_ci.cli.main import (
 )
 
 
-# --------------------------------------------------------------------------- collect / score
+# --------------------------------------------------------------------------- collect
 def _progress(state: State, names: list[str]) -> Any:
     from aima_ci.evidence.progress import LiveProgress, PlainProgress
 
@@ -45,11 +47,6 @@ def _check_attestations(config: Any) -> None:
     load_attestations(
         config.attestation_files, config.root, load_catalogue().questions, api.today()
     )
-
-
-def _note(text: str) -> None:
-    """A note for the user on stderr (a cache ignored, a verdict re-scored), never the verdict."""
-    click.echo(f"note: {text}", err=True)
 
 
 def _do_collect(
@@ -105,93 +102,6 @@ def collect_cmd(
     runs = _do_collect(state, config, out, jobs, only, shard, reuse, no_cache, light)
     if not state.quiet:
         click.echo(f"evidence written to {out} ({sum(len(r.findings) for r in runs)} findings)")
-
-
-@click.command("score")
-@config_option
-@evidence_option
-@gate_options
-@click.pass_obj
-@handle_errors
-def score_cmd(
-    state: State,
-    config_path: Path | None,
-    out_dir: Path | None,
-    target_level: int | None,
-    fail_on_error: bool,
-    baseline: Path | None,
-    history: str | None,
-) -> None:
-    """Score the evidence against the AIMA catalogue and write assessment.json."""
-    config = _load(config_path)
-    out = _evidence_dir(config, out_dir)
-    assessment = api.assess(
-        config,
-        out,
-        level=target_level,
-        fail_on_error=fail_on_error,
-        baseline=baseline,
-        history=history,
-    )
-    if not state.quiet:
-        o = assessment["overall"]
-        click.echo(
-            f"assessment written to {out / 'assessment.json'}: overall level"
-            f" {o['level']}{'+' if o['plus'] else ''}, score {o['score']:.2f}"
-        )
-
-
-# --------------------------------------------------------------------------- gate
-@click.command("gate")
-@config_option
-@evidence_option
-@gate_options
-@click.pass_obj
-@handle_errors
-def gate_cmd(
-    state: State,
-    config_path: Path | None,
-    out_dir: Path | None,
-    target_level: int | None,
-    fail_on_error: bool,
-    baseline: Path | None,
-    history: str | None,
-) -> None:
-    """Decide pass (exit 0) or fail (exit 1) from the scored assessment and the targets.
-
-    The stored verdict is used only while it still holds now (aima_ci.assess.recheck); else the
-    findings are re-scored with today's config, attestations, waivers, date and files.
-    """
-    config = _load(config_path)
-    out = _evidence_dir(config, out_dir)
-    assessment, result = api.gate(
-        config,
-        out,
-        level=target_level,
-        fail_on_error=fail_on_error,
-        baseline=baseline,
-        history=history,
-        note=_note,
-    )
-    _echo_verdict(state, assessment, result.to_dict())
-    sys.exit(EXIT_PASS if result.passed else EXIT_FAIL)
-
-
-def _echo_verdict(state: State, assessment: dict[str, Any], gate: dict[str, Any]) -> None:
-    o = assessment["overall"]
-    verdict = "PASSED" if gate["passed"] else "FAILED"
-    if state.color:
-        verdict = click.style(verdict, fg="green" if gate["passed"] else "red", bold=True)
-    click.echo(
-        f"AIMA gate {verdict}: overall level {o['level']}{'+' if o['plus'] else ''}"
-        f" (score {o['score']:.2f}), target level {gate['target']['level']}"
-    )
-    from aima_ci.assess.gate import verdict_line
-
-    click.echo(verdict_line(gate))
-    if not state.quiet:
-        for f in gate["failures"]:
-            click.echo(f"  - {f['message']}")
 
 
 # --------------------------------------------------------------------------- report
