@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -71,3 +72,26 @@ def run_cli(
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
+
+
+def modules_loaded_by(command: str, cwd: Path) -> tuple[int, set[str]]:
+    """(exit status, every module imported) of ``aima-ci <command>`` run as the console entry
+    point runs it. The command line ends without the interpreter's teardown but still runs
+    the atexit functions (aima_ci/safety/fastexit.py), so the modules are listed from one."""
+    probe = (
+        "import sys, runpy, json, atexit\n"
+        f"sys.argv = ['aima-ci', {command!r}]\n"
+        "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), flush=True))\n"
+        "runpy.run_module('aima_ci', run_name='__main__')\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    lines = res.stdout.strip().splitlines()
+    assert lines, f"aima-ci {command} printed nothing: {res.stderr}"
+    return res.returncode, set(json.loads(lines[-1]))
+
+
+@pytest.fixture
+def loaded_modules() -> Callable[[str, Path], tuple[int, set[str]]]:
+    return modules_loaded_by

@@ -218,3 +218,48 @@ def test_plain_progress_lines_when_not_a_tty(cli, repo, write_config):
     assert "testplugin: running" in res.stderr
     assert "testplugin: done in" in res.stderr
     assert "\x1b[" not in res.stderr
+
+
+def test_the_fast_exit_gives_the_status_sys_exit_would(tmp_path: Path) -> None:
+    """main() ends without the interpreter's teardown (safety/fastexit.py): the process status
+    must still be what ``sys.exit(code)`` gives, and what the command printed must arrive."""
+    import subprocess
+    import sys
+
+    from aima_ci.cli.main import _exit_status
+
+    assert [_exit_status(c) for c in (None, 0, 1, 2, 3)] == [0, 0, 1, 2, 3]
+    script = (
+        "import sys; sys.argv = ['aima-ci', *sys.argv[1:]]\n"
+        "from aima_ci.cli.main import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "controls", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 144  # the whole document reached the pipe
+    usage = subprocess.run(
+        [sys.executable, "-c", script, "no-such-command"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert usage.returncode == 2 and "No such command" in usage.stderr
+    text_status = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from aima_ci.cli.main import _exit_status; "
+            "import sys; sys.exit(_exit_status('stopped: reason'))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert text_status.returncode == 1 and "stopped: reason" in text_status.stderr

@@ -192,20 +192,16 @@ def test_history_without_a_store_is_a_usage_error(repo: Path, write_config, cli)
 
 
 def test_the_gate_loads_neither_sqlite_nor_cryptography_without_a_history(
-    repo: Path, write_config, cli
+    repo: Path, write_config, cli, loaded_modules
 ):
-    import subprocess
-    import sys
-
     write_config({"collectors": {"testplugin": {}}})
     assert cli("run", "--no-cache", cwd=repo).returncode in (0, 1)
-    probe = (
-        "import sys, runpy, json\n"
-        "sys.argv = ['aima-ci', 'gate']\n"
-        "try:\n    runpy.run_module('aima_ci', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in"
-        " {'sqlite3', 'cryptography', 'tarfile', 'zipfile'})))\n"
+    _, modules = loaded_modules("gate", repo)
+    assert (
+        sorted(
+            m
+            for m in modules
+            if m.split(".")[0] in {"sqlite3", "cryptography", "tarfile", "zipfile"}
+        )
+        == []
     )
-    res = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True)
-    assert json.loads(res.stdout.strip().splitlines()[-1]) == []

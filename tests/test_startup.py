@@ -4,10 +4,6 @@ holds the line against an import that brings one back."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 # Never needed to score: the collector runner and plugin loader, the report renderers, what
@@ -35,20 +31,6 @@ NOT_FOR_GATE = NOT_FOR_SCORE | {
 }
 
 
-def loaded(repo, command: str) -> tuple[int, set[str]]:
-    probe = (
-        "import sys, runpy, json\n"
-        f"sys.argv = ['aima-ci', {command!r}]\n"
-        "code = 0\n"
-        "try:\n    runpy.run_module('aima_ci', run_name='__main__')\n"
-        "except SystemExit as exc:\n    code = exc.code\n"
-        "print(json.dumps([code, sorted(sys.modules)]))\n"
-    )
-    res = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True)
-    code, modules = json.loads(res.stdout.strip().splitlines()[-1])
-    return code, set(modules)
-
-
 @pytest.fixture
 def collected(repo, write_config, cli):
     write_config({"collectors": {"testplugin": {}}})
@@ -56,12 +38,12 @@ def collected(repo, write_config, cli):
     return repo
 
 
-def test_score_and_gate_load_only_what_they_use(collected):
-    code, modules = loaded(collected, "score")
+def test_score_and_gate_load_only_what_they_use(collected, loaded_modules):
+    code, modules = loaded_modules("score", collected)
     assert code in (0, None), code
     assert "aima_ci.evidence.index" in modules  # the control: it scored, from the index
     assert sorted(modules & NOT_FOR_SCORE) == []
-    code, modules = loaded(collected, "gate")
+    code, modules = loaded_modules("gate", collected)
     assert code in (0, 1), code
     assert "aima_ci.assess.recheck" in modules
     assert sorted(modules & NOT_FOR_GATE) == []

@@ -7,15 +7,13 @@ tool prints to stdout is diverted to stderr so it cannot corrupt the event strea
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import os
 import sys
-import threading
 import traceback
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
 from aima_ci.plugin import (
     Collector,
@@ -24,6 +22,7 @@ from aima_ci.plugin import (
     InputError,
     load_collector,
 )
+from aima_ci.safety.fastexit import exit_without_teardown
 
 
 def _emit(stream: TextIO, event: dict[str, Any]) -> None:
@@ -116,38 +115,6 @@ def main() -> int:
         traceback.print_exc()
         _emit(events, {"event": "crash", "message": f"{type(exc).__name__}: {exc}"})
         return 1
-
-
-def exit_without_teardown(code: int) -> NoReturn:
-    """End the worker as a normal exit would, minus the interpreter's teardown.
-
-    After the last event nothing of the worker's state is needed, but a normal exit still
-    frees every object and module one by one: after evidently (3,000 modules, pydantic and
-    plotly classes) that took about a second, as long as the collect itself, with the runner
-    waiting for the exit. What a normal exit does that can matter is kept, in its order: wait
-    for the threads that are not daemons, run the ``atexit`` functions (temporary folders of
-    ``weakref.finalize``, logging's flush, multiprocessing's clean-up), flush the standard
-    streams; then ``os._exit``, as multiprocessing ends its own child processes. What is
-    skipped is only the freeing, and with it the ``__del__`` of objects still alive, which
-    Python never promises to run at exit: a file a collector left open and unflushed is not
-    written out by it (close what you write; the first-party collectors do).
-    """
-    import atexit
-
-    if sys.getprofile() is not None or sys.gettrace() is not None:
-        # A profiler or coverage tracer (``python -m cProfile -m aima_ci.evidence._worker``)
-        # writes its results after the program returns: it gets the normal exit.
-        sys.exit(code)
-    main_thread = threading.main_thread()
-    for thread in threading.enumerate():
-        if thread is not main_thread and not thread.daemon:
-            thread.join()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        with contextlib.suppress(Exception):
-            if stream is not None:
-                stream.flush()
-    os._exit(code)
 
 
 def profiled_main() -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -124,26 +123,12 @@ def test_a_new_format_is_one_module_and_one_line(monkeypatch, plugin_run: Any) -
         reports.get("other")
 
 
-def test_gate_path_loads_no_renderer(plugin_run: Any) -> None:
+def test_gate_path_loads_no_renderer(plugin_run: Any, loaded_modules: Any) -> None:
     """``aima-ci gate`` builds the commands (and their --format choices from the table) but
     imports no format module, no shared report piece and not the catalogue's report helpers."""
-    probe = (
-        "import sys, runpy, json\n"
-        "sys.argv = ['aima-ci', 'gate']\n"
-        "try:\n    runpy.run_module('aima_ci', run_name='__main__')\n"
-        "except SystemExit as exc:\n    code = exc.code\n"
-        "loaded = sorted(m for m in sys.modules if m.startswith('aima_ci.reports'))\n"
-        "print(json.dumps([code, loaded]))\n"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=plugin_run.repo,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    code, loaded = json.loads(res.stdout.strip().splitlines()[-1])
-    assert code == 1, res.stdout + res.stderr  # the gate really ran (and failed, as designed)
+    code, modules = loaded_modules("gate", plugin_run.repo)
+    loaded = sorted(m for m in modules if m.startswith("aima_ci.reports"))
+    assert code == 1, loaded  # the gate really ran (and failed, as designed)
     # At most the format table itself (the CLI may build its --format choices lazily).
     assert set(loaded) <= {"aima_ci.reports", "aima_ci.reports.format"}, loaded
 
