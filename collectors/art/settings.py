@@ -26,8 +26,8 @@ from aima_ci.options import (
 )
 from aima_ci.plugin import CollectorConfigError
 
-from .._modelio import DEVICES, ModelRef, parse_ref
-from .._modelio._option import model_option
+from .._modelio import ModelRef, parse_ref
+from .._modelio._option import device_option, labels_option, model_option
 
 PREFIX = "collectors.art"
 PATH = "a path relative to the config file"
@@ -319,13 +319,8 @@ SPEC = Spec(
             Choice(*EPS_UNITS),
             doc="What eps is measured in (default: std for tables, absolute for arrays and images).",
         ),
-        Option("labels", FilePath("file"), doc="An .npy of labels beside an .npy of samples."),
-        Option(
-            "device",
-            Choice(*DEVICES),
-            default="auto",
-            doc="Where torch runs the model (auto: CUDA when torch sees a GPU).",
-        ),
+        labels_option(),
+        device_option(),
         Option(
             "label_map",
             Raw(

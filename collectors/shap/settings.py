@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aima_ci.options import Bool, Choice, FilePath, Int, ListOf, Option, Spec, Text, Values
+from aima_ci.options import Bool, FilePath, Int, ListOf, Option, Spec, Text, Values
 
-from .._modelio import DEVICES, ModelRef, parse_ref
-from .._modelio._option import model_option
+from .._modelio import ModelRef, parse_ref
+from .._modelio._option import device_option, labels_option, model_option
 
 PREFIX = "collectors.shap"
 PATH = "a path relative to the config file"
@@ -101,13 +101,8 @@ SPEC = Spec(
             FilePath("file"),
             doc="Verify this explanation.json against the current model instead of computing one.",
         ),
-        Option("labels", FilePath("file"), doc="An .npy of labels beside an .npy of samples."),
-        Option(
-            "device",
-            Choice(*DEVICES),
-            default="auto",
-            doc="Where torch runs the model (auto: CUDA when torch sees a GPU).",
-        ),
+        labels_option(),
+        device_option(),
     ),
     build=_build,
 )
